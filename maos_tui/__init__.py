@@ -1,0 +1,3 @@
+"""maos-tui: local-first multi-agent orchestration in the terminal."""
+
+__version__ = "0.1.0"

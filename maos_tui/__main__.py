@@ -1,0 +1,3 @@
+from maos_tui.cli import main
+
+raise SystemExit(main())

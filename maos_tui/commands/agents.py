@@ -1,0 +1,135 @@
+"""`maos-tui agent ...`"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import TYPE_CHECKING
+
+from maos_tui.domain import AgentRecord, DomainError
+
+if TYPE_CHECKING:
+    from maos_tui.commands.context import Context
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    agent = sub.add_parser("agent", help="add, list, pause and remove agents", parents=[common])
+    actions = agent.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text, parents=[common])
+        parser.set_defaults(handler=handler)
+        return parser
+
+    add = action("add", "add an LLM (--model) or CLI (--command) agent", agent_add)
+    add.add_argument("name")
+    add.add_argument("--model", help="litellm model string, e.g. openai/gpt-4o-mini")
+    add.add_argument("--command", help='argv, split like a shell would: "aider --yes"')
+    add.add_argument("--shell", action="store_true", help="run --command through /bin/sh")
+    add.add_argument("--role", default="")
+    add.add_argument("--capability", action="append", default=[], metavar="C")
+    add.add_argument("--heartbeat", type=int, default=30, metavar="SECONDS")
+    add.add_argument("--max-concurrent", type=int, default=1, metavar="N")
+    add.add_argument("--system-prompt", default="")
+    add.add_argument("--api-base", help="OpenAI-compatible base URL (Ollama, vLLM, ...)")
+    add.add_argument("--json", action="store_true")
+
+    lst = action("list", "list agents", agent_list)
+    lst.add_argument("--json", action="store_true")
+    show = action("show", "show one agent", agent_show)
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    for name, handler in (
+        ("pause", agent_pause),
+        ("resume", agent_resume),
+        ("remove", agent_remove),
+    ):
+        parser = action(name, f"{name} an agent", handler)
+        parser.add_argument("name")
+
+
+def describe(agent: AgentRecord) -> str:
+    runs = agent.model if agent.model is not None else shlex.join(agent.command or ())
+    caps = f"  [{', '.join(agent.capabilities)}]" if agent.capabilities else ""
+    reason = f"  ({agent.status_reason})" if agent.status_reason else ""
+    return f"{agent.name:<24} {agent.status.value:<8} {agent.kind.value:<8} {runs}{caps}{reason}"
+
+
+async def agent_add(ctx: Context, args: argparse.Namespace) -> int:
+    command = None
+    if args.command is not None:
+        try:
+            command = shlex.split(args.command)
+        except ValueError as exc:
+            raise DomainError(f"cannot split --command: {exc}") from None
+        if not command:
+            raise DomainError("--command is empty")
+    elif args.shell:
+        raise DomainError("--shell needs --command")
+    async with ctx.store(writes=True) as store:
+        agent = await store.agents.add(
+            args.name,
+            model=args.model,
+            command=command,
+            shell=args.shell,
+            role=args.role,
+            capabilities=args.capability,
+            heartbeat_seconds=args.heartbeat,
+            max_concurrent=args.max_concurrent,
+            system_prompt=args.system_prompt,
+            api_base=args.api_base,
+        )
+    if ctx.json:
+        ctx.emit(agent.to_json())
+    else:
+        ctx.out(agent.name)
+    return 0
+
+
+async def agent_list(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        found = await store.agents.list()
+    if ctx.json:
+        ctx.emit([a.to_json() for a in found])
+    else:
+        for agent in found:
+            ctx.out(describe(agent))
+    return 0
+
+
+async def agent_show(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        agent = await store.agents.get(args.name)
+    if ctx.json:
+        ctx.emit(agent.to_json())
+        return 0
+    ctx.out(describe(agent))
+    ctx.out(f"  role:        {agent.role or '-'}")
+    ctx.out(f"  heartbeat:   every {agent.heartbeat_seconds}s, max {agent.max_concurrent} at once")
+    ctx.out(f"  tokens:      {agent.tokens_in} in / {agent.tokens_out} out")
+    ctx.out(f"  cost:        ${agent.cost_usd:.4f}")
+    if agent.api_base:
+        ctx.out(f"  api base:    {agent.api_base}")
+    return 0
+
+
+async def agent_pause(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        agent = await store.agents.set_paused(args.name, True)
+    ctx.out(f"{agent.name} paused")
+    return 0
+
+
+async def agent_resume(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        agent = await store.agents.set_paused(args.name, False)
+    ctx.out(f"{agent.name} resumed")
+    return 0
+
+
+async def agent_remove(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        requeued = await store.agents.remove(args.name)
+    suffix = f"; back to inbox: {', '.join(requeued)}" if requeued else ""
+    ctx.out(f"{args.name} removed{suffix}")
+    return 0

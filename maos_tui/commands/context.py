@@ -1,0 +1,107 @@
+"""What every command needs: the workspace, the merged config and an open store.
+
+Kept free of heavy imports: the store (SQLAlchemy) is imported only when a command opens it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from maos_tui.config import Config, Workspace, load_config, resolve_workspace
+
+if TYPE_CHECKING:
+    from maos_tui.store import Store
+
+# Hooks run after a command changed the store, before it exits (the WORKING.md rewrite
+# registers here, so the file is current even when no long-running process is open).
+AfterWrite = Callable[["Context", "Store"], Awaitable[None]]
+_after_write_hooks: list[AfterWrite] = []
+
+
+def on_after_write(hook: AfterWrite) -> AfterWrite:
+    _after_write_hooks.append(hook)
+    return hook
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        return resolve_workspace(getattr(self.args, "workspace", None), self.env)
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.workspace, self.env)
+
+    @property
+    def db_url(self) -> str:
+        return (
+            getattr(self.args, "db", None)
+            or self.env.get("MAOS_DB_URL")
+            or self.workspace.default_db_url()
+        )
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    async def open_store(self) -> Store:
+        """Open (creating and migrating if needed) and mirror config-declared agents."""
+        from maos_tui.store import Store
+
+        if self.db_url == self.workspace.default_db_url():
+            self.workspace.ensure_dirs()
+        store = await Store.open(self.db_url)
+        try:
+            agents = self.config.agents
+            if agents:
+                await store.agents.sync_config(agents)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @asynccontextmanager
+    async def store(self, *, writes: bool = False) -> AsyncIterator[Store]:
+        store = await self.open_store()
+        try:
+            yield store
+            if writes:
+                for hook in _after_write_hooks:
+                    await hook(self, store)
+        finally:
+            await store.close()
+
+    def emit(self, payload: Any) -> None:
+        print(json.dumps(payload, ensure_ascii=False, indent=None))
+
+    def out(self, line: str = "") -> None:
+        print(line)
+
+    def warn(self, line: str) -> None:
+        print(f"warning: {line}", file=sys.stderr)
+
+
+def arg_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Let argparse show the domain's own message instead of `invalid value`."""
+    from maos_tui.domain import DomainError
+
+    def wrapped(text: str) -> Any:
+        try:
+            return convert(text)
+        except DomainError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    wrapped.__name__ = convert.__name__
+    return wrapped

@@ -1,0 +1,220 @@
+"""`maos-tui task ...`"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from maos_tui.commands.context import arg_type
+from maos_tui.domain import TaskRecord, parse_status, parse_task_id, validate_priority
+
+if TYPE_CHECKING:
+    from maos_tui.commands.context import Context
+
+STATUS = arg_type(parse_status)
+TASK_ID = arg_type(parse_task_id)
+PRIORITY = arg_type(validate_priority)
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    task = sub.add_parser("task", help="create, list, move and edit tasks", parents=[common])
+    actions = task.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text, parents=[common])
+        parser.set_defaults(handler=handler)
+        return parser
+
+    add = action("add", "create a task and print its ID", task_add)
+    add.add_argument("title")
+    add.add_argument("--description", default="")
+    add.add_argument("--priority", type=PRIORITY, default=2, metavar="0-3")
+    add.add_argument("--after", action="append", default=[], metavar="ID")
+    add.add_argument("--needs", action="append", default=[], metavar="CAP")
+    add.add_argument("--assign", action="append", default=[], metavar="AGENT")
+    add.add_argument("--parent", metavar="ID")
+    add.add_argument("--label", action="append", default=[], metavar="L")
+    add.add_argument("--json", action="store_true")
+
+    lst = action("list", "list tasks (priority, then ID)", task_list)
+    lst.add_argument("--status", action="append", default=[], type=STATUS, metavar="S")
+    lst.add_argument("--assignee", metavar="NAME")
+    lst.add_argument("--archived", action="store_true", help="list archived tasks instead")
+    lst.add_argument("--json", action="store_true")
+
+    show = action("show", "show one task", task_show)
+    show.add_argument("id", type=TASK_ID)
+    show.add_argument("--json", action="store_true")
+
+    move = action("move", "move a task to a status", task_move)
+    move.add_argument("id", type=TASK_ID)
+    move.add_argument("status", type=STATUS)
+
+    for name, handler in (("assign", task_assign), ("unassign", task_unassign)):
+        parser = action(name, f"{name} agents", handler)
+        parser.add_argument("id", type=TASK_ID)
+        parser.add_argument("agents", nargs="+", metavar="AGENT")
+
+    edit = action("edit", "change a task's fields", task_edit)
+    edit.add_argument("id", type=TASK_ID)
+    edit.add_argument("--title")
+    edit.add_argument("--description")
+    edit.add_argument("--priority", type=PRIORITY, metavar="0-3")
+    edit.add_argument("--after", action="append", metavar="ID", help="replaces the dependencies")
+    edit.add_argument("--no-after", action="store_true", help="remove every dependency")
+    edit.add_argument("--needs", action="append", metavar="CAP", help="replaces the needs")
+    edit.add_argument("--no-needs", action="store_true", help="remove every need")
+
+    for name, handler in (
+        ("cancel", task_cancel),
+        ("retry", task_retry),
+        ("archive", task_archive),
+        ("restore", task_restore),
+    ):
+        parser = action(name, f"{name} a task", handler)
+        parser.add_argument("id", type=TASK_ID)
+
+
+def describe(task: TaskRecord) -> str:
+    """One line per task, aligned for the terminal."""
+    who = " ".join(f"@{a}" for a in task.assignees)
+    flags = []
+    if task.blocked:
+        flags.append("blocked")
+    if task.archived:
+        flags.append("archived")
+    tail = f"  [{', '.join(flags)}]" if flags else ""
+    who = f"  {who}" if who else ""
+    return f"{task.id:<9} {task.status.value:<11} P{task.priority}  {task.title}{who}{tail}"
+
+
+async def task_add(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.create(
+            args.title,
+            description=args.description,
+            priority=args.priority,
+            after=args.after,
+            needs=args.needs,
+            assignees=args.assign,
+            parent=args.parent,
+            labels=args.label,
+            max_retries=ctx.config.scheduler().max_retries,
+        )
+    if ctx.json:
+        ctx.emit(task.to_json())
+    else:
+        ctx.out(task.id)
+    return 0
+
+
+async def task_list(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        found = await store.tasks.list(
+            statuses=args.status or None, assignee=args.assignee, archived=args.archived
+        )
+    if ctx.json:
+        ctx.emit([t.to_json() for t in found])
+    else:
+        for task in found:
+            ctx.out(describe(task))
+    return 0
+
+
+async def task_show(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        task = await store.tasks.get(args.id)
+    if ctx.json:
+        ctx.emit(task.to_json())
+        return 0
+    ctx.out(f"{task.id}  {task.title}")
+    rows = [
+        ("status", task.status.value + ("  (blocked)" if task.blocked else "")),
+        ("priority", f"P{task.priority}"),
+        ("assignees", ", ".join(task.assignees) or "-"),
+        ("after", ", ".join(task.after) or "-"),
+        ("needs", ", ".join(task.needs) or "-"),
+        ("labels", ", ".join(task.labels) or "-"),
+        ("parent", task.parent or "-"),
+        ("retries", f"{task.retry_count}/{task.max_retries}"),
+        ("created", f"{task.created_at:%Y-%m-%d %H:%M} UTC by {task.created_by}"),
+    ]
+    if task.archived:
+        rows.append(("archived", "yes (`maos-tui task restore` brings it back)"))
+    if task.status_reason:
+        rows.append(("waiting", task.status_reason))
+    if task.last_error:
+        rows.append(("last error", task.last_error))
+    if task.result:
+        rows.append(("result", task.result))
+    for label, value in rows:
+        ctx.out(f"  {label + ':':<11} {value}")
+    if task.description:
+        ctx.out()
+        ctx.out(task.description)
+    return 0
+
+
+async def task_move(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.move(args.id, args.status)
+    ctx.out(f"{task.id} -> {task.status.value}")
+    return 0
+
+
+async def task_assign(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.assign(args.id, args.agents)
+    ctx.out(f"{task.id} assigned to {', '.join(task.assignees)}")
+    return 0
+
+
+async def task_unassign(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.unassign(args.id, args.agents)
+    ctx.out(f"{task.id} assigned to {', '.join(task.assignees) or 'nobody'}")
+    return 0
+
+
+async def task_edit(ctx: Context, args: argparse.Namespace) -> int:
+    after = [] if args.no_after else args.after
+    needs = [] if args.no_needs else args.needs
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.edit(
+            args.id,
+            title=args.title,
+            description=args.description,
+            priority=args.priority,
+            after=after,
+            needs=needs,
+        )
+    ctx.out(describe(task))
+    return 0
+
+
+async def task_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.cancel(args.id)
+    ctx.out(f"{task.id} -> {task.status.value}")
+    return 0
+
+
+async def task_retry(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.retry(args.id)
+    ctx.out(f"{task.id} -> {task.status.value}")
+    return 0
+
+
+async def task_archive(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.archive(args.id)
+    ctx.out(f"{task.id} archived (`maos-tui task restore {task.id}` brings it back)")
+    return 0
+
+
+async def task_restore(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.tasks.restore(args.id)
+    ctx.out(f"{task.id} restored ({task.status.value})")
+    return 0

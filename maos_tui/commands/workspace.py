@@ -1,0 +1,62 @@
+"""`maos-tui init` and `maos-tui status`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from maos_tui.config import resolve_workspace
+from maos_tui.domain import iso_z, utcnow
+
+if TYPE_CHECKING:
+    from maos_tui.commands.context import Context
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    init = sub.add_parser("init", help="create WORKING.md and .maos/ here", parents=[common])
+    init.add_argument("dir", nargs="?", help="workspace folder (default: the resolved one)")
+    init.set_defaults(handler=init_workspace)
+
+    status = sub.add_parser("status", help="task counts, agents, tokens and cost", parents=[common])
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=show_status)
+
+
+async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.resources import working_template
+
+    if args.dir:
+        ctx.workspace = resolve_workspace(args.dir, ctx.env)
+    ws = ctx.workspace
+    ws.root.mkdir(parents=True, exist_ok=True)
+    ws.ensure_dirs()
+    created = []
+    if not ws.working_md.exists():
+        text = working_template().format(workspace=ws.name, updated=iso_z(utcnow()))
+        ws.working_md.write_text(text, encoding="utf-8")
+        created.append(ws.working_md.name)
+    async with ctx.store():
+        pass
+    what = f"created {', '.join(created)} and .maos/" if created else "already initialised"
+    ctx.out(f"{ws.root}: {what}")
+    return 0
+
+
+async def show_status(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store, store.read() as conn:
+        counts = await store.tasks.counts(conn)
+        agents = await store.agents.list(conn)
+        totals = await store.agents.totals(conn)
+    if ctx.json:
+        ctx.emit({"tasks": counts, "agents": [a.to_json() for a in agents], **totals})
+        return 0
+    ctx.out(f"workspace {ctx.workspace.root}")
+    ctx.out("tasks     " + "  ".join(f"{k}: {v}" for k, v in counts.items()))
+    for agent in agents:
+        reason = f" ({agent.status_reason})" if agent.status_reason else ""
+        ctx.out(f"agent     {agent.name}: {agent.status.value}{reason}")
+    ctx.out(
+        f"usage     {totals['tokens_in']} tokens in, {totals['tokens_out']} out, "
+        f"${totals['cost_usd']:.4f}"
+    )
+    return 0

@@ -1,0 +1,86 @@
+"""Async engine creation, SQLite connection pragmas and error translation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+BUSY_TIMEOUT_MS = 5000
+WRITE_OPTION = "maos_write"
+
+
+class StoreError(RuntimeError):
+    """The database could not be used; the message is meant for the user as-is."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Refuse unusable paths early and create a new database file user-only (0600)."""
+    if path.is_dir():
+        raise StoreError(f"database path {path} is a folder")
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise StoreError(f"cannot open database {path}: permission denied")
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Autocommit at the driver level, so the "begin" hook below owns transaction start.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    for pragma in (
+        f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA synchronous = NORMAL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _on_begin(conn: Any) -> None:
+    # Writers take the write lock up front: a deferred transaction that upgrades later
+    # fails at once with SQLITE_BUSY under WAL instead of waiting out busy_timeout.
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _on_connect)
+        event.listen(engine.sync_engine, "begin", _on_begin)
+    return engine
+
+
+def translate_error(exc: BaseException, db_label: str) -> StoreError:
+    """Turn driver errors into one clear sentence naming the database."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    lowered = text.lower()
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return StoreError("database is locked")
+    if "file is not a database" in lowered or "malformed" in lowered:
+        return StoreError(
+            f"{db_label} is not a usable maos-tui database ({text}); "
+            "run `maos-tui doctor` and keep the file: nothing was overwritten"
+        )
+    if "unable to open database" in lowered or "readonly database" in lowered:
+        return StoreError(f"cannot open database {db_label}: {text}")
+    if isinstance(exc, DBAPIError):
+        return StoreError(f"database error in {db_label}: {text.splitlines()[0]}")
+    return StoreError(f"database error in {db_label}: {text}")

@@ -1,0 +1,84 @@
+"""Versioned, forward-only schema migrations, run when the store opens.
+
+A new database gets the current metadata in one go and is stamped with the latest version;
+an older one is walked step by step. Steps that metadata cannot express (SQLite virtual
+tables, triggers, data moves) set `in_metadata=False` so new databases run them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, inspect, text
+
+from maos_tui.store.engine import StoreError
+from maos_tui.store.models import TABLES
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+    in_metadata: bool = True
+
+
+def _seed_counters(conn: Connection) -> None:
+    conn.execute(text("INSERT INTO counters (name, value) VALUES ('task', 0)"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", lambda conn: None),)
+LATEST = MIGRATIONS[-1].version
+
+
+class SchemaTooNewError(StoreError):
+    pass
+
+
+def current_version(conn: Connection) -> int | None:
+    """None for an empty database; raises for a database that is not ours."""
+    tables = set(inspect(conn).get_table_names())
+    if not tables:
+        return None
+    if "maos_meta" not in tables:
+        raise StoreError("the database holds tables that are not maos-tui's; refusing to touch it")
+    row = conn.execute(text("SELECT value FROM maos_meta WHERE key = 'schema_version'")).first()
+    if row is None:
+        raise StoreError("the database has no schema version; refusing to touch it")
+    return int(row[0])
+
+
+def _stamp(conn: Connection, version: int) -> None:
+    updated = conn.execute(
+        text("UPDATE maos_meta SET value = :v WHERE key = 'schema_version'"), {"v": str(version)}
+    )
+    if updated.rowcount == 0:
+        conn.execute(
+            text("INSERT INTO maos_meta (key, value) VALUES ('schema_version', :v)"),
+            {"v": str(version)},
+        )
+
+
+def migrate(conn: Connection, db_label: str) -> int:
+    """Bring the schema to LATEST inside the caller's transaction; return the old version."""
+    found = current_version(conn)
+    if found is not None and found > LATEST:
+        raise SchemaTooNewError(
+            f"{db_label} was written by a newer maos-tui (schema {found}, this version "
+            f"knows up to {LATEST}); upgrade maos-tui. The file was left untouched."
+        )
+    if found is None:
+        TABLES.create_all(conn)
+        _seed_counters(conn)
+        for step in MIGRATIONS:
+            if not step.in_metadata:
+                step.upgrade(conn)
+        _stamp(conn, LATEST)
+        return 0
+    for step in MIGRATIONS:
+        if step.version > found:
+            step.upgrade(conn)
+    if found != LATEST:
+        _stamp(conn, LATEST)
+    return found

@@ -1,0 +1,598 @@
+"""Task reads and mutations. Every mutation writes its Activity in the same transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from maos_tui.domain import (
+    HUMAN,
+    DomainError,
+    TaskRecord,
+    TaskStatus,
+    check_no_cycle,
+    check_transition,
+    format_task_id,
+    parse_task_id,
+    validate_capability,
+    validate_label,
+    validate_positive,
+    validate_priority,
+    validate_title,
+)
+from maos_tui.store.models import (
+    Agent,
+    Counter,
+    Task,
+    TaskAssignee,
+    TaskDependency,
+    TaskLabel,
+    TaskNeed,
+)
+
+if TYPE_CHECKING:
+    from maos_tui.store.core import Store, Tx
+
+_UNSET: Any = object()
+_HELD_STATUSES = [s.value for s in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.REVIEW)]
+# Above this many IDs, loading a whole relation table beats a huge IN (...) list.
+_BULK_THRESHOLD = 400
+_RELATIONS = (
+    (TaskAssignee, TaskAssignee.agent_name),
+    (TaskDependency, TaskDependency.depends_on),
+    (TaskNeed, TaskNeed.capability),
+    (TaskLabel, TaskLabel.label),
+)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class TaskService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ---------------------------------------------------------------- reads
+
+    async def get(self, task_id: str, conn: AsyncConnection | None = None) -> TaskRecord:
+        tid = parse_task_id(task_id)
+        if conn is None:
+            async with self.store.read() as fresh:
+                return await self.get(tid, fresh)
+        row = (await conn.execute(select(Task).where(Task.id == tid))).mappings().first()
+        if row is None:
+            raise DomainError(f"unknown task {tid}")
+        return (await self._hydrate(conn, [row]))[0]
+
+    async def list(
+        self,
+        statuses: Sequence[TaskStatus] | None = None,
+        assignee: str | None = None,
+        archived: bool = False,
+        conn: AsyncConnection | None = None,
+        limit: int | None = None,
+    ) -> list[TaskRecord]:
+        """Tasks ordered by priority then ID. `archived=True` lists only archived ones."""
+        if conn is None:
+            async with self.store.read() as fresh:
+                return await self.list(statuses, assignee, archived, fresh, limit)
+        query = select(Task).where(Task.archived == archived)
+        if statuses:
+            query = query.where(Task.status.in_([s.value for s in statuses]))
+        if assignee is not None:
+            query = query.where(
+                Task.id.in_(select(TaskAssignee.task_id).where(TaskAssignee.agent_name == assignee))
+            )
+        query = query.order_by(Task.priority, Task.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = (await conn.execute(query)).mappings().all()
+        return await self._hydrate(conn, rows)
+
+    async def _hydrate(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[TaskRecord]:
+        ids = [row["id"] for row in rows]
+        related: dict[type, dict[str, list[str]]] = {}
+        for table, column in _RELATIONS:
+            query = select(table.task_id, column)
+            if len(ids) <= _BULK_THRESHOLD:
+                query = query.where(table.task_id.in_(ids))
+            grouped: dict[str, list[str]] = defaultdict(list)
+            for task_id, value in (await conn.execute(query)).all():
+                grouped[task_id].append(value)
+            related[table] = grouped
+        deps = related[TaskDependency]
+        dep_ids = {d for values in deps.values() for d in values}
+        open_deps = await self._not_done(conn, dep_ids)
+        return [
+            TaskRecord(
+                id=row["id"],
+                title=row["title"],
+                description=row["description"],
+                status=TaskStatus(row["status"]),
+                priority=row["priority"],
+                assignees=tuple(sorted(related[TaskAssignee].get(row["id"], ()))),
+                created_by=row["created_by"],
+                parent=row["parent_id"],
+                after=tuple(sorted(deps.get(row["id"], ()), key=_seq_key)),
+                needs=tuple(sorted(related[TaskNeed].get(row["id"], ()))),
+                labels=tuple(sorted(related[TaskLabel].get(row["id"], ()))),
+                blocked=any(d in open_deps for d in deps.get(row["id"], ())),
+                archived=bool(row["archived"]),
+                retry_count=row["retry_count"],
+                max_retries=row["max_retries"],
+                timeout_seconds=row["timeout_seconds"],
+                result=row["result"],
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+                due_at=row["due_at"],
+                last_error=row["last_error"],
+                status_reason=row["status_reason"],
+                retry_at=row["retry_at"],
+                review_rounds=row["review_rounds"],
+            )
+            for row in rows
+        ]
+
+    async def _not_done(self, conn: AsyncConnection, ids: set[str]) -> set[str]:
+        if not ids:
+            return set()
+        query = select(Task.id).where(Task.status != TaskStatus.DONE.value)
+        if len(ids) <= _BULK_THRESHOLD:
+            query = query.where(Task.id.in_(ids))
+        return {tid for (tid,) in (await conn.execute(query)).all()} & ids
+
+    async def counts(self, conn: AsyncConnection | None = None) -> dict[str, int]:
+        """Non-archived tasks per status, every status present (0 when empty)."""
+        if conn is None:
+            async with self.store.read() as fresh:
+                return await self.counts(fresh)
+        query = (
+            select(Task.status, func.count())
+            .where(Task.archived == False)  # noqa: E712 - SQL expression
+            .group_by(Task.status)
+        )
+        found = dict((await conn.execute(query)).all())
+        return {s.value: int(found.get(s.value, 0)) for s in TaskStatus}
+
+    async def dependents(self, task_id: str, conn: AsyncConnection) -> list[str]:
+        rows = await conn.execute(
+            select(TaskDependency.task_id).where(TaskDependency.depends_on == task_id)
+        )
+        return sorted((r[0] for r in rows.all()), key=_seq_key)
+
+    # ------------------------------------------------------------ mutations
+
+    async def create(
+        self,
+        title: str,
+        *,
+        description: str = "",
+        priority: int = 2,
+        after: Iterable[str] = (),
+        needs: Iterable[str] = (),
+        assignees: Iterable[str] = (),
+        parent: str | None = None,
+        labels: Iterable[str] = (),
+        created_by: str = HUMAN,
+        status: TaskStatus = TaskStatus.INBOX,
+        max_retries: int = 3,
+        timeout_seconds: int = 900,
+        due_at: datetime | None = None,
+    ) -> TaskRecord:
+        async with self.store.write() as tx:
+            task_id = await self.create_in(
+                tx,
+                title,
+                description=description,
+                priority=priority,
+                after=after,
+                needs=needs,
+                assignees=assignees,
+                parent=parent,
+                labels=labels,
+                created_by=created_by,
+                status=status,
+                max_retries=max_retries,
+                timeout_seconds=timeout_seconds,
+                due_at=due_at,
+            )
+            return await self.get(task_id, tx.conn)
+
+    async def create_in(
+        self,
+        tx: Tx,
+        title: str,
+        *,
+        description: str = "",
+        priority: int = 2,
+        after: Iterable[str] = (),
+        needs: Iterable[str] = (),
+        assignees: Iterable[str] = (),
+        parent: str | None = None,
+        labels: Iterable[str] = (),
+        created_by: str = HUMAN,
+        status: TaskStatus = TaskStatus.INBOX,
+        max_retries: int = 3,
+        timeout_seconds: int = 900,
+        due_at: datetime | None = None,
+    ) -> str:
+        """Create inside an open transaction (the agent tools and WORKING.md merge batch)."""
+        conn = tx.conn
+        clean_title = validate_title(title)
+        prio = validate_priority(priority)
+        after_ids = _unique(parse_task_id(a) for a in after)
+        need_caps = _unique(validate_capability(n) for n in needs)
+        label_list = _unique(validate_label(label) for label in labels)
+        agent_names = _unique(assignees)
+        parent_id = parse_task_id(parent) if parent else None
+        validate_positive("max_retries + 1", max_retries + 1)
+        validate_positive("timeout_seconds", timeout_seconds)
+        await self._check_live_tasks(conn, after_ids, "depend on")
+        if parent_id:
+            await self._check_live_tasks(conn, [parent_id], "be a subtask of")
+        await _check_agents(conn, agent_names)
+        if agent_names and status is TaskStatus.INBOX:
+            status = TaskStatus.ASSIGNED
+
+        await conn.execute(
+            update(Counter).where(Counter.name == "task").values(value=Counter.value + 1)
+        )
+        seq = (await conn.execute(select(Counter.value).where(Counter.name == "task"))).scalar_one()
+        task_id = format_task_id(seq)
+        await conn.execute(
+            insert(Task).values(
+                id=task_id,
+                seq=seq,
+                title=clean_title,
+                description=description,
+                status=status.value,
+                priority=prio,
+                archived=False,
+                created_by=created_by,
+                parent_id=parent_id,
+                max_retries=max_retries,
+                timeout_seconds=timeout_seconds,
+                due_at=due_at,
+                created_at=tx.now,
+                updated_at=tx.now,
+            )
+        )
+        await _insert_relations(conn, task_id, TaskDependency, "depends_on", after_ids)
+        await _insert_relations(conn, task_id, TaskNeed, "capability", need_caps)
+        await _insert_relations(conn, task_id, TaskLabel, "label", label_list)
+        await _insert_relations(conn, task_id, TaskAssignee, "agent_name", agent_names)
+        await tx.activity(created_by, "created", task_id, title=clean_title, status=status.value)
+        return task_id
+
+    async def move(
+        self,
+        task_id: str,
+        status: TaskStatus,
+        *,
+        actor: str = HUMAN,
+        reason: str | None = None,
+    ) -> TaskRecord:
+        async with self.store.write() as tx:
+            await self.move_in(tx, task_id, status, actor=actor, reason=reason)
+            return await self.get(task_id, tx.conn)
+
+    async def move_in(
+        self,
+        tx: Tx,
+        task_id: str,
+        status: TaskStatus,
+        *,
+        actor: str = HUMAN,
+        reason: str | None = None,
+        **extra: Any,
+    ) -> TaskStatus:
+        """Change status; agents must follow the status graph, humans may jump anywhere."""
+        tid = parse_task_id(task_id)
+        row = await self._row(tx.conn, tid)
+        current = TaskStatus(row["status"])
+        if current is status and not extra:
+            return current
+        check_transition(current, status, human=actor == HUMAN)
+        values: dict[str, Any] = {"status": status.value, "updated_at": tx.now, **extra}
+        if status is TaskStatus.INBOX:
+            values.setdefault("status_reason", None)
+        await tx.conn.execute(update(Task).where(Task.id == tid).values(**values))
+        verb = {
+            TaskStatus.DONE: "completed",
+            TaskStatus.FAILED: "failed",
+            TaskStatus.CANCELLED: "cancelled",
+        }.get(status, "moved")
+        details: dict[str, Any] = {"from": current.value, "to": status.value}
+        if reason:
+            details["reason"] = reason
+        await tx.activity(actor, verb, tid, **details)
+        return current
+
+    async def edit(
+        self,
+        task_id: str,
+        *,
+        actor: str = HUMAN,
+        title: str | None = None,
+        description: str | None = None,
+        priority: int | None = None,
+        after: Iterable[str] | None = None,
+        needs: Iterable[str] | None = None,
+        labels: Iterable[str] | None = None,
+        parent: str | None = _UNSET,
+    ) -> TaskRecord:
+        async with self.store.write() as tx:
+            await self.edit_in(
+                tx,
+                task_id,
+                actor=actor,
+                title=title,
+                description=description,
+                priority=priority,
+                after=after,
+                needs=needs,
+                labels=labels,
+                parent=parent,
+            )
+            return await self.get(task_id, tx.conn)
+
+    async def edit_in(
+        self,
+        tx: Tx,
+        task_id: str,
+        *,
+        actor: str = HUMAN,
+        title: str | None = None,
+        description: str | None = None,
+        priority: int | None = None,
+        after: Iterable[str] | None = None,
+        needs: Iterable[str] | None = None,
+        labels: Iterable[str] | None = None,
+        parent: str | None = _UNSET,
+    ) -> dict[str, Any]:
+        """Apply the given fields; returns {field: new value} for what actually changed."""
+        conn = tx.conn
+        tid = parse_task_id(task_id)
+        current = await self.get(tid, conn)
+        values: dict[str, Any] = {}
+        changed: dict[str, Any] = {}
+        if title is not None and validate_title(title) != current.title:
+            values["title"] = changed["title"] = validate_title(title)
+        if description is not None and description != current.description:
+            values["description"] = changed["description"] = description
+        if priority is not None and validate_priority(priority) != current.priority:
+            values["priority"] = changed["priority"] = validate_priority(priority)
+        if parent is not _UNSET:
+            parent_id = parse_task_id(parent) if parent else None
+            if parent_id != current.parent:
+                if parent_id == tid:
+                    raise DomainError(f"{tid} cannot be its own parent")
+                if parent_id:
+                    await self._check_live_tasks(conn, [parent_id], "be a subtask of")
+                values["parent_id"] = changed["parent"] = parent_id
+        if after is not None:
+            after_ids = _unique(parse_task_id(a) for a in after)
+            if set(after_ids) != set(current.after):
+                added = [a for a in after_ids if a not in current.after]
+                await self._check_live_tasks(conn, added, "depend on")
+                graph = await self._dependency_graph(conn)
+                check_no_cycle(tid, added, lambda node: graph.get(node, ()))
+                await _replace_relations(conn, tid, TaskDependency, "depends_on", after_ids)
+                changed["after"] = after_ids
+        if needs is not None:
+            caps = _unique(validate_capability(n) for n in needs)
+            if set(caps) != set(current.needs):
+                await _replace_relations(conn, tid, TaskNeed, "capability", caps)
+                changed["needs"] = caps
+        if labels is not None:
+            label_list = _unique(validate_label(label) for label in labels)
+            if set(label_list) != set(current.labels):
+                await _replace_relations(conn, tid, TaskLabel, "label", label_list)
+                changed["labels"] = label_list
+        if not changed:
+            return changed
+        values["updated_at"] = tx.now
+        await conn.execute(update(Task).where(Task.id == tid).values(**values))
+        await tx.activity(actor, "edited", tid, fields=sorted(changed), **_brief(changed))
+        return changed
+
+    async def assign(
+        self, task_id: str, agents: Iterable[str], *, actor: str = HUMAN
+    ) -> TaskRecord:
+        async with self.store.write() as tx:
+            await self.set_assignees_in(tx, task_id, add=agents, actor=actor)
+            return await self.get(task_id, tx.conn)
+
+    async def unassign(
+        self, task_id: str, agents: Iterable[str], *, actor: str = HUMAN
+    ) -> TaskRecord:
+        async with self.store.write() as tx:
+            await self.set_assignees_in(tx, task_id, remove=agents, actor=actor)
+            return await self.get(task_id, tx.conn)
+
+    async def set_assignees_in(
+        self,
+        tx: Tx,
+        task_id: str,
+        *,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        actor: str = HUMAN,
+    ) -> None:
+        """Assigning an inbox task moves it to assigned; dropping the last assignee of an
+        assigned task sends it back to the inbox, so the board never shows an orphan."""
+        conn = tx.conn
+        tid = parse_task_id(task_id)
+        current = await self.get(tid, conn)
+        to_add = [a for a in _unique(add) if a not in current.assignees]
+        to_remove = _unique(remove)
+        await _check_agents(conn, to_add)
+        unknown = [a for a in to_remove if a not in current.assignees]
+        if unknown:
+            raise DomainError(f"{tid} is not assigned to {', '.join(unknown)}")
+        if not to_add and not to_remove:
+            return
+        await _insert_relations(conn, tid, TaskAssignee, "agent_name", to_add)
+        if to_remove:
+            await conn.execute(
+                delete(TaskAssignee).where(
+                    TaskAssignee.task_id == tid, TaskAssignee.agent_name.in_(to_remove)
+                )
+            )
+        remaining = (set(current.assignees) | set(to_add)) - set(to_remove)
+        status = current.status
+        if to_add and status is TaskStatus.INBOX:
+            status = TaskStatus.ASSIGNED
+        elif not remaining and status is TaskStatus.ASSIGNED:
+            status = TaskStatus.INBOX
+        await conn.execute(
+            update(Task).where(Task.id == tid).values(status=status.value, updated_at=tx.now)
+        )
+        if to_add:
+            await tx.activity(actor, "assigned", tid, agents=to_add, status=status.value)
+        if to_remove:
+            await tx.activity(actor, "unassigned", tid, agents=to_remove, status=status.value)
+
+    async def cancel(self, task_id: str, *, actor: str = HUMAN) -> TaskRecord:
+        return await self.move(task_id, TaskStatus.CANCELLED, actor=actor)
+
+    async def retry(self, task_id: str, *, actor: str = HUMAN) -> TaskRecord:
+        """A human retry starts over: the retry budget, the error and the backoff reset."""
+        async with self.store.write() as tx:
+            tid = parse_task_id(task_id)
+            row = await self._row(tx.conn, tid)
+            if TaskStatus(row["status"]) not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+                raise DomainError(f"{tid} is {row['status']}; only failed or cancelled tasks retry")
+            await tx.conn.execute(
+                update(Task)
+                .where(Task.id == tid)
+                .values(
+                    status=TaskStatus.INBOX.value,
+                    retry_count=0,
+                    last_error=None,
+                    retry_at=None,
+                    review_rounds=0,
+                    status_reason=None,
+                    updated_at=tx.now,
+                )
+            )
+            await tx.activity(actor, "retried", tid, **{"from": row["status"], "to": "inbox"})
+            return await self.get(tid, tx.conn)
+
+    async def archive(
+        self, task_id: str, *, actor: str = HUMAN, reason: str | None = None
+    ) -> TaskRecord:
+        async with self.store.write() as tx:
+            await self.set_archived_in(tx, task_id, True, actor=actor, reason=reason)
+            return await self.get(task_id, tx.conn)
+
+    async def restore(self, task_id: str, *, actor: str = HUMAN) -> TaskRecord:
+        async with self.store.write() as tx:
+            await self.set_archived_in(tx, task_id, False, actor=actor)
+            return await self.get(task_id, tx.conn)
+
+    async def set_archived_in(
+        self, tx: Tx, task_id: str, archived: bool, *, actor: str = HUMAN, reason: str | None = None
+    ) -> None:
+        tid = parse_task_id(task_id)
+        row = await self._row(tx.conn, tid)
+        if bool(row["archived"]) == archived:
+            state = "archived" if archived else "not archived"
+            raise DomainError(f"{tid} is already {state}")
+        await tx.conn.execute(
+            update(Task).where(Task.id == tid).values(archived=archived, updated_at=tx.now)
+        )
+        verb = "archived" if archived else "restored"
+        details = {"reason": reason} if reason else {}
+        await tx.activity(actor, verb, tid, **details)
+
+    async def update_fields_in(self, tx: Tx, task_id: str, **values: Any) -> None:
+        """Scheduler bookkeeping (retry_at, last_error, result...) with no Activity of its own:
+        the caller records the Activity that explains it."""
+        values["updated_at"] = tx.now
+        await tx.conn.execute(update(Task).where(Task.id == task_id).values(**values))
+        tx.notify("task", task_id=task_id)
+
+    # -------------------------------------------------------------- helpers
+
+    async def _row(self, conn: AsyncConnection, tid: str) -> Any:
+        row = (await conn.execute(select(Task).where(Task.id == tid))).mappings().first()
+        if row is None:
+            raise DomainError(f"unknown task {tid}")
+        return row
+
+    async def _check_live_tasks(self, conn: AsyncConnection, ids: list[str], verb: str) -> None:
+        if not ids:
+            return
+        rows = await conn.execute(select(Task.id, Task.archived).where(Task.id.in_(ids)))
+        found = dict(rows.all())
+        for tid in ids:
+            if tid not in found:
+                raise DomainError(f"unknown task {tid}")
+            if found[tid]:
+                raise DomainError(f"cannot {verb} {tid}: it is archived")
+
+    async def _dependency_graph(self, conn: AsyncConnection) -> dict[str, list[str]]:
+        graph: dict[str, list[str]] = defaultdict(list)
+        rows = await conn.execute(select(TaskDependency.task_id, TaskDependency.depends_on))
+        for task_id, dep in rows.all():
+            graph[task_id].append(dep)
+        return graph
+
+    async def held_by(self, conn: AsyncConnection, agent: str) -> list[str]:
+        """Unfinished tasks assigned to `agent`."""
+        rows = await conn.execute(
+            select(Task.id)
+            .join(TaskAssignee, and_(TaskAssignee.task_id == Task.id))
+            .where(
+                TaskAssignee.agent_name == agent,
+                Task.archived == False,  # noqa: E712 - SQL expression
+                or_(
+                    *(
+                        Task.status == s.value
+                        for s in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.REVIEW)
+                    )
+                ),
+            )
+        )
+        return [r[0] for r in rows.all()]
+
+
+def _seq_key(task_id: str) -> tuple[int, str]:
+    digits = task_id.rsplit("-", 1)[-1]
+    return (int(digits), task_id) if digits.isdigit() else (0, task_id)
+
+
+def _brief(changed: dict[str, Any]) -> dict[str, Any]:
+    """Activity details: new values, with long descriptions left out of the history."""
+    return {k: v for k, v in changed.items() if k != "description"}
+
+
+async def _insert_relations(
+    conn: AsyncConnection, task_id: str, table: type, column: str, values: list[str]
+) -> None:
+    if values:
+        await conn.execute(insert(table), [{"task_id": task_id, column: v} for v in values])
+
+
+async def _replace_relations(
+    conn: AsyncConnection, task_id: str, table: type, column: str, values: list[str]
+) -> None:
+    await conn.execute(delete(table).where(table.task_id == task_id))
+    await _insert_relations(conn, task_id, table, column, values)
+
+
+async def _check_agents(conn: AsyncConnection, names: list[str]) -> None:
+    if not names:
+        return
+    rows = await conn.execute(select(Agent.name).where(Agent.name.in_(names)))
+    found = {r[0] for r in rows.all()}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise DomainError(f"unknown agent {', '.join(missing)}")
