@@ -26,6 +26,7 @@ from maos_tui.store.models import Activity
 
 if TYPE_CHECKING:
     from maos_tui.store.agents import AgentService
+    from maos_tui.store.runs import RunService
     from maos_tui.store.tasks import TaskService
 
 
@@ -81,10 +82,12 @@ class Store:
         self.db_label = str(path) if path else engine.url.render_as_string(hide_password=True)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         from maos_tui.store.agents import AgentService
+        from maos_tui.store.runs import RunService
         from maos_tui.store.tasks import TaskService
 
         self.tasks: TaskService = TaskService(self)
         self.agents: AgentService = AgentService(self)
+        self.runs: RunService = RunService(self)
 
     @classmethod
     async def open(cls, url: str, bus: EventBus | None = None) -> Store:

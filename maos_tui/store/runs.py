@@ -1,0 +1,149 @@
+"""Runs: one row per agent attempt at a task, with its tokens, cost and a bounded output log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from maos_tui.store.models import Agent, Run
+
+if TYPE_CHECKING:
+    from maos_tui.store.core import Store, Tx
+
+# The database keeps the tail of each run's output: enough to debug a failure, bounded so a
+# chatty agent cannot grow the file without limit.
+LOG_TAIL_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    task_id: str
+    agent_name: str
+    kind: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    error: str | None
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    output_log: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> RunRecord:
+        return cls(**{name: row[name] for name in cls.__slots__})
+
+
+class RunService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def start_in(self, tx: Tx, task_id: str, agent: str, kind: str = "work") -> int:
+        result = await tx.conn.execute(
+            insert(Run).values(
+                task_id=task_id,
+                agent_name=agent,
+                kind=kind,
+                started_at=tx.now,
+                last_progress_at=tx.now,
+            )
+        )
+        tx.notify("run", task_id=task_id, agent=agent)
+        return int(result.inserted_primary_key[0])
+
+    async def finish_in(
+        self, tx: Tx, run_id: int, outcome: str, error: str | None = None
+    ) -> None:
+        await tx.conn.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.ended_at.is_(None))
+            .values(ended_at=tx.now, outcome=outcome, error=error)
+        )
+        tx.notify("run")
+
+    async def add_usage(
+        self, run_id: int, agent: str, tokens_in: int, tokens_out: int, cost_usd: float
+    ) -> None:
+        """Count one model call on the run and the agent; workspace totals sum the runs."""
+        async with self.store.write() as tx:
+            await tx.conn.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    tokens_in=Run.tokens_in + tokens_in,
+                    tokens_out=Run.tokens_out + tokens_out,
+                    cost_usd=Run.cost_usd + cost_usd,
+                    last_progress_at=tx.now,
+                )
+            )
+            await tx.conn.execute(
+                update(Agent)
+                .where(Agent.name == agent)
+                .values(
+                    tokens_in=Agent.tokens_in + tokens_in,
+                    tokens_out=Agent.tokens_out + tokens_out,
+                    cost_usd=Agent.cost_usd + cost_usd,
+                )
+            )
+            tx.notify("agent", agent=agent)
+
+    async def append_log(self, run_id: int, text: str) -> None:
+        """Append output, keeping only the last LOG_TAIL_CHARS characters."""
+        if not text:
+            return
+        async with self.store.write() as tx:
+            current = (
+                await tx.conn.execute(select(Run.output_log).where(Run.id == run_id))
+            ).scalar_one_or_none()
+            if current is None:
+                return
+            log = (current + text)[-LOG_TAIL_CHARS:]
+            await tx.conn.execute(
+                update(Run).where(Run.id == run_id).values(output_log=log, last_progress_at=tx.now)
+            )
+            tx.notify("run")
+
+    async def get(self, run_id: int, conn: AsyncConnection | None = None) -> RunRecord:
+        if conn is None:
+            async with self.store.read() as fresh:
+                return await self.get(run_id, fresh)
+        row = (await conn.execute(select(Run).where(Run.id == run_id))).mappings().one()
+        return RunRecord.from_row(row)
+
+    async def for_task(self, task_id: str, conn: AsyncConnection | None = None) -> list[RunRecord]:
+        if conn is None:
+            async with self.store.read() as fresh:
+                return await self.for_task(task_id, fresh)
+        rows = await conn.execute(select(Run).where(Run.task_id == task_id).order_by(Run.id))
+        return [RunRecord.from_row(r) for r in rows.mappings().all()]
+
+    async def open_runs(self, conn: AsyncConnection) -> list[RunRecord]:
+        """Runs never finished: left behind by a scheduler that died."""
+        rows = await conn.execute(select(Run).where(Run.ended_at.is_(None)).order_by(Run.id))
+        return [RunRecord.from_row(r) for r in rows.mappings().all()]
+
+    async def last_agent(self, conn: AsyncConnection, task_id: str, kind: str) -> str | None:
+        """The agent of the task's latest run of this kind (the author, for reviews)."""
+        row = await conn.execute(
+            select(Run.agent_name)
+            .where(Run.task_id == task_id, Run.kind == kind)
+            .order_by(Run.id.desc())
+            .limit(1)
+        )
+        return row.scalar_one_or_none()
+
+    async def spent(self, conn: AsyncConnection, agent: str | None = None) -> tuple[int, float]:
+        """(tokens, USD) used by one agent, or by the whole workspace when agent is None."""
+        query = select(
+            func.coalesce(func.sum(Run.tokens_in + Run.tokens_out), 0),
+            func.coalesce(func.sum(Run.cost_usd), 0.0),
+        )
+        if agent is not None:
+            query = query.where(Run.agent_name == agent)
+        tokens, cost = (await conn.execute(query)).one()
+        return int(tokens), float(cost)
