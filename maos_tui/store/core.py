@@ -26,7 +26,11 @@ from maos_tui.store.models import Activity
 
 if TYPE_CHECKING:
     from maos_tui.store.agents import AgentService
+    from maos_tui.store.documents import DocumentService
+    from maos_tui.store.messages import MessageService
+    from maos_tui.store.notifications import NotificationService
     from maos_tui.store.runs import RunService
+    from maos_tui.store.search import SearchService
     from maos_tui.store.tasks import TaskService
 
 
@@ -82,12 +86,20 @@ class Store:
         self.db_label = str(path) if path else engine.url.render_as_string(hide_password=True)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         from maos_tui.store.agents import AgentService
+        from maos_tui.store.documents import DocumentService
+        from maos_tui.store.messages import MessageService
+        from maos_tui.store.notifications import NotificationService
         from maos_tui.store.runs import RunService
+        from maos_tui.store.search import SearchService
         from maos_tui.store.tasks import TaskService
 
         self.tasks: TaskService = TaskService(self)
         self.agents: AgentService = AgentService(self)
         self.runs: RunService = RunService(self)
+        self.messages: MessageService = MessageService(self)
+        self.documents: DocumentService = DocumentService(self)
+        self.notifications: NotificationService = NotificationService(self)
+        self.search: SearchService = SearchService(self)
 
     @classmethod
     async def open(cls, url: str, bus: EventBus | None = None) -> Store:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, inspect, text
 
 from maos_tui.store.engine import StoreError
 from maos_tui.store.models import TABLES
+from maos_tui.store.search import create_and_fill
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,10 @@ def _seed_counters(conn: Connection) -> None:
     conn.execute(text("INSERT INTO counters (name, value) VALUES ('task', 0)"))
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", lambda conn: None),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", lambda conn: None),
+    Migration(2, "full-text search index", create_and_fill, in_metadata=False),
+)
 LATEST = MIGRATIONS[-1].version
 
 
