@@ -159,7 +159,7 @@ def validate_positive(name: str, value: int) -> int:
 
 
 TASK_ID_PREFIX = "TASK-"
-_TASK_ID = re.compile(r"TASK-(\d{3,})", re.IGNORECASE)
+_TASK_ID = re.compile(r"TASK-(\d+)", re.IGNORECASE)
 
 
 def format_task_id(number: int) -> str:

@@ -65,7 +65,7 @@ class Cli:
             input=input,
             timeout=timeout,
             env=self.env(**env),
-            cwd=self.workspace,
+            cwd=self.workspace if self.workspace.is_dir() else self.workspace.parent,
         )
         return CliResult(done.returncode, done.stdout, done.stderr)
 
