@@ -80,7 +80,7 @@ async def test_garbage_file_is_not_recreated(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     path.write_bytes(b"\x00garbage" * 512)
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="not a usable maos-tui database.*doctor"):
+    with pytest.raises(StoreError, match=r"not a usable maos-tui database.*doctor"):
         await Store.open(url(path))
     assert path.read_bytes() == before
 
@@ -193,7 +193,9 @@ async def test_retry_resets_the_budget(store: Store) -> None:
 
 
 async def test_config_agents_are_listed_and_follow_the_file(store: Store) -> None:
-    await store.agents.sync_config([{"name": "qa", "model": "ollama/llama3", "capabilities": ["review"]}])
+    await store.agents.sync_config(
+        [{"name": "qa", "model": "ollama/llama3", "capabilities": ["review"]}]
+    )
     await store.agents.add("coder", model="x")
     assert [a.name for a in await store.agents.list()] == ["coder", "qa"]
     await store.agents.sync_config([])
