@@ -6,6 +6,7 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING
 
+from maos_tui.commands.agent_check import agent_check
 from maos_tui.domain import AgentRecord, DomainError
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     show = action("show", "show one agent", agent_show)
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
+    check = action("check", "send one tiny request: is the model reachable?", agent_check)
+    check.add_argument("name")
     for name, handler in (
         ("pause", agent_pause),
         ("resume", agent_resume),

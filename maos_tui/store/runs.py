@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.store.models import Agent, Run
@@ -56,9 +56,7 @@ class RunService:
         tx.notify("run", task_id=task_id, agent=agent)
         return int(result.inserted_primary_key[0])
 
-    async def finish_in(
-        self, tx: Tx, run_id: int, outcome: str, error: str | None = None
-    ) -> None:
+    async def finish_in(self, tx: Tx, run_id: int, outcome: str, error: str | None = None) -> None:
         await tx.conn.execute(
             update(Run)
             .where(Run.id == run_id, Run.ended_at.is_(None))
@@ -127,23 +125,13 @@ class RunService:
         rows = await conn.execute(select(Run).where(Run.ended_at.is_(None)).order_by(Run.id))
         return [RunRecord.from_row(r) for r in rows.mappings().all()]
 
-    async def last_agent(self, conn: AsyncConnection, task_id: str, kind: str) -> str | None:
-        """The agent of the task's latest run of this kind (the author, for reviews)."""
-        row = await conn.execute(
-            select(Run.agent_name)
-            .where(Run.task_id == task_id, Run.kind == kind)
-            .order_by(Run.id.desc())
-            .limit(1)
-        )
-        return row.scalar_one_or_none()
-
-    async def spent(self, conn: AsyncConnection, agent: str | None = None) -> tuple[int, float]:
-        """(tokens, USD) used by one agent, or by the whole workspace when agent is None."""
-        query = select(
-            func.coalesce(func.sum(Run.tokens_in + Run.tokens_out), 0),
-            func.coalesce(func.sum(Run.cost_usd), 0.0),
-        )
-        if agent is not None:
-            query = query.where(Run.agent_name == agent)
-        tokens, cost = (await conn.execute(query)).one()
-        return int(tokens), float(cost)
+    async def latest(
+        self, conn: AsyncConnection, task_id: str, kind: str, outcome: str | None = None
+    ) -> RunRecord | None:
+        """The task's latest run of this kind (and outcome): the author of work in review,
+        the reviewer's requested changes."""
+        query = select(Run).where(Run.task_id == task_id, Run.kind == kind)
+        if outcome is not None:
+            query = query.where(Run.outcome == outcome)
+        row = (await conn.execute(query.order_by(Run.id.desc()).limit(1))).mappings().first()
+        return RunRecord.from_row(row) if row is not None else None

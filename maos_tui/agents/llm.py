@@ -1,0 +1,163 @@
+"""LLM agents through litellm: a multi-step tool-calling loop.
+
+litellm is imported lazily (it takes seconds) and every setting is passed per call, never
+through module globals, because several agents call concurrently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from maos_tui.agents.base import Job, RunHooks, RunResult
+from maos_tui.agents.context import working_md_excerpt
+from maos_tui.agents.secrets import scrub
+from maos_tui.agents.tools import Toolbox
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from maos_tui.config import Config
+
+ERROR_CHARS = 500
+TOOL_RULES = """\
+You work inside maos-tui, a board of tasks shared by AI agents and people.
+Rules:
+- Work only through the tools. Finish by calling complete_task(summary) with a short summary
+  of the result, or fail_task(reason) if you cannot do the task.
+- Create subtasks with create_task when the work splits; use `after` for their order.
+- Use post_message to talk in the task's thread; @name notifies an agent or the human.
+- Deliverables go in write_document (markdown).
+"""
+REVIEW_RULES = """\
+You are reviewing another agent's finished work. Approve it with complete_task(summary),
+or call request_changes(reason) saying exactly what must change.
+"""
+NUDGE = "Call complete_task(summary) if the task is finished, or fail_task(reason) if not."
+
+
+def load_litellm() -> ModuleType:
+    """Import litellm quietly and without network access for its price map."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL)
+        logger.propagate = False
+    return litellm
+
+
+def call_options(job_model: str, api_base: str | None, timeout: float) -> dict[str, Any]:
+    """Per-call settings; litellm reads the provider key from the environment itself."""
+    options: dict[str, Any] = {"model": job_model, "timeout": timeout, "num_retries": 0}
+    if api_base:
+        options["api_base"] = api_base
+    return options
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return scrub(f"{type(exc).__name__}: {text}"[:ERROR_CHARS])
+
+
+def price(litellm: ModuleType, config: Config, model: str, response: Any) -> float:
+    """Config `[pricing."model"]` first (overrides), then litellm's bundled map, else 0."""
+    usage = getattr(response, "usage", None)
+    tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
+    tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
+    custom = config.pricing.get(model)
+    if custom is not None:
+        return tokens_in * float(custom.get("input_cost_per_token", 0.0)) + tokens_out * float(
+            custom.get("output_cost_per_token", 0.0)
+        )
+    try:
+        return float(litellm.completion_cost(completion_response=response, model=model) or 0.0)
+    except Exception:  # unknown model: no price, tokens still counted
+        return 0.0
+
+
+def first_prompt(job: Job) -> list[dict[str, Any]]:
+    agent = job.agent
+    system = "\n\n".join(
+        part
+        for part in (
+            f"You are {agent.name}" + (f", {agent.role}." if agent.role else "."),
+            agent.system_prompt,
+            TOOL_RULES,
+            REVIEW_RULES if job.kind == "review" else "",
+        )
+        if part
+    )
+    board = working_md_excerpt(job.workspace)
+    user = "Your task (JSON):\n" + json.dumps(job.context, ensure_ascii=False, indent=1)
+    if board:
+        user += "\n\nThe current WORKING.md of the workspace:\n" + board
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+class LlmRunner:
+    async def run(self, job: Job, hooks: RunHooks) -> RunResult:
+        litellm = load_litellm()
+        model = job.agent.model or ""
+        tools = Toolbox(job, job.settings.max_tool_calls, job.settings.max_subtasks)
+        messages = first_prompt(job)
+        options = call_options(model, job.agent.api_base, float(job.task.timeout_seconds))
+        nudged = False
+        for _step in range(job.settings.step_limit):
+            try:
+                response = await litellm.acompletion(
+                    messages=messages, tools=tools.specs(), **options
+                )
+                choice = response.choices[0].message
+            except Exception as exc:  # rate limits, 5xx, timeouts, invalid responses
+                return RunResult.failed(describe_error(exc))
+            usage = getattr(response, "usage", None)
+            await hooks.usage(
+                int(getattr(usage, "prompt_tokens", 0) or 0),
+                int(getattr(usage, "completion_tokens", 0) or 0),
+                price(litellm, job.config, model, response),
+            )
+            calls = list(getattr(choice, "tool_calls", None) or [])
+            if choice.content:
+                await hooks.output(scrub(str(choice.content)) + "\n")
+            if not calls:
+                if nudged:
+                    return RunResult.failed(
+                        "no result: the model stopped without complete_task or fail_task"
+                    )
+                nudged = True
+                messages.append({"role": "assistant", "content": choice.content or ""})
+                messages.append({"role": "user", "content": NUDGE})
+                continue
+            messages.append(_assistant_turn(choice, calls))
+            for call in calls:
+                name = call.function.name or ""
+                reply, result = await tools.call(name, call.function.arguments)
+                hooks.progress()
+                await hooks.output(f"[tool] {name}: {scrub(reply)}\n")
+                if result is not None:
+                    return result
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": reply})
+        return RunResult.failed(
+            f"no result: step limit ({job.settings.step_limit}) reached "
+            "without complete_task or fail_task"
+        )
+
+
+def _assistant_turn(choice: Any, calls: list[Any]) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": choice.content or "",
+        "tool_calls": [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.function.name, "arguments": c.function.arguments},
+            }
+            for c in calls
+        ],
+    }

@@ -1,0 +1,88 @@
+"""`maos-tui run`: the scheduler without the TUI, printing one line per Activity."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from maos_tui.commands.context import Context
+    from maos_tui.domain import ActivityRecord
+    from maos_tui.events import Event
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    run = sub.add_parser(
+        "run", help="run the scheduler headless (agents work the board)", parents=[common]
+    )
+    run.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="exit once nothing is runnable, running or waiting for a retry",
+    )
+    run.add_argument("--max-seconds", type=float, metavar="N", help="stop after N seconds")
+    run.add_argument("--json", action="store_true", help="one JSON object per Activity")
+    run.set_defaults(handler=run_command)
+
+
+def activity_line(activity: ActivityRecord) -> str:
+    from maos_tui.domain import iso_z
+
+    extra = activity.details.get("reason") or activity.details.get("to") or ""
+    line = f"{iso_z(activity.created_at)} {activity.summary()}"
+    return f"{line}: {extra}" if extra else line
+
+
+async def run_command(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.domain import DomainError
+    from maos_tui.scheduler import Scheduler
+
+    if args.max_seconds is not None and args.max_seconds <= 0:
+        raise DomainError("--max-seconds must be positive")
+    async with ctx.store(writes=True) as store:
+        scheduler = Scheduler(store, ctx.workspace, ctx.config)
+
+        def show(event: Event) -> None:
+            if event.activity is None:
+                return
+            if ctx.json:
+                ctx.emit(event.activity.to_json())
+            else:
+                ctx.out(activity_line(event.activity))
+
+        unsubscribe = store.bus.subscribe(show)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        sync = None
+        try:
+            await scheduler.start()
+            sync = await _start_working_sync(store, ctx)
+            waiters = [asyncio.create_task(stop.wait())]
+            if args.until_idle:
+                waiters.append(asyncio.create_task(scheduler.wait_idle()))
+            await asyncio.wait(waiters, timeout=args.max_seconds, return_when="FIRST_COMPLETED")
+            for waiter in waiters:
+                waiter.cancel()
+        finally:
+            await scheduler.stop()
+            if sync is not None:
+                await sync.stop()
+            unsubscribe()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+    return 0
+
+
+async def _start_working_sync(store: Any, ctx: Context) -> Any:
+    """Keep WORKING.md in step while running headless (the module comes with #3)."""
+    try:
+        from maos_tui.working_md.sync import WorkingSync
+    except ImportError:
+        return None
+    sync = WorkingSync(store, ctx.workspace)
+    await sync.start()
+    return sync

@@ -1,0 +1,409 @@
+"""The in-process asyncio scheduler: assigns runnable tasks to agents and runs them.
+
+It reacts to events (the store's bus in this process, SQLite's `data_version` for writes
+made by other processes) instead of polling in a hot loop. One dispatch pass at a time
+decides placements, so a task can never be handed out twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from maos_tui.agents.base import Job, RunnerFactory, RunResult
+from maos_tui.agents.context import gather
+from maos_tui.agents.factory import runner_for
+from maos_tui.agents.secrets import scrub
+from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, TaskStatus
+from maos_tui.events import Event
+from maos_tui.scheduler import outcomes
+from maos_tui.scheduler.clock import Clock, SystemClock
+from maos_tui.scheduler.lock import SchedulerLock
+from maos_tui.scheduler.planner import WORK_STATUSES, Placement, plan
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from maos_tui.config import Config, Workspace
+    from maos_tui.store import Store
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = "scheduler"
+POLL_SECONDS = 0.5  # how soon writes from other processes (CLI, WORKING.md) are noticed
+FLUSH_SECONDS = 0.5  # output is written to the run's log at most this often
+STALL_HEARTBEATS = 3
+# Bus topics that can change what is runnable; run-log appends are not among them.
+_WAKE_TOPICS = frozenset({"task", "agent", "message", "notification"})
+
+
+@dataclass
+class ActiveRun:
+    run_id: int
+    task_id: str
+    agent: str
+    kind: str
+    started_at: datetime
+    heartbeat_seconds: int
+    last_progress: float
+    handle: asyncio.Task[None] | None = None
+    stop_reason: str | None = None  # cancelled | shutdown | stalled
+    pending_output: list[str] = field(default_factory=list)
+    last_flush: float = 0.0
+
+
+class _Hooks:
+    def __init__(self, scheduler: Scheduler, active: ActiveRun) -> None:
+        self._scheduler = scheduler
+        self._active = active
+
+    def progress(self) -> None:
+        self._active.last_progress = asyncio.get_running_loop().time()
+
+    async def output(self, text: str) -> None:
+        self.progress()
+        self._active.pending_output.append(text)
+        if self._active.last_progress - self._active.last_flush >= FLUSH_SECONDS:
+            await self._scheduler._flush(self._active)
+
+    async def usage(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:
+        self.progress()
+        await self._scheduler.store.runs.add_usage(
+            self._active.run_id, self._active.agent, tokens_in, tokens_out, cost_usd
+        )
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: Store,
+        workspace: Workspace,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        runner_factory: RunnerFactory | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.workspace = workspace
+        self.config = config
+        self.settings = config.scheduler()
+        self.clock = clock or SystemClock()
+        self.runner_factory = runner_factory or runner_for
+        self.rand = rand
+        self.active_runs: dict[str, ActiveRun] = {}
+        self.reason: str | None = None  # why the scheduler is paused, when it is
+        self._lock = SchedulerLock(workspace)
+        self._state = "off"
+        self._paused = False
+        self._dirty = True
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._pass_done = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._unsubscribe: Any = None
+        self._watch: AsyncConnection | None = None
+        self._data_version = 0
+        self._next_retry: datetime | None = None
+        self._beats: dict[str, float] = {}
+        self._key_reasons: dict[str, tuple[str, str | None]] = {}
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def state(self) -> str:
+        """ "running", "paused" (by a person or a reached budget) or "off"."""
+        if self._state == "off":
+            return "off"
+        return "paused" if self._paused or self.reason else "running"
+
+    async def start(self) -> None:
+        """Take the workspace lock (SchedulerBusy if held), recover, then start working."""
+        if self._state != "off":
+            return
+        self._lock.acquire()
+        try:
+            await outcomes.recover(self)
+            self._watch = await self.store.engine.connect()
+            self._data_version = await self.store.data_version(self._watch)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._unsubscribe = self.store.bus.subscribe(self._on_event)
+        self._state = "running"
+        self._loop_task = asyncio.create_task(self._main(), name="maos-scheduler")
+
+    async def stop(self) -> None:
+        """Cancel running agents (their tasks go back to the inbox, retry not counted)."""
+        if self._state == "off":
+            return
+        self._state = "off"
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        handles = []
+        for active in list(self.active_runs.values()):
+            active.stop_reason = active.stop_reason or "shutdown"
+            if active.handle is not None:
+                active.handle.cancel()
+                handles.append(active.handle)
+        await asyncio.gather(*handles, return_exceptions=True)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._watch is not None:
+            await self._watch.close()
+        self._lock.release()
+
+    def pause(self) -> None:
+        """No new runs start; running ones finish."""
+        self._paused = True
+        self.wake()
+
+    def resume(self) -> None:
+        self._paused = False
+        self.wake()
+
+    def wake(self) -> None:
+        self._dirty = True
+        self._wake.set()
+
+    async def wait_idle(self) -> None:
+        """Return once no task can make progress: nothing runnable, running or retrying."""
+        await self._idle.wait()
+
+    async def settle(self) -> None:
+        """Wake the scheduler and wait until it has finished one full pass (for tests)."""
+        self._pass_done.clear()
+        self.wake()
+        await self._pass_done.wait()
+
+    def _on_event(self, event: Event) -> None:
+        if event.topic in _WAKE_TOPICS:
+            self.wake()
+
+    # ------------------------------------------------------------ main loop
+
+    async def _main(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self._tick()
+            except Exception:
+                # A broken pass (database busy, a bug) must not kill the scheduler.
+                log.exception("scheduler pass failed")
+                self._idle.clear()
+            self._pass_done.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def _tick(self) -> None:
+        loop_now = asyncio.get_running_loop().time()
+        assert self._watch is not None
+        version = await self.store.data_version(self._watch)
+        await self._watch.rollback()  # end the read so the next PRAGMA sees new commits
+        if version != self._data_version:
+            self._data_version = version
+            self._dirty = True
+        if self._next_retry is not None and self._next_retry <= self.clock.now():
+            self._dirty = True
+        await self._heartbeats(loop_now)
+        for active in list(self.active_runs.values()):
+            if active.pending_output:
+                await self._flush(active)
+            stalled_for = loop_now - active.last_progress
+            if active.stop_reason is None and stalled_for > STALL_HEARTBEATS * (
+                active.heartbeat_seconds
+            ):
+                await self._stall(active, stalled_for)
+        if not self._dirty:
+            return
+        self._dirty = False
+        await self._check_active()
+        await self._dispatch()
+
+    async def _heartbeats(self, loop_now: float) -> None:
+        """Agents heartbeat every heartbeat_seconds: last_heartbeat is written, an agent
+        back from a stall comes online again, and the event lets idle agents find work."""
+        agents = await self.store.agents.list()
+        due = [a for a in agents if loop_now - self._beats.get(a.name, -1e9) >= a.heartbeat_seconds]
+        if not due:
+            return
+        busy = {r.agent for r in self.active_runs.values()}
+        async with self.store.write() as tx:
+            for agent in due:
+                self._beats[agent.name] = loop_now
+                await outcomes.heartbeat_in(tx, agent, recovered=agent.name not in busy)
+
+    async def _stall(self, active: ActiveRun, stalled_for: float) -> None:
+        reason = f"stalled: no progress for {stalled_for:.0f}s"
+        active.stop_reason = "stalled"
+        async with self.store.write() as tx:
+            await self.store.agents.set_status_in(tx, active.agent, AgentStatus.OFFLINE, reason)
+            await tx.activity(
+                SCHEDULER,
+                "marked agent offline",
+                topic="agent",
+                agent=active.agent,
+                target=active.agent,
+                reason=reason,
+            )
+        if active.handle is not None:
+            active.handle.cancel()
+
+    async def _check_active(self) -> None:
+        """Stop runs whose task was cancelled, archived or moved away by someone else."""
+        if not self.active_runs:
+            return
+        statuses = await outcomes.task_states(self.store, list(self.active_runs))
+        for task_id, active in list(self.active_runs.items()):
+            status, archived = statuses.get(task_id, (None, True))
+            expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
+            if (archived or status is not expected) and active.stop_reason is None:
+                active.stop_reason = "cancelled"
+                if active.handle is not None:
+                    active.handle.cancel()
+
+    async def _dispatch(self) -> None:
+        async with self.store.read() as conn:
+            statuses = [*WORK_STATUSES, TaskStatus.REVIEW]
+            tasks = await self.store.tasks.list(statuses, conn=conn)
+            agents = await self.store.agents.list(conn)
+            authors = {}
+            for task in tasks:
+                if task.status is TaskStatus.REVIEW:
+                    work = await self.store.runs.latest(conn, task.id, "work")
+                    if work is not None:
+                        authors[task.id] = work.agent_name
+            totals = await self.store.agents.totals(conn)
+        agents = await self._usable_agents(agents)
+        self.reason = outcomes.workspace_budget_reason(self.settings, totals)
+        load: dict[str, int] = {}
+        for active in self.active_runs.values():
+            load[active.agent] = load.get(active.agent, 0) + 1
+        result = plan(
+            tasks,
+            agents if self.state == "running" else [],
+            load=load,
+            running=set(self.active_runs),
+            authors=authors,
+            free_slots=self.settings.max_parallel - len(self.active_runs),
+            now=self.clock.now(),
+        )
+        self._next_retry = min((t.retry_at for t in tasks if t.id in result.retrying), default=None)
+        if self.state == "running":
+            await outcomes.write_reasons(self.store, tasks, result.reasons)
+            for placement in result.placements:
+                await self._launch(placement)
+        idle = not (self.active_runs or result.waiting or result.retrying)
+        if idle:
+            self._idle.set()
+        else:
+            self._idle.clear()
+
+    async def _usable_agents(self, agents: list[AgentRecord]) -> list[AgentRecord]:
+        """Budgets and provider keys: an agent over budget is paused, one without its key
+        is offline, both with the reason, and neither gets work."""
+        usable = []
+        for agent in agents:
+            reason = outcomes.agent_budget_reason(agent)
+            if reason and agent.status is not AgentStatus.PAUSED:
+                await outcomes.set_agent_status(self.store, agent, AgentStatus.PAUSED, reason)
+                continue
+            key_reason = await self._key_problem(agent)
+            if key_reason and agent.status is not AgentStatus.OFFLINE:
+                await outcomes.set_agent_status(self.store, agent, AgentStatus.OFFLINE, key_reason)
+                continue
+            if not key_reason and outcomes.is_key_reason(agent.status_reason):
+                await outcomes.set_agent_status(self.store, agent, AgentStatus.IDLE, None)
+                continue
+            usable.append(agent)
+        return usable
+
+    async def _key_problem(self, agent: AgentRecord) -> str | None:
+        if agent.kind is not AgentKind.LLM:
+            return None
+        signature = f"{agent.model}|{agent.api_base}"
+        cached = self._key_reasons.get(agent.name)
+        if cached is None or cached[0] != signature:
+            from maos_tui.agents.llm import load_litellm
+
+            # The first import takes seconds: keep the event loop (and the TUI) responsive.
+            await asyncio.to_thread(load_litellm)
+            from maos_tui.agents.check import missing_keys
+
+            missing = missing_keys(agent)
+            reason = outcomes.key_reason(missing)
+            cached = self._key_reasons[agent.name] = (signature, reason)
+        return cached[1]
+
+    # ------------------------------------------------------------ runs
+
+    async def _launch(self, placement: Placement) -> None:
+        run_id = await outcomes.begin_run(self, placement)
+        if run_id is None:
+            return
+        task = await self.store.tasks.get(placement.task.id)
+        loop_now = asyncio.get_running_loop().time()
+        active = ActiveRun(
+            run_id=run_id,
+            task_id=task.id,
+            agent=placement.agent.name,
+            kind=placement.kind,
+            started_at=self.clock.now(),
+            heartbeat_seconds=placement.agent.heartbeat_seconds,
+            last_progress=loop_now,
+            last_flush=loop_now,
+        )
+        self.active_runs[task.id] = active
+        job = Job(
+            run_id=run_id,
+            kind=placement.kind,
+            task=task,
+            agent=placement.agent,
+            workspace=self.workspace.root,
+            context=await gather(self.store, self.workspace, task),
+            settings=self.settings,
+            config=self.config,
+            store=self.store,
+            db_url=None if self.store.url == self.workspace.default_db_url() else self.store.url,
+        )
+        active.handle = asyncio.create_task(self._execute(active, job), name=f"run-{run_id}")
+
+    async def _execute(self, active: ActiveRun, job: Job) -> None:
+        hooks = _Hooks(self, active)
+        result: RunResult | None = None
+        try:
+            runner = self.runner_factory(job.agent)
+            result = await asyncio.wait_for(
+                runner.run(job, hooks), timeout=job.task.timeout_seconds
+            )
+        except TimeoutError:
+            result = RunResult.failed(f"timed out after {job.task.timeout_seconds}s")
+        except asyncio.CancelledError:
+            result = None
+        except Exception as exc:  # a runner bug must fail the run, not the scheduler
+            log.exception("runner for %s failed", job.agent.name)
+            result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
+        try:
+            await self._flush(active)
+            await outcomes.finish_run(self, active, result)
+        except Exception:
+            log.exception("could not record the end of run %s", active.run_id)
+        finally:
+            self.active_runs.pop(active.task_id, None)
+            self.wake()
+
+    async def _flush(self, active: ActiveRun) -> None:
+        if not active.pending_output:
+            return
+        text = "".join(active.pending_output)
+        active.pending_output.clear()
+        active.last_flush = asyncio.get_running_loop().time()
+        await self.store.runs.append_log(active.run_id, scrub(text))

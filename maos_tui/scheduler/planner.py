@@ -1,0 +1,108 @@
+"""Which runnable task goes to which agent: pure, so the rules are testable without I/O.
+
+A task is runnable in inbox or assigned (and in_progress when a review sent it back, or a
+human moved it there), when it is not blocked, archived, already running or waiting out a
+retry backoff. Tasks in review need a reviewer instead: an agent with the `review`
+capability that is not the task's author.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from maos_tui.domain import AgentRecord, AgentStatus, TaskRecord, TaskStatus
+
+REVIEW_CAPABILITY = "review"
+WORK_STATUSES = frozenset({TaskStatus.INBOX, TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS})
+_UNAVAILABLE = frozenset({AgentStatus.PAUSED, AgentStatus.OFFLINE})
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    task: TaskRecord
+    agent: AgentRecord
+    kind: str  # "work" or "review"
+
+
+@dataclass
+class Plan:
+    placements: list[Placement] = field(default_factory=list)
+    # Why a task that could run did not start; shown on its card.
+    reasons: dict[str, str] = field(default_factory=dict)
+    # Tasks waiting for a free agent or parallel slot, and tasks waiting out a retry backoff.
+    waiting: set[str] = field(default_factory=set)
+    retrying: set[str] = field(default_factory=set)
+
+
+def plan(
+    tasks: Iterable[TaskRecord],
+    agents: Iterable[AgentRecord],
+    *,
+    load: Mapping[str, int],
+    running: set[str],
+    authors: Mapping[str, str],
+    free_slots: int,
+    now: datetime,
+) -> Plan:
+    """Place tasks (already ordered by priority, then age) on agents.
+
+    `load` is the number of runs each agent has now, `running` the IDs of tasks with a run,
+    `authors` the agent that did the work of each task in review.
+    """
+    result = Plan()
+    roster = list(agents)
+    load = dict(load)
+    last = {a.name: a.last_assigned_at or _EPOCH for a in roster}
+    for task in tasks:
+        if task.id in running or task.archived or task.blocked:
+            continue
+        if task.retry_at is not None and _aware(task.retry_at) > now:
+            result.retrying.add(task.id)
+            continue
+        if task.status is TaskStatus.REVIEW:
+            kind = "review"
+            author = authors.get(task.id)
+            fits = [a for a in roster if REVIEW_CAPABILITY in a.capabilities and a.name != author]
+            missing = "no reviewer other than the author"
+        elif task.status in WORK_STATUSES:
+            kind = "work"
+            if task.assignees:
+                fits = [a for a in roster if a.name in task.assignees]
+                missing = f"assignee {', '.join(task.assignees)} is not available"
+            else:
+                fits = [a for a in roster if set(task.needs) <= set(a.capabilities)]
+                need = ", ".join(sorted(set(task.needs))) or "any"
+                missing = f"no agent with capability: {need}" if task.needs else "no agents"
+        else:
+            continue
+        ready = [a for a in fits if a.status not in _UNAVAILABLE]
+        if not ready:
+            result.reasons[task.id] = _unavailable_reason(fits, missing)
+            continue
+        free = [a for a in ready if load.get(a.name, 0) < a.max_concurrent]
+        if not free or free_slots <= 0:
+            result.waiting.add(task.id)
+            continue
+        agent = min(free, key=lambda a: (load.get(a.name, 0), last[a.name], a.name))
+        load[agent.name] = load.get(agent.name, 0) + 1
+        last[agent.name] = now
+        free_slots -= 1
+        result.placements.append(Placement(task, agent, kind))
+    return result
+
+
+def _unavailable_reason(fits: list[AgentRecord], missing: str) -> str:
+    if not fits:
+        return missing
+    states = ", ".join(
+        f"{a.name} is {a.status.value}" + (f" ({a.status_reason})" if a.status_reason else "")
+        for a in fits
+    )
+    return f"waiting: {states}"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
