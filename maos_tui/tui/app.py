@@ -1,25 +1,252 @@
-"""Placeholder app until the board lands: shows the workspace and quits with q."""
+"""MaosApp: themes, keymap, the store, the change watcher and the background services.
+
+The board paints from the store first; the scheduler and WORKING.md sync start after
+that first paint, so neither (nor litellm, which only the scheduler imports) delays it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from functools import partial
+from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
+from sqlalchemy.ext.asyncio import AsyncConnection
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.screen import Screen
 
-if TYPE_CHECKING:
-    from maos_tui.commands.context import Context
+from maos_tui.config import Config, Workspace, save_user_setting, user_themes_dir
+from maos_tui.domain import utcnow
+from maos_tui.events import Event
+from maos_tui.resources import themes_dir
+from maos_tui.store import Store, StoreError
+from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
+from maos_tui.tui.screens.main import MainScreen
+from maos_tui.tui.services import Services
+from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
+
+POLL_SECONDS = 0.2
 
 
-class MaosApp(App[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit", id="quit")]
+class MaosApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "maos-tui"
+    BINDINGS: ClassVar[list[BindingType]] = bindings("app")
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        config: Config,
+        *,
+        store: Store | None = None,
+        db_url: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        start_services: bool = True,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
-        self.ctx = ctx
+        self.workspace = workspace
+        self.config = config
+        self._store = store
+        self.db_url = db_url or workspace.default_db_url()
+        self.clock = clock
+        self.start_services = start_services
+        self.env = os.environ if env is None else env
+        self.main_screen = MainScreen()
+        self.services: Services | None = None
+        self.first_paint_at: float | None = None
+        self._watch_conn: AsyncConnection | None = None
+        self._version = -1
+        self._dirty = False
+        self._checking = False
+        self._theme_ready = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._store_problem = False
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(f"maos-tui: {self.ctx.workspace.root}")
-        yield Footer()
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "the store opens before the first screen"
+        return self._store
+
+    # ------------------------------------------------------------ start-up
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_FALLBACKS)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.main_screen
+
+    async def on_mount(self) -> None:
+        self.apply_themes()
+        keymap = self.config.keymap
+        if keymap:
+            self.set_keymap(keymap)
+        if self._store is None:
+            self._store = await Store.open(self.db_url)
+        await self.main_screen.reload()
+        self._watch_conn = await self.store.engine.connect()
+        self._version = await self.poll_version()
+        self._unsubscribe = self.store.bus.subscribe(self.on_store_event)
+        self.set_interval(POLL_SECONDS, self.check_changes)
+        self.set_interval(1.0, self.tick)
+        self.call_after_refresh(self.after_first_paint)
+
+    def after_first_paint(self) -> None:
+        self.first_paint_at = time.perf_counter()
+        if self.env.get("MAOS_BENCH_EXIT_AFTER_PAINT") == "1":
+            self.exit(0)
+            return
+        if self.start_services:
+            self.run_worker(self.begin_services(), name="services", exit_on_error=False)
+
+    async def begin_services(self) -> None:
+        services = Services(self.store, self.workspace, self.config, self.on_sync_problems)
+        self.services = services
+        try:
+            await services.start()
+        except Exception as exc:  # a service failing to start must leave the board usable
+            services.off_reason = f"failed to start: {exc}"
+            self.notify(f"Scheduler not started: {exc}", severity="error")
+        self.main_screen.render_board()
+
+    def on_sync_problems(self, problems: list[Any]) -> None:
+        for problem in problems[:3]:
+            line = getattr(problem, "line", "?")
+            reason = getattr(problem, "reason", str(problem))
+            self.notify(
+                f"WORKING.md line {line}: {reason}", title="Not applied", severity="warning"
+            )
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.services is not None:
+            await self.services.stop()
+        if self._watch_conn is not None:
+            await self._watch_conn.close()
+
+    # ------------------------------------------------------------ themes
+
+    def apply_themes(self) -> None:
+        catalog = load_themes(themes_dir(), user_themes_dir(self.env))
+        for theme in catalog.themes:
+            self.register_theme(theme)
+        for problem in catalog.problems:
+            self.notify(problem, title="Theme not loaded", severity="warning", timeout=8)
+        wanted = self.config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            if wanted != DEFAULT_THEME:
+                self.notify(
+                    f"theme {wanted!r} is not available; using {DEFAULT_THEME}",
+                    severity="warning",
+                )
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        self._theme_ready = True
+
+    def watch_theme(self, theme: str) -> None:
+        if not self._theme_ready:
+            return
+        try:
+            save_user_setting("theme", theme, self.env)
+        except OSError as exc:
+            self.notify(f"theme not remembered: {exc}", severity="warning")
+
+    def remember_default_model(self, model: str) -> None:
+        try:
+            save_user_setting("default_model", model, self.env)
+        except OSError as exc:
+            self.notify(f"default model not saved: {exc}", severity="warning")
+
+    # ------------------------------------------------------------ live updates
+
+    def on_store_event(self, _event: Event) -> None:
+        # Runs inside the committing code: only note it, the watcher does the work.
+        self._dirty = True
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    async def poll_version(self) -> int:
+        conn = self._watch_conn
+        assert conn is not None
+        version = await self.store.data_version(conn)
+        await conn.rollback()
+        return version
+
+    async def check_changes(self) -> None:
+        """Reload when this process committed or another one did (PRAGMA data_version)."""
+        if self._checking:
+            return
+        self._checking = True
+        try:
+            version = await self.poll_version()
+            if version == self._version and not self._dirty:
+                return
+            self._version = version
+            self._dirty = False
+            await self.main_screen.reload()
+            refresh = getattr(self.screen, "store_changed", None)
+            if self.screen is not self.main_screen and refresh is not None:
+                await refresh()
+            self._store_problem = False
+        except StoreError as exc:
+            if not self._store_problem:
+                self._store_problem = True
+                self.notify(str(exc), title="Database", severity="error")
+        finally:
+            self._checking = False
+
+    def tick(self) -> None:
+        if self.screen is self.main_screen:
+            self.main_screen.render_board()
+
+    # ------------------------------------------------------------ scheduler
+
+    @property
+    def scheduler_state(self) -> str:
+        return self.services.state if self.services is not None else "off"
+
+    def services_toggle_pause(self) -> str:
+        if self.services is None:
+            raise RuntimeError("the scheduler is off")
+        return self.services.toggle_pause()
+
+    async def action_request_quit(self) -> None:
+        active = self.services.active_runs if self.services is not None else {}
+        if not active:
+            self.exit(0)
+            return
+        from maos_tui.tui.screens.pickers import Confirm
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        question = f"{len(active)} run(s) in progress will be stopped. Quit?"
+        self.push_screen(Confirm(question), answered)
+
+    def action_help(self) -> None:
+        from maos_tui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    # ------------------------------------------------------------ command palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for spec in KEYS:
+            if not spec.palette or spec.scope not in PALETTE_SCOPES:
+                continue
+            if spec.scope == "main" and screen is not self.main_screen:
+                continue
+            yield SystemCommand(
+                spec.description, f"key: {spec.display}", partial(self.run_spec, spec)
+            )
+
+    async def run_spec(self, spec: KeySpec) -> None:
+        target = self.main_screen if spec.scope == "main" else self
+        await self.run_action(spec.action, target)

@@ -1,7 +1,14 @@
-"""Start the TUI from the CLI; store problems end with one clear line, not a traceback."""
+"""Start the TUI from the CLI.
+
+The store is opened before the terminal is taken over, so an unopenable or too-new
+database ends as one `error:` line from the CLI, never a traceback or a flashed screen.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -9,8 +16,19 @@ if TYPE_CHECKING:
 
 
 def launch(ctx: Context) -> int:
-    from maos_tui.tui.app import MaosApp
+    started = time.perf_counter()
+    return asyncio.run(_run(ctx, started))
 
-    app = MaosApp(ctx)
-    app.run()
+
+async def _run(ctx: Context, started: float) -> int:
+    store = await ctx.open_store()
+    try:
+        from maos_tui.tui.app import MaosApp
+
+        app = MaosApp(ctx.workspace, ctx.config, store=store, env=ctx.env)
+        await app.run_async()
+    finally:
+        await store.close()
+    if ctx.env.get("MAOS_BENCH_EXIT_AFTER_PAINT") == "1" and app.first_paint_at is not None:
+        print(f"first paint {app.first_paint_at - started:.3f}s", file=sys.stderr)
     return int(app.return_code or 0)

@@ -1,0 +1,57 @@
+"""How a task becomes a card, and the small formats (ages, money) shared by the widgets.
+
+Cards are Textual Content with theme variables (`$priority-0`...), so a theme change
+recolours them without rebuilding anything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.content import Content
+
+from maos_tui.domain import TaskRecord, TaskStatus
+from maos_tui.tui.queries import TaskRunFigures
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def age(since: datetime, now: datetime) -> str:
+    """`12s`, `3m`, `2h`, `4d`: short enough for a chip or a badge."""
+    seconds = max(0, int((as_utc(now) - as_utc(since)).total_seconds()))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def money(amount: float) -> str:
+    return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:.4f}"
+
+
+def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Content:
+    """Two lines: priority, ID and title; then assignees and badges."""
+    head = Content.assemble(
+        (f"P{task.priority}", f"$priority-{task.priority}"), " ", (task.id, "bold"), " ", task.title
+    )
+    badges: list[Content] = []
+    if task.assignees:
+        badges.append(Content.styled(" ".join(f"@{a}" for a in task.assignees), "$secondary"))
+    if task.blocked:
+        badges.append(Content.styled("blocked", "reverse $warning"))
+    if task.status is TaskStatus.FAILED:
+        badges.append(Content.styled("failed", "reverse $error"))
+    if task.retry_count:
+        badges.append(Content.styled(f"↻{task.retry_count}/{task.max_retries}", "$warning"))
+    if figures is not None and figures.running_since is not None:
+        badges.append(Content.styled(f"▶ {age(figures.running_since, now)}", "$success"))
+    if figures is not None and figures.cost_usd > 0:
+        badges.append(Content.styled(money(figures.cost_usd), "$text-muted"))
+    tail = Content(" ").join(badges) if badges else Content.styled("unassigned", "$text-muted")
+    return Content("\n").join([head, tail])
+
+
+def more_prompt(hidden: int) -> Content:
+    return Content.styled(f"… {hidden} more (enter to show)", "italic $text-muted")

@@ -1,0 +1,17 @@
+"""One line of text for an Activity, shared by the feed and the task history."""
+
+from __future__ import annotations
+
+from maos_tui.domain import ActivityRecord
+
+
+def describe(activity: ActivityRecord) -> str:
+    details = activity.details
+    text = activity.summary()
+    if "to" in details and "from" in details:
+        text += f" {details['from']} → {details['to']}"
+    elif isinstance(details.get("agents"), list):
+        text += " " + ", ".join(str(a) for a in details["agents"])  # type: ignore[union-attr]
+    if details.get("reason"):
+        text += f" ({details['reason']})"
+    return text

@@ -1,0 +1,241 @@
+"""The agents screen: every agent with what it runs, its load, tokens and cost; add, edit,
+pause, resume, remove and check them. Validation is the store's, the same as the CLI's."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, DomainError
+from maos_tui.store import StoreError
+from maos_tui.tui.cards import money
+from maos_tui.tui.keys import bindings
+from maos_tui.tui.screens.fields import field_row
+from maos_tui.tui.suggest import split_list
+
+if TYPE_CHECKING:
+    from maos_tui.tui.app import MaosApp
+
+
+def runs_what(agent: AgentRecord) -> str:
+    return agent.model or shlex.join(agent.command or ())
+
+
+def check_agent(agent: AgentRecord) -> str:
+    """What can be told without calling the model: the command exists, or the model is set.
+    A live model call is the scheduler's `agent check`."""
+    if agent.kind is AgentKind.COMMAND:
+        program = (agent.command or ("",))[0]
+        if shutil.which(program) is None:
+            return f"{agent.name}: command {program!r} not found on PATH"
+        return f"{agent.name}: command {program!r} found"
+    if agent.status is AgentStatus.OFFLINE:
+        return f"{agent.name}: offline ({agent.status_reason or 'no reason given'})"
+    return f"{agent.name}: model {agent.model} configured"
+
+
+class AgentsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("agents")
+    app: MaosApp
+
+    def __init__(self) -> None:
+        super().__init__(classes="agents")
+        self.agents: list[AgentRecord] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("Agents", classes="screen-title")
+        yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="agent-note", classes="hint")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(
+            "name",
+            "kind",
+            "model / command",
+            "capabilities",
+            "status",
+            "load",
+            "tokens in/out",
+            "cost",
+        )
+        await self.store_changed()
+        table.focus()
+
+    async def store_changed(self) -> None:
+        store = self.app.store
+        async with store.read() as conn:
+            self.agents = await store.agents.list(conn)
+            held = {a.name: len(await store.tasks.held_by(conn, a.name)) for a in self.agents}
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for agent in self.agents:
+            status = agent.status.value
+            if agent.status_reason:
+                status += f" ({agent.status_reason})"
+            table.add_row(
+                agent.name,
+                agent.kind.value,
+                runs_what(agent),
+                ", ".join(agent.capabilities),
+                status,
+                f"{held[agent.name]}/{agent.max_concurrent}",
+                f"{agent.tokens_in}/{agent.tokens_out}",
+                money(agent.cost_usd),
+                key=agent.name,
+            )
+        if self.agents:
+            table.move_cursor(row=min(row, len(self.agents) - 1))
+        note = "" if self.agents else "No agents yet: press n to add one."
+        self.query_one("#agent-note", Static).update(note)
+
+    def selected(self) -> AgentRecord | None:
+        table = self.query_one(DataTable)
+        if not self.agents:
+            self.notify("No agent selected.", severity="warning")
+            return None
+        return self.agents[min(table.cursor_row, len(self.agents) - 1)]
+
+    async def attempt(self, call: object) -> bool:
+        try:
+            await call  # type: ignore[misc]
+        except (DomainError, StoreError) as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        await self.store_changed()
+        return True
+
+    def action_add_agent(self) -> None:
+        self.app.push_screen(AgentForm(None), self.after_form)
+
+    def action_edit_agent(self) -> None:
+        agent = self.selected()
+        if agent is not None:
+            self.app.push_screen(AgentForm(agent), self.after_form)
+
+    async def after_form(self, saved: AgentRecord | None) -> None:
+        if saved is not None:
+            await self.store_changed()
+            self.notify(f"Saved agent {saved.name}")
+
+    async def action_toggle_pause(self) -> None:
+        agent = self.selected()
+        if agent is not None:
+            paused = agent.status is not AgentStatus.PAUSED
+            await self.attempt(self.app.store.agents.set_paused(agent.name, paused))
+
+    def action_remove_agent(self) -> None:
+        agent = self.selected()
+        if agent is None:
+            return
+        from maos_tui.tui.screens.pickers import Confirm
+
+        async def confirmed(yes: bool | None) -> None:
+            if yes and await self.attempt(self.app.store.agents.remove(agent.name)):
+                self.notify(f"Removed {agent.name}; its unfinished tasks went back to the inbox")
+
+        self.app.push_screen(
+            Confirm(f"Remove agent {agent.name}? Its unfinished tasks go back to the inbox."),
+            confirmed,
+        )
+
+    def action_check_agent(self) -> None:
+        agent = self.selected()
+        if agent is not None:
+            result = check_agent(agent)
+            self.query_one("#agent-note", Static).update(result)
+            self.notify(result)
+
+
+class AgentForm(ModalScreen[AgentRecord | None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("form")
+    app: MaosApp
+
+    def __init__(self, agent: AgentRecord | None) -> None:
+        super().__init__(classes="form")
+        self.agent = agent
+
+    def compose(self) -> ComposeResult:
+        agent = self.agent
+        command = shlex.join(agent.command) if agent and agent.command else ""
+        with VerticalScroll(classes="dialog"):
+            title = f"Edit agent {agent.name}" if agent else "New agent"
+            yield Label(f"{title}   (enter or ctrl+s: save, esc: cancel)", classes="dialog-title")
+            yield Label("", id="error", classes="error")
+            yield field_row(
+                "Name", Input(agent.name if agent else "", id="name", disabled=agent is not None)
+            )
+            yield field_row(
+                "Model",
+                Input(
+                    (agent.model or "") if agent else "",
+                    id="model",
+                    placeholder="openai/gpt-4o-mini, ollama/llama3.1",
+                ),
+            )
+            yield field_row("or command", Input(command, id="command", placeholder="aider --yes"))
+            yield field_row("Role", Input(agent.role if agent else "", id="role"))
+            caps = ", ".join(agent.capabilities) if agent else ""
+            yield field_row("Capabilities", Input(caps, id="capabilities"))
+            most = str(agent.max_concurrent if agent else 1)
+            yield field_row("Max concurrent", Input(most, id="max_concurrent"))
+
+    def on_mount(self) -> None:
+        self.query_one("#model" if self.agent else "#name", Input).focus()
+
+    def value(self, field: str) -> str:
+        return self.query_one(f"#{field}", Input).value.strip()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.action_save()
+
+    async def action_save(self) -> None:
+        try:
+            saved = await self.save()
+        except (DomainError, StoreError) as exc:
+            self.query_one("#error", Label).update(f"✗ {exc}")
+            return
+        self.dismiss(saved)
+
+    async def save(self) -> AgentRecord:
+        command_text = self.value("command")
+        try:
+            command = shlex.split(command_text) if command_text else None
+        except ValueError as exc:
+            raise DomainError(f"cannot split the command: {exc}") from None
+        try:
+            max_concurrent = int(self.value("max_concurrent") or "1")
+        except ValueError:
+            raise DomainError("max concurrent must be a whole number") from None
+        definition = {
+            "model": self.value("model") or None,
+            "command": command,
+            "role": self.value("role"),
+            "capabilities": split_list(self.value("capabilities")),
+            "max_concurrent": max_concurrent,
+        }
+        agents = self.app.store.agents
+        if self.agent is None:
+            return await agents.add(self.value("name"), **definition)
+        kept = {
+            "heartbeat_seconds": self.agent.heartbeat_seconds,
+            "system_prompt": self.agent.system_prompt,
+            "api_base": self.agent.api_base,
+            "shell": self.agent.shell,
+            "budget_usd": self.agent.budget_usd,
+            "budget_tokens": self.agent.budget_tokens,
+        }
+        return await agents.update(self.agent.name, **definition, **kept)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

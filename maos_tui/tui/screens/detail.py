@@ -1,0 +1,215 @@
+"""Task detail: a column of sections, each loading its own part of the task.
+
+Sections are listed in DETAIL_SECTIONS; later features (messages, documents) add theirs
+with `add_detail_section` instead of editing this screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.markup import escape
+from sqlalchemy.ext.asyncio import AsyncConnection
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from maos_tui.domain import DomainError, TaskRecord
+from maos_tui.store import Store
+from maos_tui.tui.cards import age, money
+from maos_tui.tui.feed_text import describe
+from maos_tui.tui.keys import bindings
+from maos_tui.tui.queries import subtasks, task_history, task_runs
+
+if TYPE_CHECKING:
+    from maos_tui.tui.app import MaosApp
+
+OUTPUT_TAIL = 40
+
+
+class DetailSection(Vertical):
+    """One titled part of the detail screen."""
+
+    title = ""
+
+    def __init__(self) -> None:
+        super().__init__(classes="detail-section")
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title, classes="section-title")
+        yield from self.body()
+
+    def body(self) -> ComposeResult:
+        yield Static(classes="section-body")
+
+    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+        raise NotImplementedError
+
+    def set_text(self, text: str) -> None:
+        self.query_one(".section-body", Static).update(text)
+
+
+class SummarySection(DetailSection):
+    title = "Task"
+
+    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+        rows = [
+            f"[b]{task.id}[/b]  {escape(task.title)}",
+            f"status [b]{task.status.value}[/b]   priority [b]P{task.priority}[/b]"
+            + ("   [reverse]blocked[/reverse]" if task.blocked else ""),
+            f"assignees {', '.join(task.assignees) or '—'}   needs {', '.join(task.needs) or '—'}"
+            f"   labels {', '.join(task.labels) or '—'}",
+            f"retries {task.retry_count}/{task.max_retries}   created by {task.created_by}",
+        ]
+        if task.last_error:
+            rows.append(f"last error: {escape(task.last_error)}")
+        if task.result:
+            rows.append(f"result: {escape(task.result)}")
+        self.set_text("\n".join(rows))
+
+
+class DescriptionSection(DetailSection):
+    title = "Description"
+
+    def body(self) -> ComposeResult:
+        yield Markdown(classes="section-body")
+
+    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+        await self.query_one(Markdown).update(task.description or "*No description.*")
+
+
+class LinksSection(DetailSection):
+    """Dependencies both ways and subtasks; enter opens the linked task."""
+
+    title = "Blocked by · blocks · subtasks"
+
+    def body(self) -> ComposeResult:
+        yield LinkList(classes="section-body")
+
+    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+        options: list[Option] = []
+        for dep in task.after:
+            options.append(Option(f"blocked by  {dep}", id=f"after:{dep}"))
+        for dependent in await store.tasks.dependents(task.id, conn):
+            options.append(Option(f"blocks      {dependent}", id=f"blocks:{dependent}"))
+        for sub_id, title, status in await subtasks(conn, task.id):
+            options.append(Option(f"subtask     {sub_id} [{status}] {title}", id=f"sub:{sub_id}"))
+        if task.parent:
+            options.append(Option(f"parent      {task.parent}", id=f"parent:{task.parent}"))
+        links = self.query_one(LinkList)
+        links.set_options(options or [Option("none", disabled=True)])
+
+
+class LinkList(OptionList):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("links")
+
+
+class HistorySection(DetailSection):
+    title = "History"
+
+    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+        history = await task_history(conn, task.id)
+        self.set_text(
+            "\n".join(
+                f"{a.created_at.astimezone():%Y-%m-%d %H:%M}  {escape(describe(a))}"
+                for a in history
+            )
+            or "—"
+        )
+
+
+class RunsSection(DetailSection):
+    title = "Runs"
+
+    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+        runs = await task_runs(conn, task.id)
+        now = self.app.clock()  # type: ignore[attr-defined]
+        lines = []
+        for run in runs:
+            outcome = run.outcome or f"running {age(run.started_at, now)}"
+            line = (
+                f"#{run.id} {run.agent} {run.kind}: {outcome}  "
+                f"tokens {run.tokens_in}/{run.tokens_out}  {money(run.cost_usd)}"
+            )
+            if run.error:
+                line += f"\n    error: {escape(run.error)}"
+            lines.append(line)
+        self.set_text("\n".join(lines) or "No runs yet.")
+
+
+class OutputSection(DetailSection):
+    title = "Live output (current run)"
+
+    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+        runs = [r for r in await task_runs(conn, task.id) if r.ended_at is None]
+        if not runs:
+            self.set_text("No run in progress.")
+            return
+        tail = runs[-1].output_log.splitlines()[-OUTPUT_TAIL:]
+        self.set_text(escape("\n".join(tail)) or "(no output yet)")
+
+
+DETAIL_SECTIONS: list[type[DetailSection]] = [
+    SummarySection,
+    DescriptionSection,
+    LinksSection,
+    HistorySection,
+    RunsSection,
+    OutputSection,
+]
+
+
+def add_detail_section(section: type[DetailSection]) -> None:
+    if section not in DETAIL_SECTIONS:
+        DETAIL_SECTIONS.append(section)
+
+
+class TaskDetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("detail")
+    app: MaosApp
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(classes="detail")
+        self.task_id = task_id
+        self.task_record: TaskRecord | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-body"):
+            for section in DETAIL_SECTIONS:
+                yield section()
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.store_changed()
+        self.query_one(LinkList).focus()
+
+    async def store_changed(self) -> None:
+        store = self.app.store
+        try:
+            async with store.read() as conn:
+                task = await store.tasks.get(self.task_id, conn)
+                for section in self.query(DetailSection):
+                    await section.load(store, conn, task)
+        except DomainError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.task_record = task
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and ":" in event.option.id:
+            self.app.push_screen(TaskDetailScreen(event.option.id.split(":", 1)[1]))
+
+    def action_edit_task(self) -> None:
+        if self.task_record is None:
+            return
+        from maos_tui.tui.screens.task_form import TaskForm
+
+        async def saved(task: TaskRecord | None) -> None:
+            if task is not None:
+                await self.store_changed()
+
+        self.app.push_screen(TaskForm(self.task_record), saved)

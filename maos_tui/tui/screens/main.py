@@ -1,0 +1,410 @@
+"""The main screen: header, agent bar, board, activity feed, filter line and footer.
+
+Key actions mutate through the store's services, patch the on-screen cards at once (so a
+key answers without waiting for a full reload) and leave the reconciling reload to the
+app's change watcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+
+from maos_tui.domain import BOARD_STATUSES, DomainError, TaskRecord, TaskStatus, task_number
+from maos_tui.store import StoreError
+from maos_tui.tui.board_data import PAGE, BoardData, load_board
+from maos_tui.tui.filters import BoardFilter, parse_filter
+from maos_tui.tui.keys import bindings
+from maos_tui.tui.widgets.agent_bar import AgentBar
+from maos_tui.tui.widgets.board import MORE_ID, Board, TaskList
+from maos_tui.tui.widgets.feed import ActivityFeed
+from maos_tui.tui.widgets.header import StatusHeader
+from maos_tui.tui.widgets.welcome import Welcome
+
+if TYPE_CHECKING:
+    from maos_tui.tui.app import MaosApp
+
+T = TypeVar("T")
+MIN_WIDTH, MIN_HEIGHT = 60, 16
+_NEWEST_FIRST = (TaskStatus.DONE, TaskStatus.FAILED)
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("main")
+    app: MaosApp
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.data = BoardData()
+        self.limits: dict[TaskStatus, int] = {}
+        self.filter = BoardFilter()
+        self.feed_task: str | None = None
+        self.undo_stack: list[tuple[str, str, TaskStatus]] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        yield AgentBar(id="agent-bar")
+        with Vertical(id="body"):
+            yield Welcome(id="welcome")
+            yield Board()
+            yield ActivityFeed(id="feed")
+        yield Input(placeholder="filter: words @agent status:name p0-p3 blocked", id="filter")
+        yield Static(
+            f"Terminal too small: maos-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
+            id="too-small",
+        )
+        yield Footer()
+
+    @property
+    def board(self) -> Board:
+        return self.query_one(Board)
+
+    @property
+    def feed(self) -> ActivityFeed:
+        return self.query_one(ActivityFeed)
+
+    def on_resize(self) -> None:
+        small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
+        self.set_class(small, "too-small")
+
+    # ------------------------------------------------------------ loading
+
+    async def reload(self) -> None:
+        """Read the store and redraw what changed."""
+        self.data = await load_board(self.app.store, self.limits)
+        self.render_board()
+        async with self.app.store.read() as conn:
+            from maos_tui.tui.queries import activities_after
+
+            self.feed.add(await activities_after(conn, self.feed.last_id))
+        if not self.loaded:
+            self.loaded = True
+            first = next((lst for lst in self.board.lists() if lst.option_count), None)
+            (first or self.board.lists()[0]).focus()
+
+    def render_board(self) -> None:
+        now = self.app.clock()
+        data = self.data
+        self.query_one(StatusHeader).show(
+            self.app.workspace.name,
+            self.app.scheduler_state,
+            data.counts,
+            float(data.totals.get("cost_usd", 0.0)),
+            now,
+        )
+        self.query_one(AgentBar).show(data.agents, data.agent_tasks, now)
+        empty = not data.agents and not data.total_tasks
+        self.set_class(empty, "welcome")
+        if empty:
+            self.query_one(Welcome).show(self.app.config.default_model, self.app.workspace)
+        self.board.show(data, self.filter, now)
+
+    # ------------------------------------------------------------ helpers
+
+    def focused_task(self) -> TaskRecord | None:
+        task_list = self.board.focused_list()
+        if task_list is None or task_list.task_id is None:
+            return None
+        return next(
+            (t for t in self.data.columns.get(task_list.status, []) if t.id == task_list.task_id),
+            None,
+        )
+
+    def require_task(self) -> TaskRecord | None:
+        task = self.focused_task()
+        if task is None:
+            self.notify("Select a card first (arrows or h/j/k/l).", severity="warning")
+        return task
+
+    async def attempt(self, action: Awaitable[T]) -> T | None:
+        """Run a store call; a broken rule or database problem becomes a notice, not a crash."""
+        try:
+            return await action
+        except (DomainError, StoreError) as exc:
+            self.notify(str(exc), title="Not done", severity="error")
+            return None
+
+    def place(self, task: TaskRecord, previous: TaskStatus | None) -> None:
+        """Patch the cached board with a changed task and redraw, before any reload."""
+        data = self.data
+        for status, tasks in data.columns.items():
+            data.columns[status] = [t for t in tasks if t.id != task.id]
+        if previous is not None and previous is not task.status:
+            data.counts[previous.value] = max(0, data.counts.get(previous.value, 0) - 1)
+            data.counts[task.status.value] = data.counts.get(task.status.value, 0) + 1
+        if not task.archived and task.status in data.statuses():
+            column = data.columns.setdefault(task.status, [])
+            if task.status in _NEWEST_FIRST:
+                column.insert(0, task)
+            else:
+                column.append(task)
+                column.sort(key=lambda t: (t.priority, task_number(t.id)))
+        self.render_board()
+        self.app.mark_dirty()
+
+    # ------------------------------------------------------------ navigation
+
+    def action_focus_column(self, delta: int) -> None:
+        self.board.focus_column(delta)
+
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if not isinstance(event.option_list, TaskList):
+            return
+        event.stop()
+        status = event.option_list.status
+        if event.option.id == MORE_ID:
+            self.limits[status] = self.limits.get(status, PAGE) + PAGE
+            await self.reload()
+            return
+        if event.option.id:
+            from maos_tui.tui.screens.detail import TaskDetailScreen
+
+            self.app.push_screen(TaskDetailScreen(event.option.id))
+
+    # ------------------------------------------------------------ moving
+
+    async def move(self, task: TaskRecord, status: TaskStatus, *, undoable: bool = True) -> None:
+        moved = await self.attempt(self.app.store.tasks.move(task.id, status))
+        if moved is None:
+            return
+        if undoable:
+            self.undo_stack.append(("move", task.id, task.status))
+        self.place(moved, task.status)
+        self.board.focus_task(moved.status, moved.id)
+
+    async def action_move_step(self, delta: int) -> None:
+        task = self.require_task()
+        if task is None:
+            return
+        order = list(BOARD_STATUSES)
+        index = order.index(task.status) if task.status in order else 0
+        target = order[max(0, min(index + delta, len(order) - 1))]
+        if target is task.status:
+            self.notify(f"{task.id} is already in the {target.value} column")
+            return
+        await self.move(task, target)
+
+    def action_pick_status(self) -> None:
+        task = self.require_task()
+        if task is None:
+            return
+        from maos_tui.tui.screens.pickers import StatusPicker
+
+        async def chosen(status: TaskStatus | None) -> None:
+            if status is not None and status is not task.status:
+                await self.move(task, status)
+
+        self.app.push_screen(StatusPicker(task), chosen)
+
+    async def action_archive(self) -> None:
+        task = self.require_task()
+        if task is None:
+            return
+        archived = await self.attempt(self.app.store.tasks.archive(task.id))
+        if archived is not None:
+            self.undo_stack.append(("archive", task.id, task.status))
+            self.place(archived, task.status)
+            self.data.counts[task.status.value] = max(
+                0, self.data.counts.get(task.status.value, 0) - 1
+            )
+            self.render_board()
+            self.notify(f"Archived {task.id} (u to undo)")
+
+    async def action_undo(self) -> None:
+        if not self.undo_stack:
+            self.notify("Nothing to undo.")
+            return
+        kind, task_id, status = self.undo_stack.pop()
+        if kind == "archive":
+            restored = await self.attempt(self.app.store.tasks.restore(task_id))
+            if restored is not None:
+                self.data.counts[restored.status.value] = (
+                    self.data.counts.get(restored.status.value, 0) + 1
+                )
+                self.place(restored, None)
+                self.board.focus_task(restored.status, restored.id)
+                self.notify(f"Restored {task_id}")
+            return
+        current = await self.attempt(self.app.store.tasks.get(task_id))
+        if current is not None:
+            await self.move(current, status, undoable=False)
+            self.notify(f"Moved {task_id} back to {status.value}")
+
+    # ------------------------------------------------------------ editing
+
+    def action_new_task(self) -> None:
+        from maos_tui.tui.screens.task_form import TaskForm
+
+        self.app.push_screen(TaskForm(None), self.after_form)
+
+    def action_edit_task(self) -> None:
+        task = self.require_task()
+        if task is None:
+            return
+        from maos_tui.tui.screens.task_form import TaskForm
+
+        self.app.push_screen(TaskForm(task), self.after_form)
+
+    async def after_form(self, saved: TaskRecord | None) -> None:
+        if saved is None:
+            return
+        await self.reload()
+        self.board.focus_task(saved.status, saved.id)
+
+    def action_assign(self) -> None:
+        task = self.require_task()
+        if task is None:
+            return
+        if not self.data.agents:
+            self.notify("No agents yet: press A to add one.", severity="warning")
+            return
+        from maos_tui.tui.screens.pickers import AgentPicker
+
+        async def chosen(agent: str | None) -> None:
+            if agent is None:
+                return
+            tasks = self.app.store.tasks
+            call = (
+                tasks.unassign(task.id, [agent])
+                if agent in task.assignees
+                else tasks.assign(task.id, [agent])
+            )
+            changed = await self.attempt(call)
+            if changed is not None:
+                self.place(changed, task.status)
+                self.board.focus_task(changed.status, changed.id)
+
+        self.app.push_screen(AgentPicker(task, self.data.agents), chosen)
+
+    async def action_priority(self, priority: int) -> None:
+        task = self.require_task()
+        if task is None or task.priority == priority:
+            return
+        changed = await self.attempt(self.app.store.tasks.edit(task.id, priority=priority))
+        if changed is not None:
+            self.place(changed, task.status)
+            self.board.focus_task(changed.status, changed.id)
+
+    # ------------------------------------------------------------ running
+
+    async def action_retry(self) -> None:
+        task = self.require_task()
+        if task is None:
+            return
+        retried = await self.attempt(self.app.store.tasks.retry(task.id))
+        if retried is not None:
+            self.place(retried, task.status)
+            self.notify(f"{task.id} goes back to the inbox for another try")
+
+    def action_cancel_task(self) -> None:
+        task = self.require_task()
+        if task is None:
+            return
+        from maos_tui.tui.screens.pickers import Confirm
+
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                cancelled = await self.attempt(self.app.store.tasks.cancel(task.id))
+                if cancelled is not None:
+                    self.place(cancelled, task.status)
+                    self.notify(f"Cancelled {task.id}")
+
+        self.app.push_screen(Confirm(f"Cancel {task.id} “{task.title}”?"), confirmed)
+
+    def action_toggle_scheduler(self) -> None:
+        try:
+            state = self.app.services_toggle_pause()
+        except RuntimeError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify(f"Scheduler {state}")
+        self.render_board()
+
+    # ------------------------------------------------------------ views
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        self.add_class("filtering")
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
+        self.filter = parse_filter(event.value)
+        self.feed.narrow(self.feed_keeps)
+        self.render_board()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter":
+            return
+        for problem in self.filter.problems:
+            self.notify(problem, severity="warning")
+        if not self.filter.active:
+            self.remove_class("filtering")
+        self.board.focus_column(0)
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        if not self.filter.active and not self.has_class("filtering"):
+            return
+        field.value = ""
+        self.filter = BoardFilter()
+        self.remove_class("filtering")
+        self.feed.narrow(self.feed_keeps)
+        self.render_board()
+        self.board.focus_column(0)
+
+    def feed_keeps(self, activity: object) -> bool:
+        if self.feed_task is not None and getattr(activity, "task_id", None) != self.feed_task:
+            return False
+        return self.filter.matches_activity(activity)  # type: ignore[arg-type]
+
+    def action_feed_follow(self) -> None:
+        if self.feed_task is not None:
+            self.feed_task = None
+            self.notify("Feed shows every task")
+        else:
+            task = self.require_task()
+            if task is None:
+                return
+            self.feed_task = task.id
+            self.notify(f"Feed shows only {task.id} (f again for all)")
+        self.feed.narrow(self.feed_keeps)
+
+    def action_agents(self) -> None:
+        from maos_tui.tui.screens.agents import AgentsScreen
+
+        self.app.push_screen(AgentsScreen())
+
+    def action_notifications(self) -> None:
+        self.notify("Notifications arrive with task messages; none yet.")
+
+    def action_starter_team(self) -> None:
+        model = self.app.config.default_model
+        if model:
+            self.run_worker(self.add_starter_team(model))
+            return
+        from maos_tui.tui.screens.pickers import ModelPrompt
+
+        async def chosen(model: str | None) -> None:
+            if model:
+                self.app.remember_default_model(model)
+                await self.add_starter_team(model)
+
+        self.app.push_screen(ModelPrompt(), chosen)
+
+    async def add_starter_team(self, model: str) -> None:
+        from maos_tui.starter import add_starter_team
+
+        added = await self.attempt(add_starter_team(self.app.store, model))
+        if added is not None:
+            names = ", ".join(a.name for a in added) or "nobody new (names already taken)"
+            self.notify(f"Starter team added with {model}: {names}")
+            await self.reload()

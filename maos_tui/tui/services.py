@@ -1,0 +1,89 @@
+"""The background services the app hosts: the scheduler (#4) and the WORKING.md sync (#3).
+
+Both start after the board's first paint. Either may be missing from this build (they
+land separately) or refuse to start; the board keeps working and shows the scheduler as
+"off" with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from maos_tui.config import Config, Workspace
+from maos_tui.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(
+        self,
+        store: Store,
+        workspace: Workspace,
+        config: Config,
+        on_problems: Callable[[list[Any]], None],
+    ) -> None:
+        self.store = store
+        self.workspace = workspace
+        self.config = config
+        self.on_problems = on_problems
+        self.scheduler: Any = None
+        self.sync: Any = None
+        self.off_reason = ""
+
+    @property
+    def state(self) -> str:
+        if self.scheduler is None:
+            return f"off ({self.off_reason})" if self.off_reason else "off"
+        return str(self.scheduler.state)
+
+    @property
+    def active_runs(self) -> dict[str, Any]:
+        return dict(getattr(self.scheduler, "active_runs", {}) or {})
+
+    async def start(self) -> None:
+        await self._start_sync()
+        await self._start_scheduler()
+
+    async def _start_sync(self) -> None:
+        try:
+            from maos_tui.working_md.sync import WorkingSync
+        except ImportError:
+            return
+        sync = WorkingSync(self.store, self.workspace, on_problems=self.on_problems)
+        await sync.start()
+        self.sync = sync
+
+    async def _start_scheduler(self) -> None:
+        try:
+            from maos_tui.scheduler import Scheduler
+        except ImportError:
+            self.off_reason = "not installed"
+            return
+        scheduler = Scheduler(self.store, self.workspace, self.config)
+        await scheduler.start()
+        # Another maos-tui process holding the scheduler lock leaves this one as a viewer.
+        if getattr(scheduler, "lock_held_elsewhere", False):
+            self.off_reason = "held by another process"
+            await scheduler.stop()
+            return
+        self.scheduler = scheduler
+
+    def toggle_pause(self) -> str:
+        if self.scheduler is None:
+            raise RuntimeError(f"the scheduler is {self.state}")
+        if self.scheduler.state == "paused":
+            self.scheduler.resume()
+        else:
+            self.scheduler.pause()
+        return self.state
+
+    async def stop(self) -> None:
+        for service in (self.scheduler, self.sync):
+            if service is not None:
+                try:
+                    await service.stop()
+                except Exception:
+                    log.exception("stopping %r failed", service)

@@ -1,0 +1,49 @@
+"""One chip per agent: a status dot and name, its current task, heartbeat age and cost.
+
+Chips condense (dropping the figures) when they don't all fit, and the bar scrolls
+sideways when even the condensed chips are too many.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.content import Content
+from textual.widgets import Static
+
+from maos_tui.domain import AgentRecord, AgentStatus
+from maos_tui.tui.cards import age, money
+
+
+def chip(agent: AgentRecord, task_id: str | None, now: datetime, *, full: bool) -> Content:
+    colour = f"$status-{agent.status.value}"
+    parts: list[Content | tuple[str, str] | str] = [
+        ("●", colour),
+        " ",
+        (agent.name, "bold"),
+        " ",
+        (agent.status.value, colour),
+    ]
+    if agent.status is AgentStatus.OFFLINE and agent.status_reason and full:
+        parts += [" ", (f"({agent.status_reason})", "$text-muted")]
+    if task_id:
+        parts += [" ", (task_id, "$accent")]
+    if full:
+        if agent.last_heartbeat is not None:
+            parts += [" ♥", age(agent.last_heartbeat, now)]
+        parts += [" ", (money(agent.cost_usd), "$text-muted")]
+    return Content.assemble(*parts)
+
+
+class AgentBar(Static):
+    def show(self, agents: list[AgentRecord], tasks: dict[str, str], now: datetime) -> None:
+        if not agents:
+            self.update(Content.styled(" no agents yet: press A to add one", "$text-muted"))
+            return
+        separator = Content.styled(" │ ", "$text-muted")
+        full = separator.join(chip(a, tasks.get(a.name), now, full=True) for a in agents)
+        width = self.size.width or self.app.size.width
+        if full.cell_length <= width:
+            self.update(full)
+            return
+        self.update(separator.join(chip(a, tasks.get(a.name), now, full=False) for a in agents))

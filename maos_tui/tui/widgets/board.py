@@ -1,0 +1,174 @@
+"""The kanban board: one column per status, each an OptionList of cards.
+
+An OptionList draws only the lines on screen, and a column holds at most its window of
+cards (see board_data.PAGE) plus a "N more" line, so long columns stay cheap. A refresh
+rebuilds only the columns whose cards changed and keeps the highlighted card and the
+scroll position, so live updates never steal focus or flicker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual.binding import BindingType
+from textual.containers import HorizontalScroll, Vertical
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from maos_tui.domain import TaskRecord, TaskStatus
+from maos_tui.tui.board_data import BoardData
+from maos_tui.tui.cards import age, card, more_prompt
+from maos_tui.tui.filters import BoardFilter
+from maos_tui.tui.keys import bindings
+
+MORE_ID = "__more__"
+COLUMN_MIN = 26
+
+
+def column_title(status: TaskStatus) -> str:
+    return status.value.replace("_", " ").upper()
+
+
+class TaskList(OptionList):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("list")
+
+    def __init__(self, status: TaskStatus) -> None:
+        super().__init__(id=f"list-{status.value}", classes="task-list")
+        self.status = status
+        self.signature: tuple[object, ...] = ()
+
+    @property
+    def task_id(self) -> str | None:
+        option = self.highlighted_option
+        if option is None or option.id == MORE_ID:
+            return None
+        return option.id
+
+    def show(self, options: list[Option], signature: tuple[object, ...]) -> None:
+        if signature == self.signature:
+            return
+        self.signature = signature
+        keep_id = self.task_id
+        keep_index = self.highlighted
+        scroll_y = self.scroll_y
+        self.set_options(options)
+        if not options:
+            return
+        ids = [o.id for o in options]
+        if keep_id in ids:
+            self.highlighted = ids.index(keep_id)
+        elif keep_index is not None:
+            self.highlighted = min(keep_index, len(options) - 1)
+        else:
+            self.highlighted = 0
+        self.scroll_to(y=scroll_y, animate=False, immediate=True)
+        self.scroll_to_highlight()
+
+    def select_task(self, task_id: str) -> bool:
+        for index, option in enumerate(self.options):
+            if option.id == task_id:
+                self.highlighted = index
+                return True
+        return False
+
+
+class BoardColumn(Vertical):
+    def __init__(self, status: TaskStatus) -> None:
+        super().__init__(id=f"column-{status.value}", classes="column")
+        self.status = status
+        self.title = Label(column_title(status), classes="column-title")
+        self.tasks = TaskList(status)
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield self.title
+        yield self.tasks
+
+    def show(
+        self,
+        tasks: list[TaskRecord],
+        total: int,
+        data: BoardData,
+        board_filter: BoardFilter,
+        now: datetime,
+    ) -> None:
+        shown = [t for t in tasks if board_filter.matches(t)] if board_filter.active else tasks
+        count = f"{len(shown)}/{total}" if board_filter.active else str(total)
+        self.title.update(f"{column_title(self.status)} {count}")
+        figures = data.figures
+        options = [Option(card(t, figures.get(t.id), now), id=t.id) for t in shown]
+        hidden = total - len(tasks)
+        if hidden > 0:
+            options.append(Option(more_prompt(hidden), id=MORE_ID))
+        running = tuple(
+            age(since, now)
+            for t in shown
+            if (since := getattr(figures.get(t.id), "running_since", None)) is not None
+        )
+        # A card's looks depend on the task, its run figures and its running time.
+        signature = (tuple(shown), tuple(figures.get(t.id) for t in shown), running, hidden)
+        self.tasks.show(options, signature)
+
+
+class Board(HorizontalScroll):
+    def __init__(self) -> None:
+        super().__init__(id="board")
+        self.columns: dict[TaskStatus, BoardColumn] = {}
+
+    def show(self, data: BoardData, board_filter: BoardFilter, now: datetime) -> None:
+        wanted = data.statuses()
+        for status in list(self.columns):
+            if status not in wanted:
+                self.columns.pop(status).remove()
+        for status in wanted:
+            column = self.columns.get(status)
+            if column is None:
+                column = self.columns[status] = BoardColumn(status)
+                self.mount(column)
+            column.show(
+                data.columns.get(status, []),
+                data.counts.get(status.value, 0),
+                data,
+                board_filter,
+                now,
+            )
+
+        self.fit_columns()
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Share the width between columns; below COLUMN_MIN each, the board scrolls sideways."""
+        if not self.columns or not self.size.width:
+            return
+        width = max(COLUMN_MIN, self.size.width // len(self.columns))
+        for column in self.columns.values():
+            column.styles.width = width
+
+    def lists(self) -> list[TaskList]:
+        return [c.tasks for c in self.columns.values()]
+
+    def focused_list(self) -> TaskList | None:
+        focused = self.screen.focused
+        return focused if isinstance(focused, TaskList) else None
+
+    def focus_column(self, delta: int) -> None:
+        lists = self.lists()
+        if not lists:
+            return
+        current = self.focused_list()
+        index = lists.index(current) + delta if current in lists else 0
+        target = lists[max(0, min(index, len(lists) - 1))]
+        if current is not None and target.option_count and current.highlighted is not None:
+            target.highlighted = min(current.highlighted, target.option_count - 1)
+        target.focus()
+        target.parent.scroll_visible()  # type: ignore[union-attr]
+
+    def focus_task(self, status: TaskStatus, task_id: str) -> None:
+        column = self.columns.get(status)
+        if column is None:
+            return
+        column.tasks.focus()
+        column.tasks.select_task(task_id)
+        column.scroll_visible()

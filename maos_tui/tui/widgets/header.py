@@ -1,0 +1,52 @@
+"""The top line: workspace, scheduler state, task counts, total cost and a clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.content import Content
+from textual.widgets import Static
+
+from maos_tui.domain import TaskStatus
+from maos_tui.tui.cards import money
+
+_SHORT = {
+    TaskStatus.INBOX: "inbox",
+    TaskStatus.ASSIGNED: "assigned",
+    TaskStatus.IN_PROGRESS: "running",
+    TaskStatus.REVIEW: "review",
+    TaskStatus.DONE: "done",
+    TaskStatus.FAILED: "failed",
+}
+_STATE_STYLE = {"running": "$success", "paused": "$warning"}
+
+
+class StatusHeader(Static):
+    def show(
+        self,
+        workspace: str,
+        scheduler: str,
+        counts: dict[str, int],
+        cost: float,
+        now: datetime,
+    ) -> None:
+        state_style = _STATE_STYLE.get(scheduler.split(" ", 1)[0], "$text-muted")
+        tallies = " ".join(
+            f"{label} {counts.get(status.value, 0)}"
+            for status, label in _SHORT.items()
+            if counts.get(status.value, 0) or status is not TaskStatus.FAILED
+        )
+        clock = now.astimezone().strftime("%H:%M")
+        self.update(
+            Content.assemble(
+                (f" {workspace} ", "bold reverse $primary"),
+                "  scheduler ",
+                (scheduler, f"bold {state_style}"),
+                "  ",
+                (tallies, "$text-muted"),
+                "  ",
+                money(cost),
+                "  ",
+                (clock, "bold"),
+            )
+        )
