@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from maos_tui.config import resolve_workspace
-from maos_tui.domain import iso_z, utcnow
+from maos_tui.domain import DomainError, iso_z, utcnow
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     init = sub.add_parser("init", help="create WORKING.md and .maos/ here", parents=[common])
     init.add_argument("dir", nargs="?", help="workspace folder (default: the resolved one)")
+    init.add_argument(
+        "--starter-team",
+        action="store_true",
+        help="also add the starter agents: orchestrator, technical, qa (capability review)",
+    )
+    init.add_argument("--model", help="model for the starter team (default: default_model)")
     init.set_defaults(handler=init_workspace)
 
     status = sub.add_parser("status", help="task counts, agents, tokens and cost", parents=[common])
@@ -24,10 +30,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.resources import working_template
+    from maos_tui.starter import add_starter_team
 
     if args.dir:
         ctx.workspace = resolve_workspace(args.dir, ctx.env)
     ws = ctx.workspace
+    model = args.model or ctx.config.default_model
+    if args.starter_team and not model:
+        raise DomainError(
+            "the starter team needs a model: pass --model or set default_model in the config"
+        )
     ws.root.mkdir(parents=True, exist_ok=True)
     ws.ensure_dirs()
     created = []
@@ -35,10 +47,12 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
         text = working_template().format(workspace=ws.name, updated=iso_z(utcnow()))
         ws.working_md.write_text(text, encoding="utf-8")
         created.append(ws.working_md.name)
-    async with ctx.store():
-        pass
+    async with ctx.store(writes=args.starter_team) as store:
+        team = await add_starter_team(store, model) if args.starter_team and model else []
     what = f"created {', '.join(created)} and .maos/" if created else "already initialised"
     ctx.out(f"{ws.root}: {what}")
+    if team:
+        ctx.out(f"starter team added ({model}): {', '.join(a.name for a in team)}")
     return 0
 
 

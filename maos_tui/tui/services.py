@@ -58,16 +58,16 @@ class Services:
 
     async def _start_scheduler(self) -> None:
         try:
-            from maos_tui.scheduler import Scheduler
+            from maos_tui.scheduler import Scheduler, SchedulerBusy
         except ImportError:
             self.off_reason = "not installed"
             return
         scheduler = Scheduler(self.store, self.workspace, self.config)
-        await scheduler.start()
-        # Another maos-tui process holding the scheduler lock leaves this one as a viewer.
-        if getattr(scheduler, "lock_held_elsewhere", False):
+        try:
+            await scheduler.start()
+        except SchedulerBusy:
+            # Another maos-tui process runs this workspace's scheduler: this one only watches.
             self.off_reason = "held by another process"
-            await scheduler.stop()
             return
         self.scheduler = scheduler
 
