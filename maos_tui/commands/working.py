@@ -1,0 +1,125 @@
+"""`maos-tui working ...`, and the hook that rewrites WORKING.md after every CLI change."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from maos_tui.commands.context import on_after_write
+
+if TYPE_CHECKING:
+    from maos_tui.commands.context import Context
+    from maos_tui.store import Store
+    from maos_tui.working_md.parse import Problem
+    from maos_tui.working_md.sync import WorkingSync
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    working = sub.add_parser(
+        "working", help="render, sync, check and restore WORKING.md", parents=[common]
+    )
+    actions = working.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text, parents=[common])
+        parser.set_defaults(handler=handler)
+        return parser
+
+    action("render", "print what WORKING.md should be now", working_render)
+    action("sync", "apply WORKING.md's hand edits once, then rewrite it", working_sync)
+    check = action("check", "list lines that cannot be applied (exit 1 if any)", working_check)
+    check.add_argument("--json", action="store_true")
+    history = action("history", "list the kept revisions of WORKING.md", working_history)
+    history.add_argument("--json", action="store_true")
+    restore = action("restore", "put a revision back as a hand edit", working_restore)
+    restore.add_argument("rev", type=_revision, metavar="REV")
+
+
+def _revision(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"revision must be a number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"revision must be at least 1, not {value}")
+    return value
+
+
+def _sync(ctx: Context, store: Store) -> WorkingSync:
+    from maos_tui.working_md.sync import WorkingSync
+
+    return WorkingSync(store, ctx.workspace)
+
+
+def _warn(ctx: Context, problems: list[Problem]) -> None:
+    for problem in problems:
+        ctx.warn(f"WORKING.md {problem}")
+
+
+async def working_render(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        text = await _sync(ctx, store).render_text()
+    sys.stdout.write(text)
+    return 0
+
+
+async def working_sync(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        problems = await _sync(ctx, store).sync_once()
+    _warn(ctx, problems)
+    ctx.out(f"{ctx.workspace.working_md} is in sync")
+    return 0
+
+
+async def working_check(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.domain import DomainError
+
+    async with ctx.store() as store:
+        problems = await _sync(ctx, store).check()
+    if ctx.json:
+        ctx.emit([{"line": p.line, "reason": p.reason, "text": p.text} for p in problems])
+    else:
+        for problem in problems:
+            ctx.out(str(problem))
+    if problems:
+        count = f"{len(problems)} problem line{'s' if len(problems) > 1 else ''}"
+        raise DomainError(f"{count} in {ctx.workspace.working_md}")
+    return 0
+
+
+async def working_history(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.working_md.history import History
+
+    revisions = History(ctx.workspace.history_dir).list()
+    if ctx.json:
+        ctx.emit([r.to_json() for r in revisions])
+        return 0
+    for revision in revisions:
+        info = revision.to_json()
+        ctx.out(f"{revision.rev:>6}  {info['time']}  {revision.kind:<7}  {info['bytes']} bytes")
+    return 0
+
+
+async def working_restore(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        sync = _sync(ctx, store)
+        revision = await sync.restore(args.rev)
+    _warn(ctx, sync.problems)
+    ctx.out(f"revision {revision.rev} restored into {ctx.workspace.working_md}")
+    return 0
+
+
+@on_after_write
+async def rewrite_after_command(ctx: Context, store: Store) -> None:
+    """Every CLI change leaves WORKING.md current (hand edits made meanwhile are applied
+    first). A failure here must not turn the committed change into an error."""
+    from maos_tui.domain import DomainError
+    from maos_tui.store import StoreError
+
+    try:
+        problems = await _sync(ctx, store).sync_once()
+    except (OSError, StoreError, DomainError) as exc:
+        ctx.warn(f"WORKING.md was not updated: {exc}")
+        return
+    _warn(ctx, problems)

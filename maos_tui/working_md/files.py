@@ -1,0 +1,177 @@
+"""WORKING.md on disk: reading a settled copy, refusing bad files, the sync state, the lock.
+
+The sync state lives in `.maos/` so that every maos-tui process (the TUI, `run`, one-shot
+CLI commands) agrees on which file "we" wrote last:
+- `working.base.md`: the exact bytes of our last write (the base of the three-way merge);
+- `working.state.json`: its stamp and the lines we could not apply (retried every time);
+- `working.lock`: an flock held around every read-merge-write, across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from maos_tui.config import Workspace
+from maos_tui.working_md.atomic import Stamp, atomic_write
+
+MAX_BYTES = 8 * 1024 * 1024
+LOCK_TIMEOUT = 30.0
+# Give up waiting for a file that never stops changing, and read it as it is.
+MAX_SETTLE_WAIT = 5.0
+
+
+@dataclass
+class Snapshot:
+    """The file as read: `text` is None when it is missing (`data` None) or refused."""
+
+    data: bytes | None
+    text: str | None = None
+    refused: str | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.data is None
+
+
+@dataclass
+class SyncState:
+    stamp: Stamp
+    base: bytes
+    pending: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None), or (None, why it is refused)."""
+    if len(data) > MAX_BYTES:
+        return None, f"it is {len(data) / 1048576:.1f} MB (at most {MAX_BYTES // 1048576} MB)"
+    if b"\0" in data:
+        return None, "it is binary"
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff"), None
+    except UnicodeDecodeError as exc:
+        return None, f"it is not UTF-8 text (byte {exc.start})"
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+class WorkingFiles:
+    def __init__(self, workspace: Workspace) -> None:
+        self.path = workspace.working_md
+        self.base_path = workspace.maos_dir / "working.base.md"
+        self.state_path = workspace.maos_dir / "working.state.json"
+        self.lock_path = workspace.maos_dir / "working.lock"
+
+    # ------------------------------------------------------------------ the lock
+
+    @contextlib.asynccontextmanager
+    async def lock(self) -> AsyncIterator[None]:
+        self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise OSError(
+                            f"{self.lock_path} is held by another maos-tui process"
+                        ) from None
+                    await asyncio.sleep(0.01)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    # ------------------------------------------------------------------ the file
+
+    def read(self) -> Snapshot:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return Snapshot(None)
+        text, refused = decode(data)
+        return Snapshot(data, text, refused)
+
+    async def read_settled(self, settle: float, empty_grace: float) -> Snapshot:
+        """Read once the file has not changed for `settle` seconds (an editor may be half
+        way through a save). An empty or missing file gets `empty_grace` to come back: a
+        two-step save truncates first, a rename save may unlink first, and rewriting the
+        file at that moment would lose what the editor writes next."""
+        start = time.monotonic()
+        step = max(settle / 4, 0.005)
+        while True:
+            key, stable_since = _stat_key(self.path), time.monotonic()
+            while time.monotonic() - stable_since < settle:
+                await asyncio.sleep(step)
+                now_key = _stat_key(self.path)
+                if now_key != key:
+                    key, stable_since = now_key, time.monotonic()
+                if time.monotonic() - start > MAX_SETTLE_WAIT:
+                    break
+            snapshot = self.read()
+            waited = time.monotonic() - start
+            if (snapshot.data is None or not snapshot.data.strip()) and waited < empty_grace:
+                await asyncio.sleep(step)
+                continue
+            return snapshot
+
+    def refuse(self, when: datetime) -> Path:
+        """Keep a file we will not read next to it, so none of its text is lost."""
+        target = self.path.with_name(f"{self.path.name}.rejected-{when:%Y%m%dT%H%M%S%f}")
+        os.replace(self.path, target)
+        return target
+
+    def unchanged(self, state: SyncState | None) -> bool:
+        """Is the file on disk still the one we last wrote?"""
+        if state is None:
+            return False
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return False
+        if state.stamp.same_stat(st):
+            return True
+        snapshot = self.read()
+        return snapshot.data is not None and Stamp.of(self.path, snapshot.data).sha256 == (
+            state.stamp.sha256
+        )
+
+    # ------------------------------------------------------------------ the state
+
+    def load_state(self) -> SyncState | None:
+        try:
+            raw = json.loads(self.state_path.read_text(encoding="utf-8"))
+            base = self.base_path.read_bytes()
+            stamp = Stamp(raw["sha256"], raw["size"], raw["mtime_ns"], raw["ino"])
+            return SyncState(stamp, base, [str(p) for p in raw.get("pending", [])])
+        except (OSError, ValueError, KeyError, TypeError):
+            # No (or a damaged) state: the next sync runs without a base, which never
+            # archives anything, and writes a fresh state.
+            return None
+
+    def save_state(self, stamp: Stamp, data: bytes, pending: list[str]) -> None:
+        atomic_write(self.base_path, data)
+        state = {
+            "sha256": stamp.sha256,
+            "size": stamp.size,
+            "mtime_ns": stamp.mtime_ns,
+            "ino": stamp.ino,
+            "pending": pending,
+        }
+        atomic_write(self.state_path, json.dumps(state).encode())

@@ -1,0 +1,283 @@
+"""Keep WORKING.md and the store in agreement, both ways.
+
+    sync = WorkingSync(store, workspace, on_problems=show_warnings)
+    await sync.start()   # ingest the file, rewrite it, then follow the bus and the folder
+    ...
+    await sync.stop()
+
+One *pass* (`sync_once`) holds the cross-process lock and: reads the file (after it has
+settled); if it is not the file we last wrote, merges it into the store as a hand edit;
+renders the store with the file as layout; replaces the file atomically if the text
+changed, checking right before the replace that nobody saved in between. Store changes
+trigger a pass at most once per `debounce` seconds; changes in the folder trigger one too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
+
+from maos_tui.domain import iso_z, utcnow
+from maos_tui.events import Event
+from maos_tui.working_md.atomic import Stamp, atomic_write, cleanup_temp_files
+from maos_tui.working_md.board import load_board
+from maos_tui.working_md.files import Snapshot, SyncState, WorkingFiles
+from maos_tui.working_md.history import KEEP, History, Revision
+from maos_tui.working_md.merge import apply_hand_edit
+from maos_tui.working_md.parse import ParsedFile, Problem, parse_working
+from maos_tui.working_md.render import render_working
+
+if TYPE_CHECKING:
+    from maos_tui.config import Workspace
+    from maos_tui.store import Store
+
+log = logging.getLogger(__name__)
+ProblemsHandler = Callable[[list[Problem]], None]
+_MAX_PASS_ATTEMPTS = 5
+
+
+class _DryRun(Exception):
+    """Raised inside a write transaction to roll a `check` back."""
+
+
+class WorkingSync:
+    def __init__(
+        self,
+        store: Store,
+        workspace: Workspace,
+        *,
+        on_problems: ProblemsHandler | None = None,
+        debounce: float = 0.25,
+        settle: float = 0.1,
+        empty_grace: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+        tz: tzinfo | None = None,
+        history_keep: int = KEEP,
+    ) -> None:
+        self.store = store
+        self.workspace = workspace
+        self.problems: list[Problem] = []
+        self.on_problems = on_problems
+        self.debounce, self.settle, self.empty_grace = debounce, settle, empty_grace
+        self.clock, self.tz = clock, tz
+        self.files = WorkingFiles(workspace)
+        self.history = History(workspace.history_dir, history_keep)
+        self._dirty = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        cleanup_temp_files(self.files.path)
+        await self.sync_once()
+        self._unsubscribe = self.store.bus.subscribe(self._on_event)
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self._rewrite_loop(), name="working-md-rewrite"),
+            asyncio.create_task(self._watch_loop(), name="working-md-watch"),
+        ]
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._dirty.is_set():  # leave the file current for whoever opens it next
+            self._dirty.clear()
+            await self._guarded()
+
+    def _on_event(self, _event: Event) -> None:
+        self._dirty.set()
+
+    async def _rewrite_loop(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._guarded()
+            await asyncio.sleep(self.debounce)
+
+    async def _watch_loop(self) -> None:
+        from watchfiles import awatch
+
+        name = self.files.path.name
+        async for _changes in awatch(
+            self.files.path.parent,
+            watch_filter=lambda _change, path: os.path.basename(path) == name,
+            debounce=30,
+            step=20,
+            stop_event=self._stop,
+            recursive=False,
+        ):
+            await self._guarded()
+
+    async def _guarded(self) -> None:
+        """A pass from a background loop: a failure is reported, never kills the loop."""
+        try:
+            await self.sync_once()
+        except Exception as exc:
+            log.exception("WORKING.md sync failed")
+            self._report([Problem(0, f"sync failed: {exc}", "")])
+
+    def _report(self, problems: list[Problem]) -> None:
+        changed = problems != self.problems
+        self.problems = problems
+        if changed and self.on_problems is not None:
+            self.on_problems(list(problems))
+
+    # ------------------------------------------------------------ one pass
+
+    async def sync_once(self) -> list[Problem]:
+        """Apply the file's hand edits (if any), then rewrite it from the store."""
+        async with self.files.lock():
+            for _ in range(_MAX_PASS_ATTEMPTS):
+                problems = await self._pass()
+                if problems is not None:
+                    break
+            else:
+                problems = [Problem(0, "the file kept changing; will try again", "")]
+        self._report(problems)
+        return problems
+
+    async def _read(self, state: SyncState | None) -> Snapshot:
+        if self.files.unchanged(state):
+            return self.files.read()
+        return await self.files.read_settled(self.settle, self.empty_grace)
+
+    async def _pass(self) -> list[Problem] | None:
+        """None when someone saved while we were writing (the caller runs it again)."""
+        now = self.clock()
+        state = self.files.load_state()
+        base = _parse_base(state)
+        snapshot = await self._read(state)
+        problems: list[Problem] = []
+        layout = base
+        if snapshot.refused:
+            kept = self.files.refuse(now)
+            reason = f"WORKING.md was refused ({snapshot.refused}); it is kept as {kept.name}"
+            problems.append(Problem(0, reason, ""))
+            snapshot = Snapshot(None)
+        elif snapshot.text is not None and snapshot.text.strip():
+            theirs = parse_working(snapshot.text)
+            edited = state is None or Stamp.of(self.files.path, snapshot.data or b"").sha256 != (
+                state.stamp.sha256
+            )
+            if edited or theirs.new_lines() or (state is not None and state.pending):
+                problems += await self._merge(base, theirs)
+            if edited and snapshot.data is not None:
+                self.history.add(snapshot.data, "edit", now)
+            problems = theirs.problems + problems
+            layout = theirs
+        text = await self._render(layout, snapshot.text, now)
+        pending = _failed_texts(layout)
+        if text == snapshot.text:
+            data = snapshot.data
+            if data is not None and (state is None or state.base != data):
+                self.files.save_state(Stamp.of(self.files.path, data), data, pending)
+            return problems
+        data = text.encode("utf-8")
+        stamp = atomic_write(self.files.path, data, still_ok=lambda: self._still(snapshot))
+        if stamp is None:
+            return None
+        self.files.save_state(stamp, data, pending)
+        self.history.add(data, "rewrite", now)
+        return _relocate(problems, text)
+
+    def _still(self, snapshot: Snapshot) -> bool:
+        """Is the file on disk still what this pass read? (Checked just before replacing.)"""
+        return self.files.read().data == snapshot.data
+
+    async def _merge(self, base: ParsedFile | None, theirs: ParsedFile) -> list[Problem]:
+        async with self.store.write() as tx:
+            return await apply_hand_edit(self.store, tx, base, theirs)
+
+    async def _render(self, layout: ParsedFile | None, current: str | None, now: datetime) -> str:
+        """Keep `Last Updated` unless something else in the file changes."""
+        board = await load_board(self.store)
+
+        def draw(updated: str) -> str:
+            return render_working(
+                board,
+                workspace_name=self.workspace.name,
+                updated=updated,
+                layout=layout,
+                tz=self.tz,
+            )
+
+        if layout is not None and layout.last_updated:
+            text = draw(layout.last_updated)
+            if text == current:
+                return text
+        return draw(iso_z(now) or "")
+
+    # ------------------------------------------------------------ commands
+
+    async def check(self) -> list[Problem]:
+        """The problems a pass would report now, without changing the store or the file."""
+        snapshot = self.files.read()
+        if snapshot.refused:
+            return [Problem(0, f"WORKING.md cannot be read: {snapshot.refused}", "")]
+        if snapshot.text is None or not snapshot.text.strip():
+            return []
+        theirs = parse_working(snapshot.text)
+        problems = list(theirs.problems)
+        base = _parse_base(self.files.load_state())
+        with contextlib.suppress(_DryRun):
+            async with self.store.write() as tx:
+                problems += await apply_hand_edit(self.store, tx, base, theirs)
+                raise _DryRun
+        return sorted(problems, key=lambda p: p.line)
+
+    async def render_text(self) -> str:
+        """What the file should be now, from the store and the last written layout."""
+        state = self.files.load_state()
+        snapshot = self.files.read()
+        layout = _parse_base(state)
+        if layout is None and snapshot.text:
+            layout = parse_working(snapshot.text)
+        return await self._render(layout, snapshot.text, self.clock())
+
+    async def restore(self, rev: int) -> Revision:
+        """Put a revision back as if someone saved it by hand, then apply it."""
+        revision = self.history.get(rev)
+        async with self.files.lock():
+            atomic_write(self.files.path, revision.read())
+        await self.sync_once()
+        return revision
+
+
+def _parse_base(state: SyncState | None) -> ParsedFile | None:
+    if state is None:
+        return None
+    return parse_working(state.base.decode("utf-8", errors="replace"), state.pending)
+
+
+def _failed_texts(layout: ParsedFile | None) -> list[str]:
+    if layout is None:
+        return []
+    return [
+        e.text for entries in layout.entries.values() for e in entries if e.lineno in layout.failed
+    ]
+
+
+def _relocate(problems: list[Problem], text: str) -> list[Problem]:
+    """Report problem lines where they are in the rewritten file (kept lines move)."""
+    positions: dict[str, list[int]] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        positions.setdefault(line.rstrip("\r"), []).append(number)
+    moved = []
+    for problem in problems:
+        found = positions.get(problem.text)
+        line = found.pop(0) if found and problem.line else problem.line
+        moved.append(Problem(line, problem.reason, problem.text))
+    return moved
