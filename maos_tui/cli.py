@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from maos_tui import __version__
-from maos_tui.commands import agents, run, tasks, workspace
+from maos_tui.commands import agents, run, tasks, working, workspace
 from maos_tui.commands.context import Context
 from maos_tui.config import ConfigError
 from maos_tui.domain import DomainError
 
-COMMAND_MODULES = [workspace, tasks, agents, run]
+COMMAND_MODULES = [workspace, tasks, agents, run, working]
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
