@@ -1,0 +1,13 @@
+"""Scenario modules register themselves with `benchmarks.harness.scenario` on import."""
+
+from __future__ import annotations
+
+import importlib
+
+# Table order: what the user feels first (the board), then the CLI, then the engine.
+MODULES = ("cli", "events", "agents")
+
+
+def load_all() -> None:
+    for name in MODULES:
+        importlib.import_module(f"benchmarks.scenarios.{name}")
