@@ -1,0 +1,66 @@
+"""startup-1k / startup-10k / rss-10k: the real `maos-tui` process, launch to first paint.
+
+`MAOS_BENCH_EXIT_AFTER_PAINT=1` makes the app exit right after the board's first full
+paint and print `first paint <s>s at <monotonic>`. The monotonic stamp is the child's
+`perf_counter()`, the same clock as ours, so launch → paint is measured from before the
+spawn: interpreter start and every import count, as the user feels them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from benchmarks.data import Bench, Shape, bench_workspace, build_board
+from benchmarks.harness import Measured, Options, Target, Unavailable, median, scenario, summary
+from benchmarks.terminal import Finished, run_in_pty
+
+_PAINT = re.compile(r"first paint (?P<inside>[\d.]+)s(?: at (?P<at>[\d.]+))?")
+
+
+def _launch(bench: Bench) -> tuple[float, Finished]:
+    done = run_in_pty(bench.argv(), bench.env(MAOS_BENCH_EXIT_AFTER_PAINT="1"))
+    found = _PAINT.search(done.output)
+    if done.returncode != 0 or found is None:
+        tail = done.output.strip().splitlines()[-3:]
+        raise Unavailable(f"no first-paint report (exit {done.returncode}): {' | '.join(tail)}")
+    if found["at"] is None:
+        raise Unavailable("the app reports no monotonic paint time")
+    return float(found["at"]) - done.started, done
+
+
+def _startup(shape: Shape, runs: int) -> tuple[list[float], list[float]]:
+    seconds, rss = [], []
+    with bench_workspace() as bench:
+        build_board(bench, shape)
+        _launch(bench)  # warm the OS file cache, as any second launch of the day is
+        for _ in range(runs):
+            elapsed, done = _launch(bench)
+            seconds.append(elapsed)
+            rss.append(done.peak_rss_mb)
+    return seconds, rss
+
+
+def _board(shape: Shape) -> str:
+    return f"{shape.tasks:,} tasks ({shape.done:,} done)"
+
+
+SMALL = Shape(tasks=1_000, done=800)
+LARGE = Shape(tasks=10_000, done=8_000)
+
+
+@scenario("startup-1k", "launch → first board paint, 1,000 tasks", Target(0.6, "s"))
+def startup_1k(options: Options) -> Measured:
+    seconds, _ = _startup(SMALL, options.runs(7, 1))
+    return Measured(median(seconds), f"{summary(seconds, 's')}; {_board(SMALL)}")
+
+
+@scenario("startup-10k", "launch → first board paint, 10,000 tasks", Target(1.0, "s"))
+def startup_10k(options: Options) -> Measured:
+    seconds, _ = _startup(LARGE, options.runs(7, 1))
+    return Measured(median(seconds), f"{summary(seconds, 's')}; {_board(LARGE)}")
+
+
+@scenario("rss-10k", "peak RSS with the 10,000-task board open", Target(250, "MB"))
+def rss_10k(options: Options) -> Measured:
+    _, rss = _startup(LARGE, options.runs(3, 1))
+    return Measured(max(rss), f"max of {len(rss)} launches at first paint; {_board(LARGE)}")
