@@ -101,6 +101,8 @@ class LinksSection(DetailSection):
             options.append(Option(f"parent      {task.parent}", id=f"parent:{task.parent}"))
         links = self.query_one(LinkList)
         links.set_options(options or [Option("none", disabled=True)])
+        if options:
+            links.highlighted = 0
 
 
 class LinkList(OptionList):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from textual.binding import BindingType
-from textual.containers import HorizontalScroll, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -110,7 +110,10 @@ class BoardColumn(Vertical):
         self.tasks.show(options, signature)
 
 
-class Board(HorizontalScroll):
+class Board(Horizontal):
+    """Scrolls sideways through CSS (overflow-x), without ScrollableContainer key bindings:
+    left and right must reach the screen, where they move between columns."""
+
     def __init__(self) -> None:
         super().__init__(id="board")
         self.columns: dict[TaskStatus, BoardColumn] = {}
