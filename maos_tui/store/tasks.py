@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maos_tui.collab import find_mentions
 from maos_tui.domain import (
     HUMAN,
     DomainError,
@@ -34,6 +35,7 @@ from maos_tui.store.models import (
     TaskLabel,
     TaskNeed,
 )
+from maos_tui.store.search import index_task_in
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
@@ -268,6 +270,10 @@ class TaskService:
         await _insert_relations(conn, task_id, TaskLabel, "label", label_list)
         await _insert_relations(conn, task_id, TaskAssignee, "agent_name", agent_names)
         await tx.activity(created_by, "created", task_id, title=clean_title, status=status.value)
+        await index_task_in(conn, task_id, clean_title, description)
+        await self.store.notifications.notify_in(
+            tx, task_id=task_id, author=created_by, text=description
+        )
         return task_id
 
     async def move(
@@ -400,6 +406,18 @@ class TaskService:
         values["updated_at"] = tx.now
         await conn.execute(update(Task).where(Task.id == tid).values(**values))
         await tx.activity(actor, "edited", tid, fields=sorted(changed), **_brief(changed))
+        if "title" in changed or "description" in changed:
+            new_description = changed.get("description", current.description)
+            await index_task_in(conn, tid, changed.get("title", current.title), new_description)
+        if "description" in changed:
+            # Only names the edit adds are news; the others were notified when first written.
+            await self.store.notifications.notify_in(
+                tx,
+                task_id=tid,
+                author=actor,
+                text=changed["description"],
+                skip=find_mentions(current.description),
+            )
         return changed
 
     async def assign(

@@ -1,0 +1,94 @@
+"""Search ranking and FTS consistency (timing lives in benchmarks/, not here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from maos_tui.domain import DomainError
+from maos_tui.store import Store
+from maos_tui.store.search import _search_like, query_terms
+
+
+def refs(hits: list) -> list[str]:
+    return [h.ref for h in hits]
+
+
+async def test_title_matches_rank_above_body_matches(store: Store) -> None:
+    body = await store.tasks.create("Cleanup", description="the tokenizer is slow here")
+    title = await store.tasks.create("Tokenizer rewrite")
+    hits = await store.search.search("tokenizer")
+    assert refs(hits) == [title.id, body.id]
+    assert hits[0].score > hits[1].score > 0
+    assert "[tokenizer]" in hits[1].snippet
+
+
+async def test_every_word_must_match_as_a_prefix(store: Store) -> None:
+    both = await store.tasks.create("Fast parser", description="streaming JSON")
+    await store.tasks.create("Fast lexer")
+    assert refs(await store.search.search("pars json")) == [both.id]
+
+
+async def test_messages_and_documents_are_found_with_their_task(store: Store) -> None:
+    task = await store.tasks.create("Parser")
+    msg = await store.messages.post(task.id, "human", "consider the zebra crossing")
+    doc = await store.documents.write(task.id, "Zebra notes", "stripes", "human")
+    hits = await store.search.search("zebra")
+    assert {(h.kind, h.ref, h.task_id) for h in hits} == {
+        ("message", str(msg.id), task.id),
+        ("document", doc.ref, task.id),
+    }
+    assert hits[0].kind == "document"  # a title match
+
+
+async def test_index_follows_edits_and_new_versions(store: Store) -> None:
+    task = await store.tasks.create("Alpha", description="old words")
+    await store.tasks.edit(task.id, title="Beta", description="new words")
+    assert await store.search.search("alpha") == []
+    assert await store.search.search("old") == []
+    assert refs(await store.search.search("beta new")) == [task.id]
+    doc = await store.documents.write(task.id, "Plan", "first draft", "human")
+    await store.documents.write(task.id, "Plan", "second take", "human")
+    assert await store.search.search("draft") == []
+    assert refs(await store.search.search("second")) == [doc.ref]
+
+
+async def test_archived_tasks_drop_out_and_come_back(store: Store) -> None:
+    task = await store.tasks.create("Gamma")
+    await store.messages.post(task.id, "human", "gamma ray")
+    await store.tasks.archive(task.id)
+    assert await store.search.search("gamma") == []
+    await store.tasks.restore(task.id)
+    assert sorted(h.kind for h in await store.search.search("gamma")) == ["message", "task"]
+
+
+async def test_a_rolled_back_write_leaves_no_index_entry(store: Store) -> None:
+    task = await store.tasks.create("Delta")
+    with pytest.raises(DomainError):
+        async with store.write() as tx:
+            await store.messages.post_in(tx, task.id, "human", "phantom words")
+            raise DomainError("changed my mind")
+    assert await store.search.search("phantom") == []
+
+
+async def test_fts_syntax_in_user_text_is_just_words(store: Store) -> None:
+    task = await store.tasks.create("Quote handling")
+    assert refs(await store.search.search('"quote" (handling*) -')) == [task.id]
+    with pytest.raises(DomainError, match="search text is empty"):
+        await store.search.search(" ?! ")
+
+
+async def test_like_fallback_finds_the_same_things(store: Store) -> None:
+    """The portable path, run on SQLite so it is exercised at all."""
+    body = await store.tasks.create("Cleanup", description="the tokenizer is slow")
+    title = await store.tasks.create("Tokenizer rewrite")
+    archived = await store.tasks.create("Tokenizer v0")
+    await store.tasks.archive(archived.id)
+    msg = await store.messages.post(body.id, "human", "tokenizer bug")
+    doc = await store.documents.write(title.id, "Tokenizer spec", "v1", "human")
+    await store.documents.write(title.id, "Tokenizer spec", "v2 words", "human")
+    async with store.read() as conn:
+        like = await _search_like(conn, query_terms("tokenizer"), 50)
+        fts = await store.search.search("tokenizer", conn=conn)
+        assert refs(await _search_like(conn, query_terms("v2 words"), 50)) == [doc.ref]
+    assert set(refs(like)) == set(refs(fts)) == {body.id, title.id, str(msg.id), doc.ref}
+    assert {h.ref for h in like if h.score == 2} == {title.id, doc.ref}
