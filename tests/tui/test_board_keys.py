@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
@@ -157,7 +158,7 @@ async def test_retry_and_cancel_with_confirmation(store: Store, make_app: Callab
 async def test_pause_key_drives_the_scheduler(store: Store, make_app: Callable[..., MaosApp]):
     class FakeScheduler:
         state = "running"
-        active_runs: dict[str, object] = {}
+        active_runs: ClassVar[dict[str, object]] = {}
 
         def pause(self) -> None:
             self.state = "paused"
