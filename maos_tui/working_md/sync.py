@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ProblemsHandler = Callable[[list[Problem]], None]
 _MAX_PASS_ATTEMPTS = 5
+_WATCH_TIMEOUT_MS = 200
+_WATCH_READY_TIMEOUT = 5.0
 
 
 class _DryRun(Exception):
@@ -69,6 +71,7 @@ class WorkingSync:
         self.history = History(workspace.history_dir, history_keep)
         self._dirty = asyncio.Event()
         self._stop = asyncio.Event()
+        self._watching = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -79,10 +82,14 @@ class WorkingSync:
         await self.sync_once()
         self._unsubscribe = self.store.bus.subscribe(self._on_event)
         self._stop.clear()
+        self._watching.clear()
         self._tasks = [
             asyncio.create_task(self._rewrite_loop(), name="working-md-rewrite"),
             asyncio.create_task(self._watch_loop(), name="working-md-watch"),
         ]
+        # Return once hand edits are being watched, so no save can slip through.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._watching.wait(), _WATCH_READY_TIMEOUT)
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -111,20 +118,26 @@ class WorkingSync:
         from watchfiles import awatch
 
         name = self.files.path.name
-        async for _changes in awatch(
+        async for changes in awatch(
             self.files.path.parent,
             watch_filter=lambda _change, path: os.path.basename(path) == name,
             debounce=30,
             step=20,
             stop_event=self._stop,
             recursive=False,
+            rust_timeout=_WATCH_TIMEOUT_MS,
+            yield_on_timeout=True,
         ):
-            await self._guarded()
+            # The first yield means the watcher runs: one look catches any save made
+            # before that. Our own writes show up here too; they need no pass.
+            if changes or not self._watching.is_set():
+                await self._guarded(only_if_edited=True)
+                self._watching.set()
 
-    async def _guarded(self) -> None:
+    async def _guarded(self, *, only_if_edited: bool = False) -> None:
         """A pass from a background loop: a failure is reported, never kills the loop."""
         try:
-            await self.sync_once()
+            await self.sync_once(only_if_edited=only_if_edited)
         except Exception as exc:
             log.exception("WORKING.md sync failed")
             self._report([Problem(0, f"sync failed: {exc}", "")])
@@ -137,9 +150,11 @@ class WorkingSync:
 
     # ------------------------------------------------------------ one pass
 
-    async def sync_once(self) -> list[Problem]:
+    async def sync_once(self, *, only_if_edited: bool = False) -> list[Problem]:
         """Apply the file's hand edits (if any), then rewrite it from the store."""
         async with self.files.lock():
+            if only_if_edited and self.files.unchanged(self.files.load_state()):
+                return self.problems
             for _ in range(_MAX_PASS_ATTEMPTS):
                 problems = await self._pass()
                 if problems is not None:
