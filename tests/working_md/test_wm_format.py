@@ -18,7 +18,7 @@ from maos_tui.domain import (
     format_task_id,
     validate_title,
 )
-from maos_tui.working_md.parse import parse_working
+from maos_tui.working_md.parse import TaskLine, parse_working
 from maos_tui.working_md.render import Board, render_working
 
 NOW = datetime(2026, 2, 2, 10, 30, tzinfo=UTC)
@@ -269,6 +269,10 @@ def boards(draw: st.DrawFn) -> Board:
     return Board(tasks=tasks, agents=[agent(n) for n in names])
 
 
+def _fields(t: TaskRecord | TaskLine) -> tuple:
+    return (t.title, t.status, t.priority, set(t.assignees), set(t.after), set(t.needs), t.parent)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(board=boards(), notes=NOTE_LINES)
 def test_render_then_parse_gives_back_the_store(board: Board, notes: list[str]) -> None:
@@ -276,31 +280,9 @@ def test_render_then_parse_gives_back_the_store(board: Board, notes: list[str]) 
     text = render(board, layout)
     parsed = parse_working(text)
     assert parsed.problems == []
-    got = {
-        t.id: (
-            t.title,
-            t.status,
-            t.priority,
-            set(t.assignees),
-            set(t.after),
-            set(t.needs),
-            t.parent,
-        )
-        for t in parsed.task_lines()
+    assert {t.id: _fields(t) for t in parsed.task_lines()} == {
+        t.id: _fields(t) for t in board.tasks
     }
-    want = {
-        t.id: (
-            t.title,
-            t.status,
-            t.priority,
-            set(t.assignees),
-            set(t.after),
-            set(t.needs),
-            t.parent,
-        )
-        for t in board.tasks
-    }
-    assert got == want
     notes_section = next(s for s in parsed.sections if s.lines and s.lines[0] == "## Notes")
     assert [line for line in notes_section.lines[1:] if line] == [n for n in notes if n]
     assert render(board, text) == text  # rendering is a fixed point
