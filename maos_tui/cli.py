@@ -14,12 +14,34 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from maos_tui import __version__
-from maos_tui.commands import agents, doctor, run, tasks, working, workspace
+from maos_tui.commands import (
+    agents,
+    doctor,
+    documents,
+    messages,
+    notifications,
+    run,
+    search,
+    tasks,
+    working,
+    workspace,
+)
 from maos_tui.commands.context import Context
 from maos_tui.config import ConfigError
 from maos_tui.domain import DomainError
 
-COMMAND_MODULES = [workspace, tasks, agents, run, working, doctor]
+COMMAND_MODULES = [
+    workspace,
+    tasks,
+    agents,
+    run,
+    working,
+    doctor,
+    messages,
+    notifications,
+    documents,
+    search,
+]
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 

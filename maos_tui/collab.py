@@ -70,11 +70,11 @@ def format_doc_id(doc_id: int) -> str:
 
 
 def validate_document_content(content: str) -> str:
-    _check_size(len(content.encode("utf-8")), "document")
+    check_document_size(len(content.encode("utf-8")), "document")
     return content
 
 
-def _check_size(size: int, what: str) -> None:
+def check_document_size(size: int, what: str) -> None:
     if size > DOCUMENT_MAX_BYTES:
         limit = DOCUMENT_MAX_BYTES // 1024 // 1024
         raise DomainError(
@@ -84,7 +84,7 @@ def _check_size(size: int, what: str) -> None:
 
 def decode_document(data: bytes, source: str) -> str:
     """File bytes to document text: UTF-8 only, size checked before decoding."""
-    _check_size(len(data), source)
+    check_document_size(len(data), source)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -63,6 +63,7 @@ class Context:
         if self.db_url == self.workspace.default_db_url():
             self.workspace.ensure_dirs()
         store = await Store.open(self.db_url)
+        store.notifications.set_user_name(self.config.user_name)
         try:
             agents = self.config.agents
             if agents:

@@ -1,0 +1,68 @@
+"""`maos-tui msg ...`: a task's thread from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from maos_tui.collab import MessageRecord, parse_message_type
+from maos_tui.commands.context import arg_type
+from maos_tui.domain import HUMAN, parse_task_id
+
+if TYPE_CHECKING:
+    from maos_tui.commands.context import Context
+
+TASK_ID = arg_type(parse_task_id)
+MESSAGE_TYPE = arg_type(parse_message_type)
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    msg = sub.add_parser("msg", help="post to and read task threads", parents=[common])
+    actions = msg.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    post = actions.add_parser("post", help="post a message to a task's thread", parents=[common])
+    post.set_defaults(handler=msg_post)
+    post.add_argument("id", type=TASK_ID)
+    post.add_argument("text", help="markdown; `-` reads it from stdin")
+    post.add_argument("--type", type=MESSAGE_TYPE, default="comment", metavar="TYPE")
+    post.add_argument("--reply-to", type=int, metavar="MSG")
+    post.add_argument("--json", action="store_true")
+
+    lst = actions.add_parser("list", help="show a task's thread", parents=[common])
+    lst.set_defaults(handler=msg_list)
+    lst.add_argument("id", type=TASK_ID)
+    lst.add_argument("--json", action="store_true")
+
+
+def describe(message: MessageRecord) -> str:
+    """A header line (`#id author type time`) followed by the text, indented."""
+    kind = "" if message.type.value == "comment" else f" [{message.type.value}]"
+    reply = f" ↳ #{message.reply_to}" if message.reply_to is not None else ""
+    head = f"#{message.id} {message.author}{kind}{reply}  {message.created_at:%Y-%m-%d %H:%M}"
+    body = "\n".join(f"    {line}" for line in message.text.splitlines())
+    return f"{head}\n{body}"
+
+
+async def msg_post(ctx: Context, args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    async with ctx.store(writes=True) as store:
+        message = await store.messages.post(args.id, HUMAN, text, args.type, args.reply_to)
+    for warning in message.mentions.warnings:
+        ctx.warn(warning)
+    if ctx.json:
+        ctx.emit({**message.to_json(), "warnings": message.mentions.warnings})
+    else:
+        ctx.out(f"posted #{message.id} to {message.task_id}")
+    return 0
+
+
+async def msg_list(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store() as store:
+        thread = await store.messages.list(args.id)
+    if ctx.json:
+        ctx.emit([m.to_json() for m in thread])
+    else:
+        for message in thread:
+            ctx.out(describe(message))
+    return 0
