@@ -22,6 +22,7 @@ from maos_tui.agents.secrets import scrub
 KILL_GRACE_SECONDS = 0.8  # SIGTERM first, SIGKILL after this: cancel stays well under 2 s
 STDERR_TAIL_LINES = 20
 PID_DIR = "runs"
+LONG_LINE_MARK = b"[maos-tui: part of an output line over 64 KiB was dropped]\n"
 
 
 def argv_for(job: Job) -> list[str]:
@@ -90,7 +91,7 @@ class CommandRunner:
                 proc.stdin.close()
 
         async def pump(stream: asyncio.StreamReader, keep: deque[str], prefix: str) -> None:
-            while line := await stream.readline():
+            while line := await _read_line(stream):
                 text = line.decode("utf-8", errors="replace")
                 keep.append(text.rstrip("\n"))
                 await hooks.output(prefix + scrub(text))
@@ -126,6 +127,15 @@ def parse_summary(lines: deque[str] | list[str]) -> RunResult:
             if "summary" in data:
                 return RunResult.done(scrub(str(data["summary"])))
     return RunResult.done(scrub(last) or "done (no output)")
+
+
+async def _read_line(stream: asyncio.StreamReader) -> bytes:
+    """The next line, or a marker for a line longer than the stream limit: readline raises
+    ValueError for those after dropping the buffered part, and the run must not die of it."""
+    try:
+        return await stream.readline()
+    except ValueError:
+        return LONG_LINE_MARK
 
 
 def _write_pid(path: Path, pid: int) -> None:
