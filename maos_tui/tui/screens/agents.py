@@ -52,6 +52,7 @@ class AgentsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("Agents", classes="screen-title")
         yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
+        yield Static("No agents yet: press n to add one.", id="agent-empty", classes="hint")
         yield Static(id="agent-note", classes="hint")
         yield Footer()
 
@@ -95,8 +96,7 @@ class AgentsScreen(Screen[None]):
             )
         if self.agents:
             table.move_cursor(row=min(row, len(self.agents) - 1))
-        note = "" if self.agents else "No agents yet: press n to add one."
-        self.query_one("#agent-note", Static).update(note)
+        self.query_one("#agent-empty", Static).display = not self.agents
 
     def selected(self) -> AgentRecord | None:
         table = self.query_one(DataTable)

@@ -38,7 +38,11 @@ def chip(agent: AgentRecord, task_id: str | None, now: datetime, *, full: bool) 
 class AgentBar(Static):
     def show(self, agents: list[AgentRecord], tasks: dict[str, str], now: datetime) -> None:
         if not agents:
-            self.update(Content.styled(" no agents yet: press A to add one", "$text-muted"))
+            self.update(
+                Content.styled(
+                    " no agents yet: press A to add one, S for the starter team", "$text-muted"
+                )
+            )
             return
         separator = Content.styled(" │ ", "$text-muted")
         full = separator.join(chip(a, tasks.get(a.name), now, full=True) for a in agents)

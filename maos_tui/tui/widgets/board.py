@@ -165,13 +165,14 @@ class Board(Horizontal):
         target = lists[max(0, min(index, len(lists) - 1))]
         if current is not None and target.option_count and current.highlighted is not None:
             target.highlighted = min(current.highlighted, target.option_count - 1)
-        target.focus()
+        # Focus now, not on the next idle: a key typed right after must act on this column.
+        self.screen.set_focus(target)
         target.parent.scroll_visible()  # type: ignore[union-attr]
 
     def focus_task(self, status: TaskStatus, task_id: str) -> None:
         column = self.columns.get(status)
         if column is None:
             return
-        column.tasks.focus()
+        self.screen.set_focus(column.tasks)
         column.tasks.select_task(task_id)
         column.scroll_visible()

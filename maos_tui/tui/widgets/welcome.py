@@ -13,9 +13,9 @@ class Welcome(Static):
     def show(self, default_model: str | None, workspace: Workspace) -> None:
         trio = ", ".join(m.name for m in STARTER_TEAM)
         if default_model:
-            starter = f"add the starter team ({trio}) using {default_model}"
+            starter = f"starter team ({trio}) with {default_model}"
         else:
-            starter = f"add the starter team ({trio}); asks for a default model first"
+            starter = f"starter team ({trio}); asks for a model first"
         lines = [
             ("Welcome to maos-tui. Nothing here yet.\n\n", "bold"),
             ("  n  ", "bold $accent"),
@@ -30,7 +30,7 @@ class Welcome(Static):
             ("  ?  ", "bold $accent"),
             "every key\n\n",
             "The board is mirrored in ",
-            (str(workspace.working_md), "bold"),
-            ": edit it by hand in any editor.",
+            (workspace.working_md.name, "bold"),
+            " in the workspace folder: edit it by hand in any editor.",
         ]
         self.update(Content.assemble(*lines))
