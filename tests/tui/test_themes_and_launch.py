@@ -74,3 +74,14 @@ def test_init_starter_team(cli):
     assert "orchestrator, technical, qa" in out
     listed = cli.ok("agent", "list")
     assert "qa" in listed and "review" in listed and "ollama/llama3.1" in listed
+
+
+def test_readme_lists_every_key():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    from maos_tui.tui.keys import KEYS
+
+    for spec in KEYS:
+        assert f"| {spec.description} | `{spec.id}` |" in section, spec.id
+        for key in spec.display.split(" "):
+            assert f"`{key}`" in section, (spec.id, key)
