@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from maos_tui.store import Store
 
 # The non-done part of a board, spread over the working columns like a busy day.
-_WORKING_MIX = (("inbox", 0.6), ("assigned", 0.15), ("in_progress", 0.15), ("review", 0.1))
+BUSY_DAY = (("inbox", 0.6), ("assigned", 0.15), ("in_progress", 0.15), ("review", 0.1))
+QUEUED = (("inbox", 1.0),)
 
 
 @dataclass(frozen=True)
@@ -75,23 +76,30 @@ class Shape:
     tasks: int
     done: int = 0
     agents: int = 10
+    agents_work: bool = False  # paused agents (the default) are shown but never run
+    need: str | None = None  # a capability every generated task needs
+
+    mix: tuple[tuple[str, float], ...] = BUSY_DAY  # how the tasks not done are spread
 
     def statuses(self) -> Iterator[str]:
         working = self.tasks - self.done
         given = 0
-        for status, share in _WORKING_MIX:
-            count = round(working * share) if status != "review" else working - given
+        for index, (status, share) in enumerate(self.mix):
+            last = index == len(self.mix) - 1
+            count = working - given if last else round(working * share)
             given += count
             yield from [status] * count
         yield from ["done"] * self.done
 
 
-async def add_agents(store: Store, count: int) -> list[str]:
-    """Paused LLM agents: present on the board, never handed work or calling a model."""
+async def add_agents(store: Store, count: int, *, paused: bool = True) -> list[str]:
+    """Command agents (no model, so no API key check and no litellm). The scheduler
+    scenarios inject an in-process runner; everywhere else they stay paused."""
     names = [f"agent{i:02d}" for i in range(count)]
     for name in names:
-        await store.agents.add(name, model="bench/none", capabilities=["python"])
-        await store.agents.set_paused(name, True)
+        await store.agents.add(name, command=["true"], capabilities=["python"])
+        if paused:
+            await store.agents.set_paused(name, True)
     return names
 
 
@@ -100,9 +108,9 @@ async def populate(store: Store, shape: Shape) -> list[str]:
     from sqlalchemy import insert, update
 
     from maos_tui.domain import format_task_id
-    from maos_tui.store.models import Activity, Counter, Task, TaskAssignee
+    from maos_tui.store.models import Activity, Counter, Task, TaskAssignee, TaskNeed
 
-    agents = await add_agents(store, shape.agents)
+    agents = await add_agents(store, shape.agents, paused=not shape.agents_work)
     tasks: list[dict[str, Any]] = []
     assignees: list[dict[str, str]] = []
     activities: list[dict[str, Any]] = []
@@ -125,6 +133,9 @@ async def populate(store: Store, shape: Shape) -> list[str]:
         if assignees:
             await tx.conn.execute(insert(TaskAssignee), assignees)
         await tx.conn.execute(insert(Activity), activities)
+        if shape.need:
+            needs = [{"task_id": t["id"], "capability": shape.need} for t in tasks]
+            await tx.conn.execute(insert(TaskNeed), needs)
         await tx.conn.execute(
             update(Counter).where(Counter.name == "task").values(value=shape.tasks)
         )
