@@ -161,7 +161,7 @@ async def test_starter_team_asks_for_a_model(
 ):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        assert "asks for a default model" in str(app.main_screen.query_one("#welcome").render())
+        assert "asks for a model first" in str(app.main_screen.query_one("#welcome").render())
         await pilot.press("S")
         await pilot.pause()
         await pilot.press("enter")  # empty: an inline error
