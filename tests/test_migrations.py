@@ -131,4 +131,4 @@ async def test_reopening_an_upgraded_database_changes_nothing(tmp_path: Path) ->
         await store.close()
     with sqlite3.connect(path) as conn:
         (rows,) = conn.execute("SELECT count(*) FROM search_index").fetchone()
-    assert rows == 4  # two tasks, one message, one document
+    assert rows == 3  # the live task, its message and its document (not the archived task)

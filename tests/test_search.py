@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from maos_tui.domain import DomainError
-from maos_tui.store import Store
-from maos_tui.store.search import _search_like, query_terms
+from maos_tui.store import Store, search
+from maos_tui.store.search import _search_like, query_terms, snippet
 
 
 def refs(hits: list) -> list[str]:
@@ -54,11 +54,19 @@ async def test_index_follows_edits_and_new_versions(store: Store) -> None:
 
 async def test_archived_tasks_drop_out_and_come_back(store: Store) -> None:
     task = await store.tasks.create("Gamma")
+    other = await store.tasks.create("Gamma too")
     await store.messages.post(task.id, "human", "gamma ray")
+    await store.documents.write(task.id, "Gamma spec", "v1", "human")
+    await store.documents.write(task.id, "Gamma spec", "v2 gamma", "human")
     await store.tasks.archive(task.id)
-    assert await store.search.search("gamma") == []
+    assert refs(await store.search.search("gamma")) == [other.id]
+    await store.tasks.edit(task.id, description="gamma edited while archived")
+    assert refs(await store.search.search("gamma")) == [other.id]
     await store.tasks.restore(task.id)
-    assert sorted(h.kind for h in await store.search.search("gamma")) == ["message", "task"]
+    found = await store.search.search("gamma")
+    assert sorted(h.kind for h in found) == ["document", "message", "task", "task"]
+    assert refs(await store.search.search("edited")) == [task.id]
+    assert await store.search.search("v1") == []
 
 
 async def test_a_rolled_back_write_leaves_no_index_entry(store: Store) -> None:
@@ -92,3 +100,22 @@ async def test_like_fallback_finds_the_same_things(store: Store) -> None:
         assert refs(await _search_like(conn, query_terms("v2 words"), 50)) == [doc.ref]
     assert set(refs(like)) == set(refs(fts)) == {body.id, title.id, str(msg.id), doc.ref}
     assert {h.ref for h in like if h.score == 2} == {title.id, doc.ref}
+
+
+async def test_very_common_words_rank_only_the_newest_matches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    oldest = await store.tasks.create("Omega in the title")
+    newer = [await store.tasks.create(f"Task {n}", description="omega") for n in range(3)]
+    hits = await store.search.search("omega")
+    assert oldest.id not in refs(hits)
+    assert set(refs(hits)) == {newer[1].id, newer[2].id}
+
+
+def test_snippets_highlight_word_prefixes_around_the_first_match() -> None:
+    body = "intro " * 30 + "the Tokenizer splits tokens\nand more " + "tail " * 30
+    cut = snippet(body, ["token"])
+    assert cut.startswith("…") and cut.endswith("…")
+    assert "[Tokenizer] splits [tokens] and more" in cut
+    assert snippet("nothing here", ["token"]) == ""

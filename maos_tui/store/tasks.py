@@ -35,7 +35,7 @@ from maos_tui.store.models import (
     TaskLabel,
     TaskNeed,
 )
-from maos_tui.store.search import index_task_in
+from maos_tui.store.search import index_task_in, set_task_indexed_in
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
@@ -406,7 +406,7 @@ class TaskService:
         values["updated_at"] = tx.now
         await conn.execute(update(Task).where(Task.id == tid).values(**values))
         await tx.activity(actor, "edited", tid, fields=sorted(changed), **_brief(changed))
-        if "title" in changed or "description" in changed:
+        if ("title" in changed or "description" in changed) and not current.archived:
             new_description = changed.get("description", current.description)
             await index_task_in(conn, tid, changed.get("title", current.title), new_description)
         if "description" in changed:
@@ -526,6 +526,7 @@ class TaskService:
         await tx.conn.execute(
             update(Task).where(Task.id == tid).values(archived=archived, updated_at=tx.now)
         )
+        await set_task_indexed_in(tx.conn, tid, not archived)
         verb = "archived" if archived else "restored"
         details = {"reason": reason} if reason else {}
         await tx.activity(actor, verb, tid, **details)
