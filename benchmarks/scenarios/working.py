@@ -63,6 +63,8 @@ async def _render(
             draw(layout)
             draws.append(time.perf_counter() - start)
         working = sync.WorkingSync(store, bench.workspace)
+        if pass_runs:
+            await working.sync_once()  # adopts the file written above (to it, a hand edit)
         for i in range(pass_runs):
             await store.tasks.edit("TASK-001", title=f"Renamed for pass {i}")
             start = time.perf_counter()
