@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from conftest import Cli
+from tests.conftest import Cli
 
 # Runs the real entry point in a fresh interpreter, then reports which litellm modules
 # ended up loaded. TEXTUAL_DRIVER swaps in the headless driver: no terminal needed.
