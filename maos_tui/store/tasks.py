@@ -79,11 +79,13 @@ class TaskService:
         archived: bool = False,
         conn: AsyncConnection | None = None,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[TaskRecord]:
-        """Tasks ordered by priority then ID. `archived=True` lists only archived ones."""
+        """Tasks ordered by priority then ID, or by last change when `newest_first`
+        (finished columns). `archived=True` lists only archived ones."""
         if conn is None:
             async with self.store.read() as fresh:
-                return await self.list(statuses, assignee, archived, fresh, limit)
+                return await self.list(statuses, assignee, archived, fresh, limit, newest_first)
         query = select(Task).where(Task.archived == archived)
         if statuses:
             query = query.where(Task.status.in_([s.value for s in statuses]))
@@ -91,7 +93,10 @@ class TaskService:
             query = query.where(
                 Task.id.in_(select(TaskAssignee.task_id).where(TaskAssignee.agent_name == assignee))
             )
-        query = query.order_by(Task.priority, Task.seq)
+        if newest_first:
+            query = query.order_by(Task.updated_at.desc(), Task.seq.desc())
+        else:
+            query = query.order_by(Task.priority, Task.seq)
         if limit is not None:
             query = query.limit(limit)
         rows = (await conn.execute(query)).mappings().all()

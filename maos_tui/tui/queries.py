@@ -47,14 +47,9 @@ async def column_tasks(
     store: Store, conn: AsyncConnection, status: TaskStatus, limit: int
 ) -> list[TaskRecord]:
     """The first `limit` cards of a column, in board order, with relations resolved."""
-    query = select(Task).where(Task.archived == False, Task.status == status.value)  # noqa: E712
-    if status in _NEWEST_FIRST:
-        query = query.order_by(Task.updated_at.desc(), Task.seq.desc())
-    else:
-        query = query.order_by(Task.priority, Task.seq)
-    rows = (await conn.execute(query.limit(limit))).mappings().all()
-    # The task service's hydration resolves assignees, dependencies and `blocked` in bulk.
-    return await store.tasks._hydrate(conn, rows)
+    return await store.tasks.list(
+        statuses=[status], conn=conn, limit=limit, newest_first=status in _NEWEST_FIRST
+    )
 
 
 async def run_figures(conn: AsyncConnection, task_ids: Sequence[str]) -> dict[str, TaskRunFigures]:
