@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -130,6 +131,23 @@ class WorkingFiles:
                 await asyncio.sleep(step)
                 continue
             return snapshot
+
+    def unwritable(self) -> str | None:
+        """Why the file must not be replaced, if it must not: a symlink (the replace would
+        cut the link; writing through it could reach outside the workspace) or a file the
+        user made read-only (a way to say "hands off")."""
+        if self.path.is_symlink():
+            return (
+                f"it is a symlink to {os.path.realpath(self.path)} and maos-tui does not "
+                "write through links; replace it with a regular file"
+            )
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return None
+        if not mode & stat.S_IWUSR:
+            return "it is read-only; it is synced again once it is writable (chmod u+w)"
+        return None
 
     def refuse(self, when: datetime) -> Path:
         """Keep a file we will not read next to it, so none of its text is lost."""

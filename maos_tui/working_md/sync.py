@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from maos_tui.domain import iso_z, utcnow
+from maos_tui.domain import DomainError, iso_z, utcnow
 from maos_tui.events import Event
 from maos_tui.working_md.atomic import Stamp, atomic_write, cleanup_temp_files
 from maos_tui.working_md.board import load_board
@@ -153,6 +153,11 @@ class WorkingSync:
     async def sync_once(self, *, only_if_edited: bool = False) -> list[Problem]:
         """Apply the file's hand edits (if any), then rewrite it from the store."""
         async with self.files.lock():
+            blocked = self.files.unwritable()
+            if blocked is not None:
+                problems = [Problem(0, f"WORKING.md is not synced: {blocked}", "")]
+                self._report(problems)
+                return problems
             if only_if_edited and self.files.unchanged(self.files.load_state()):
                 return self.problems
             for _ in range(_MAX_PASS_ATTEMPTS):
@@ -266,6 +271,9 @@ class WorkingSync:
         """Put a revision back as if someone saved it by hand, then apply it."""
         revision = self.history.get(rev)
         async with self.files.lock():
+            blocked = self.files.unwritable()
+            if blocked is not None:
+                raise DomainError(f"{self.files.path} cannot be restored: {blocked}")
             atomic_write(self.files.path, revision.read())
         await self.sync_once()
         return revision
