@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from maos_tui.commands.context import Context
 
 OK, WARNING, ERROR = "ok", "warning", "error"
-# Bounds what doctor reads of WORKING.md: the parser is linear, but a runaway file should
-# be reported, not loaded whole.
-WORKING_MD_MAX_BYTES = 64 * 1024 * 1024
 SHOWN_PROBLEMS = 3
 
 
@@ -176,6 +173,10 @@ def permission_findings(db: Path) -> list[Finding]:
 
 
 def check_working_md(path: Path, root: Path) -> list[Finding]:
+    """The same refusals and parser the sync uses, so doctor agrees with it."""
+    from maos_tui.working_md.files import MAX_BYTES, decode
+    from maos_tui.working_md.parse import parse_working
+
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(root.resolve()):
@@ -191,22 +192,18 @@ def check_working_md(path: Path, root: Path) -> list[Finding]:
         return [Finding("working", WARNING, f"{path} does not exist (`maos-tui init`)")]
     try:
         info = path.stat()
-        size, mode = info.st_size, info.st_mode
-        if size > WORKING_MD_MAX_BYTES:
-            return [Finding("working", ERROR, f"{path} is {size} bytes; too large to sync")]
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return [Finding("working", ERROR, f"{path} is not UTF-8 text (byte {exc.start})")]
+        # Read at most one byte past the limit: enough for decode() to refuse a huge file.
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
     except OSError as exc:
         return [Finding("working", ERROR, f"cannot read {path}: {exc.strerror}")]
+    text, refused = decode(data)
+    if text is None:
+        return [Finding("working", ERROR, f"{path} cannot be synced: {refused}")]
     findings = []
     # The mode bit too: root passes os.access, but a file made read-only is meant to be so.
-    if not os.access(path, os.W_OK) or not mode & stat.S_IWUSR:
+    if not os.access(path, os.W_OK) or not info.st_mode & stat.S_IWUSR:
         findings.append(Finding("working", WARNING, f"{path} is read-only; it cannot be updated"))
-    try:
-        from maos_tui.working_md.parse import parse_working
-    except ImportError:  # the WORKING.md sync is optional in this build
-        return [*findings, Finding("working", OK, f"{path} is readable ({size} bytes)")]
     parsed = parse_working(text)
     if parsed.problems:
         shown = "; ".join(str(p) for p in parsed.problems[:SHOWN_PROBLEMS])

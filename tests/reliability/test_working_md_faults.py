@@ -1,0 +1,149 @@
+"""Faults 2 and 5: a full disk under the WORKING.md writer, and hostile WORKING.md files.
+
+Every case keeps the store working (the CLI change that triggered the sync succeeds), says
+what happened on stderr, and loses none of the user's text: a refused file is kept aside
+byte for byte, a file that cannot be written is left as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from maos_tui.config import Workspace
+from maos_tui.store import Store
+from maos_tui.working_md import atomic
+from maos_tui.working_md.parse import Problem, parse_working
+from maos_tui.working_md.sync import WorkingSync
+from tests.conftest import Cli
+from tests.fakes.support import until
+
+MB = 1024 * 1024
+
+
+def add_task(cli: Cli, title: str) -> str:
+    """`task add` must succeed whatever WORKING.md is; returns its stderr (the warnings)."""
+    result = cli("task", "add", title)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def titles_in(path: Path) -> set[str]:
+    parsed = parse_working(path.read_text(encoding="utf-8"))
+    return {t.title for t in parsed.task_lines()}
+
+
+# Contents are built inside the test: as parameters they would become the test's ID, and
+# pytest exports that ID to every subprocess's environment.
+HOSTILE = {
+    "20 MB of text": (lambda: b"- some hand-written line\n" * (20 * MB // 25), "20.0 MB"),
+    "binary garbage": (lambda: os.urandom(256 * 1024), "binary"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_unreadable_file_is_kept_aside_and_replaced(cli: Cli, workspace: Path, name: str) -> None:
+    make, reason = HOSTILE[name]
+    content = make()
+    cli.ok("init")
+    working = workspace / "WORKING.md"
+    working.write_bytes(content)
+    warnings = add_task(cli, "after the damage")
+    assert "refused" in warnings and reason in warnings, warnings
+    kept = list(workspace.glob("WORKING.md.rejected-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == content  # nothing of it is lost
+    assert titles_in(working) == {"after the damage"}
+
+
+def test_ten_thousand_task_lines_and_a_one_megabyte_line(cli: Cli, workspace: Path) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "real task")
+    working = workspace / "WORKING.md"
+    ghosts = "".join(f"- [TASK-{n + 100:05d}] ghost task {n}\n" for n in range(10_000))
+    long_line = "- " + "y" * MB + "\n"
+    text = working.read_text(encoding="utf-8")
+    working.write_text(text.replace("### INBOX\n", "### INBOX\n" + ghosts + long_line, 1))
+    warnings = add_task(cli, "added next")
+    assert "unknown task TASK-10099" in warnings
+    after = working.read_text(encoding="utf-8")
+    # Lines that could not be applied stay in the file verbatim for the user to fix.
+    assert ghosts in after and long_line in after
+    assert {"real task", "added next"} <= titles_in(working)
+
+
+def test_symlink_to_a_file_outside_is_never_written_through(
+    cli: Cli, workspace: Path, tmp_path: Path
+) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "makes a revision to restore")
+    outside = tmp_path / "outside.md"
+    outside.write_text("# someone else's file\n")
+    working = workspace / "WORKING.md"
+    working.unlink()
+    working.symlink_to(outside)
+    warnings = add_task(cli, "still works")
+    assert "symlink" in warnings and str(outside) in warnings, warnings
+    assert outside.read_text() == "# someone else's file\n"
+    assert working.is_symlink()  # the link is the user's: not replaced by a file either
+    assert "does not write through" in cli.error("working", "restore", "1")
+
+
+def test_read_only_file_is_reported_then_caught_up(cli: Cli, workspace: Path) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "first")
+    working = workspace / "WORKING.md"
+    before = working.read_bytes()
+    working.chmod(0o444)
+    warnings = add_task(cli, "while read-only")
+    assert "read-only" in warnings, warnings
+    assert working.read_bytes() == before
+    working.chmod(0o644)
+    assert add_task(cli, "writable again") == ""
+    assert titles_in(working) == {"first", "while read-only", "writable again"}
+
+
+async def test_disk_full_keeps_old_file_reports_and_catches_up(
+    store: Store, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace(workspace)
+    ws.ensure_dirs()
+    reported: list[list[Problem]] = []
+    sync = WorkingSync(store, ws, on_problems=reported.append, debounce=0.05, settle=0.02)
+    await store.tasks.create("before the disk filled")
+    await sync.start()
+    try:
+        working = ws.working_md
+        old = working.read_bytes()
+
+        def disk_full(_fd: int) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        # fsync is where a full disk shows up for a buffered write of a small file.
+        monkeypatch.setattr(atomic.os, "fsync", disk_full)
+        await store.tasks.create("while the disk is full")
+
+        async def reported_full() -> bool:
+            return any("No space left" in p.reason for ps in reported for p in ps)
+
+        await until(reported_full, timeout=10)
+        assert working.read_bytes() == old
+        assert not list(workspace.glob(".WORKING.md.maos-tmp-*"))  # no half-written temp
+        monkeypatch.undo()
+        await store.tasks.create("after space came back")
+
+        async def caught_up() -> bool:
+            return titles_in(working) == {
+                "before the disk filled",
+                "while the disk is full",
+                "after space came back",
+            }
+
+        await until(caught_up, timeout=10)
+    finally:
+        await sync.stop()
+    await asyncio.sleep(0)
