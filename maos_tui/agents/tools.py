@@ -83,6 +83,9 @@ _WORK_TOOLS = [n for n in SPECS if n != "request_changes"]
 _REVIEW_TOOLS = ["post_message", "write_document", "complete_task", "request_changes", "fail_task"]
 
 
+MAX_DESCRIPTION_CHARS = 64 * 1024
+
+
 class ToolError(Exception):
     """A bad call: the message goes back to the model."""
 
@@ -140,7 +143,7 @@ class Toolbox:
             task_id = await store.tasks.create_in(
                 tx,
                 _text(args, "title"),
-                description=_text(args, "description", required=False),
+                description=_description(args),
                 needs=_strings(args, "needs"),
                 after=_strings(args, "after"),
                 assignees=_strings(args, "assign"),
@@ -209,6 +212,17 @@ def _parse_arguments(raw: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ToolError("arguments must be a JSON object")
     return value
+
+
+def _description(args: dict[str, Any]) -> str:
+    """A subtask's description, refused when it is over the cap: a model can flood the
+    store (and every prompt that quotes the task) with one call otherwise."""
+    text = _text(args, "description", required=False)
+    if len(text) > MAX_DESCRIPTION_CHARS:
+        raise ToolError(
+            f"field 'description' is {len(text)} characters (at most {MAX_DESCRIPTION_CHARS})"
+        )
+    return text
 
 
 def _text(args: dict[str, Any], key: str, *, required: bool = True) -> str:
