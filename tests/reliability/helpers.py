@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 
@@ -60,3 +62,10 @@ def processes_with(marker: str) -> list[str]:
         for line in out.splitlines()
         if marker in line and "ps -eo" not in line and line.split()[0] != own
     ]
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait for a condition the code under test makes true; fail after `timeout`."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.02)

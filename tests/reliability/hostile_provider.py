@@ -17,7 +17,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("hang", "drop", "badjson", "unknowntool", "manytools", "huge", "echokey")
+MODES = ("hang", "drop", "badjson", "unknowntool", "manytools", "huge", "echokey", "overreach")
+TRAVERSAL_TITLE = "../../../outside-pwned.md"
 _MODE = re.compile(r"provider-(" + "|".join(MODES) + r")")
 HANG_LIMIT = 60.0  # a hung reply is released at stop(), or after this as a backstop
 
@@ -115,6 +116,13 @@ class HostileProvider:
             reply = tool_calls(("format_disk", {"path": "/"}))
         elif mode == "manytools" and not follow_up:
             reply = tool_calls(*[("post_message", {"text": f"note {n}"}) for n in range(100)])
+        elif mode == "overreach" and not follow_up:  # a model trying to leave its sandbox
+            reply = tool_calls(
+                ("write_document", {"title": TRAVERSAL_TITLE, "content": "escaped"}),
+                ("create_task", {"title": "flood", "description": "d" * (10 * 1024 * 1024)}),
+                ("request_changes", {"reason": "not offered to a work run"}),
+                ("run_shell", {"command": "touch pwned"}),
+            )
         elif mode == "huge":
             reply = completion({"role": "assistant", "content": "z" * (10 * 1024 * 1024)})
         else:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from maos_tui.agents.tools import MAX_DESCRIPTION_CHARS
 from tests.conftest import Cli
 from tests.reliability.helpers import task_statuses
 from tests.reliability.hostile_provider import MODES, HostileProvider
@@ -69,6 +70,7 @@ def test_misbehaving_provider_fails_runs_cleanly_and_never_leaks_the_key(
 
     statuses = task_statuses(db)
     assert set(statuses.values()) <= {"done", "failed"}, statuses
+    assert len(statuses) == len(MODES) + 1
     runs = run_rows(db)
     summary = {mode: (r["outcome"], r["error"][:120]) for mode, r in runs.items()}
     assert runs["side"]["outcome"] == "done"
@@ -95,3 +97,18 @@ def test_misbehaving_provider_fails_runs_cleanly_and_never_leaks_the_key(
     ]
     assert leaks == []
     assert "[redacted]" in runs["provider-echokey"]["error"], summary
+
+    # Tools only touch the store: a path in a document title opens no file, a 10 MB
+    # description is refused, tools not offered (or invented) are refused by name.
+    overreach = runs["provider-overreach"]["log"]
+    assert runs["provider-overreach"]["outcome"] == "done", summary
+    assert not list(workspace.parent.rglob("outside-pwned*"))
+    assert "unknown tool 'request_changes'" in overreach and "unknown tool 'run_shell'" in overreach
+    assert f"at most {MAX_DESCRIPTION_CHARS}" in overreach
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        assert con.execute("SELECT count(*) FROM tasks WHERE title = 'flood'").fetchone() == (0,)
+        longest = con.execute("SELECT max(length(description)) FROM tasks").fetchone()[0]
+        assert longest <= MAX_DESCRIPTION_CHARS
+    finally:
+        con.close()

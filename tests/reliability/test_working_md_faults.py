@@ -20,7 +20,7 @@ from maos_tui.working_md import atomic
 from maos_tui.working_md.parse import Problem, parse_working
 from maos_tui.working_md.sync import WorkingSync
 from tests.conftest import Cli
-from tests.fakes.support import until
+from tests.reliability.helpers import until
 
 MB = 1024 * 1024
 
