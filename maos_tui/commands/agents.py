@@ -7,6 +7,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from maos_tui.commands.agent_check import agent_check
+from maos_tui.commands.context import command_group
 from maos_tui.domain import AgentRecord, DomainError
 
 if TYPE_CHECKING:
@@ -14,13 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    agent = sub.add_parser("agent", help="add, list, pause and remove agents", parents=[common])
-    actions = agent.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text, parents=[common])
-        parser.set_defaults(handler=handler)
-        return parser
+    action = command_group(sub, common, "agent", "add, list, pause and remove agents")
 
     add = action("add", "add an LLM (--model) or CLI (--command) agent", agent_add)
     add.add_argument("name")

@@ -94,6 +94,26 @@ class Context:
         print(f"warning: {line}", file=sys.stderr)
 
 
+Action = Callable[[str, str, Callable[..., Awaitable[int]]], argparse.ArgumentParser]
+
+
+def command_group(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser, name: str, help_text: str
+) -> Action:
+    """Add `maos-tui NAME ACTION ...`; returns `action(name, help, handler) -> parser`."""
+    group = sub.add_parser(name, help=help_text, parents=[common])
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(
+        action_name: str, action_help: str, handler: Callable[..., Awaitable[int]]
+    ) -> argparse.ArgumentParser:
+        parser = actions.add_parser(action_name, help=action_help, parents=[common])
+        parser.set_defaults(handler=handler)
+        return parser
+
+    return action
+
+
 def arg_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
     """Let argparse show the domain's own message instead of `invalid value`."""
     from maos_tui.domain import DomainError

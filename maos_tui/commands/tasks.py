@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from maos_tui.commands.context import arg_type
+from maos_tui.commands.context import arg_type, command_group
 from maos_tui.domain import TaskRecord, parse_status, parse_task_id, validate_priority
 
 if TYPE_CHECKING:
@@ -17,13 +17,7 @@ PRIORITY = arg_type(validate_priority)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    task = sub.add_parser("task", help="create, list, move and edit tasks", parents=[common])
-    actions = task.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text, parents=[common])
-        parser.set_defaults(handler=handler)
-        return parser
+    action = command_group(sub, common, "task", "create, list, move and edit tasks")
 
     add = action("add", "create a task and print its ID", task_add)
     add.add_argument("title")
@@ -65,14 +59,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     edit.add_argument("--needs", action="append", metavar="CAP", help="replaces the needs")
     edit.add_argument("--no-needs", action="store_true", help="remove every need")
 
-    for name, handler in (
-        ("cancel", task_cancel),
-        ("retry", task_retry),
-        ("archive", task_archive),
-        ("restore", task_restore),
-    ):
-        parser = action(name, f"{name} a task", handler)
-        parser.add_argument("id", type=TASK_ID)
+    for name, (help_text, _) in _BY_ID.items():
+        action(name, help_text, task_by_id).add_argument("id", type=TASK_ID)
 
 
 def describe(task: TaskRecord) -> str:
@@ -192,29 +180,17 @@ async def task_edit(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-async def task_cancel(ctx: Context, args: argparse.Namespace) -> int:
+# Actions that take only an ID: the store method of the same name, then one line of output.
+_BY_ID = {
+    "cancel": ("cancel a task (a running agent is stopped)", "{id} -> {status}"),
+    "retry": ("send a failed or cancelled task back to the inbox", "{id} -> {status}"),
+    "archive": ("hide a task", "{id} archived (`maos-tui task restore {id}` brings it back)"),
+    "restore": ("bring an archived task back", "{id} restored ({status})"),
+}
+
+
+async def task_by_id(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store(writes=True) as store:
-        task = await store.tasks.cancel(args.id)
-    ctx.out(f"{task.id} -> {task.status.value}")
-    return 0
-
-
-async def task_retry(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store(writes=True) as store:
-        task = await store.tasks.retry(args.id)
-    ctx.out(f"{task.id} -> {task.status.value}")
-    return 0
-
-
-async def task_archive(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store(writes=True) as store:
-        task = await store.tasks.archive(args.id)
-    ctx.out(f"{task.id} archived (`maos-tui task restore {task.id}` brings it back)")
-    return 0
-
-
-async def task_restore(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store(writes=True) as store:
-        task = await store.tasks.restore(args.id)
-    ctx.out(f"{task.id} restored ({task.status.value})")
+        task = await getattr(store.tasks, args.action)(args.id)
+    ctx.out(_BY_ID[args.action][1].format(id=task.id, status=task.status.value))
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from maos_tui.commands.context import on_after_write
+from maos_tui.commands.context import command_group, on_after_write
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -16,15 +16,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    working = sub.add_parser(
-        "working", help="render, sync, check and restore WORKING.md", parents=[common]
-    )
-    actions = working.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text, parents=[common])
-        parser.set_defaults(handler=handler)
-        return parser
+    action = command_group(sub, common, "working", "render, sync, check and restore WORKING.md")
 
     action("render", "print what WORKING.md should be now", working_render)
     action("sync", "apply WORKING.md's hand edits once, then rewrite it", working_sync)

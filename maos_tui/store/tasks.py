@@ -175,40 +175,10 @@ class TaskService:
 
     # ------------------------------------------------------------ mutations
 
-    async def create(
-        self,
-        title: str,
-        *,
-        description: str = "",
-        priority: int = 2,
-        after: Iterable[str] = (),
-        needs: Iterable[str] = (),
-        assignees: Iterable[str] = (),
-        parent: str | None = None,
-        labels: Iterable[str] = (),
-        created_by: str = HUMAN,
-        status: TaskStatus = TaskStatus.INBOX,
-        max_retries: int = 3,
-        timeout_seconds: int = 900,
-        due_at: datetime | None = None,
-    ) -> TaskRecord:
+    async def create(self, title: str, **fields: Any) -> TaskRecord:
+        """Create a task in its own transaction; `fields` are those of `create_in`."""
         async with self.store.write() as tx:
-            task_id = await self.create_in(
-                tx,
-                title,
-                description=description,
-                priority=priority,
-                after=after,
-                needs=needs,
-                assignees=assignees,
-                parent=parent,
-                labels=labels,
-                created_by=created_by,
-                status=status,
-                max_retries=max_retries,
-                timeout_seconds=timeout_seconds,
-                due_at=due_at,
-            )
+            task_id = await self.create_in(tx, title, **fields)
             return await self.get(task_id, tx.conn)
 
     async def create_in(
@@ -325,32 +295,10 @@ class TaskService:
         await tx.activity(actor, verb, tid, **details)
         return current
 
-    async def edit(
-        self,
-        task_id: str,
-        *,
-        actor: str = HUMAN,
-        title: str | None = None,
-        description: str | None = None,
-        priority: int | None = None,
-        after: Iterable[str] | None = None,
-        needs: Iterable[str] | None = None,
-        labels: Iterable[str] | None = None,
-        parent: str | None = _UNSET,
-    ) -> TaskRecord:
+    async def edit(self, task_id: str, **fields: Any) -> TaskRecord:
+        """Edit a task in its own transaction; `fields` are those of `edit_in`."""
         async with self.store.write() as tx:
-            await self.edit_in(
-                tx,
-                task_id,
-                actor=actor,
-                title=title,
-                description=description,
-                priority=priority,
-                after=after,
-                needs=needs,
-                labels=labels,
-                parent=parent,
-            )
+            await self.edit_in(tx, task_id, **fields)
             return await self.get(task_id, tx.conn)
 
     async def edit_in(
