@@ -62,7 +62,7 @@ async def _dispatch(bench: Bench, count: int) -> float:
 
 @scenario("dispatch", "tasks completed per second, instant agents", Target(500, "/s", True))
 def dispatch(options: Options) -> Measured:
-    count = options.runs(2_000, 100)
+    count = options.runs(500, 100)
     with bench_workspace() as bench:
         rate = asyncio.run(_dispatch(bench, count))
     return Measured(rate, f"{count:,} inbox tasks, {AGENTS} agents, max_parallel {AGENTS}")
@@ -103,5 +103,5 @@ async def _assign(bench: Bench, queued: int, samples: int) -> list[float]:
 @scenario("assign-p95", "runnable task → assigned, p95, 10,000 queued", Target(50, "ms"))
 def assign_p95(options: Options) -> Measured:
     with bench_workspace() as bench:
-        samples = asyncio.run(_assign(bench, 10_000, options.runs(40, 4)))
+        samples = asyncio.run(_assign(bench, 10_000, options.runs(30, 4)))
     return Measured(p95(samples) * 1000, f"{summary(samples, 'ms', 1000)}; {AGENTS} agents")
