@@ -34,6 +34,12 @@ if TYPE_CHECKING:
     from maos_tui.store.tasks import TaskService
 
 
+# Every write records an Activity, so this is the store's hottest statement. Built once,
+# on the Table rather than the mapped class: `insert(Activity).values(...)` per call went
+# through the ORM's bulk-insert plugin and coercions, ~0.3 ms of Python each time.
+_INSERT_ACTIVITY = insert(Activity.__table__)  # type: ignore[attr-defined]
+
+
 class Tx:
     """A write transaction in progress: SQL plus the Activities and events it will publish."""
 
@@ -53,13 +59,14 @@ class Tx:
         **details: Any,
     ) -> ActivityRecord:
         result = await self.conn.execute(
-            insert(Activity).values(
-                created_at=self.now,
-                actor=actor,
-                verb=verb,
-                task_id=task_id,
-                details=json.dumps(details, default=str, ensure_ascii=False),
-            )
+            _INSERT_ACTIVITY,
+            {
+                "created_at": self.now,
+                "actor": actor,
+                "verb": verb,
+                "task_id": task_id,
+                "details": json.dumps(details, default=str, ensure_ascii=False),
+            },
         )
         record = ActivityRecord(
             id=int(result.inserted_primary_key[0]),
