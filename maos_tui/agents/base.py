@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     DONE = "done"  # work finished, or a review approved
     FAILED = "failed"
     CHANGES = "changes"  # a reviewer requested changes
+    WAITING = "waiting"  # the agent asked the human a question; the task waits for the answer
 
 
 @dataclass(frozen=True, slots=True)

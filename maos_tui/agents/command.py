@@ -151,7 +151,8 @@ async def _kill_group(proc: asyncio.subprocess.Process) -> None:
         return
     if proc.returncode is None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(proc.wait()), KILL_GRACE_SECONDS)
+            async with asyncio.timeout(KILL_GRACE_SECONDS):
+                await proc.wait()
     else:
         await asyncio.sleep(0.05)  # let well-behaved children exit on SIGTERM
     with contextlib.suppress(ProcessLookupError, PermissionError):

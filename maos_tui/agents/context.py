@@ -1,5 +1,6 @@
 """What an agent is told about its task: the task, its parent's and dependencies' results,
-its message thread and (for LLMs) the current WORKING.md, truncated to fit."""
+its message thread, the mentions of it delivered with this run and (for LLMs) the current
+WORKING.md, truncated to fit."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ WORKING_MD_CHARS = 12_000
 MESSAGES_KEPT = 50
 
 
-async def gather(store: Store, workspace: Workspace, task: TaskRecord) -> dict[str, Any]:
+async def gather(
+    store: Store, workspace: Workspace, task: TaskRecord, agent: str | None = None
+) -> dict[str, Any]:
+    """The run's context. With `agent`, its undelivered mentions on this task are claimed
+    (marked delivered, so each reaches the agent exactly once) and included."""
     async with store.read() as conn:
         parent = await _brief(store, conn, task.parent) if task.parent else None
         deps = [await _brief(store, conn, dep) for dep in task.after]
@@ -49,6 +54,11 @@ async def gather(store: Store, workspace: Workspace, task: TaskRecord) -> dict[s
         "dependencies": [d for d in deps if d is not None],
         "messages": messages,
     }
+    if agent is not None:
+        delivered = await store.notifications.claim_for(agent, task_id=task.id)
+        context["notifications"] = [
+            {"id": n.id, "message_id": n.message_id, "text": n.text} for n in delivered
+        ]
     if task.review_rounds:
         async with store.read() as conn:
             review = await store.runs.latest(conn, task.id, "review", outcome="changes")

@@ -29,7 +29,14 @@ Rules:
   of the result, or fail_task(reason) if you cannot do the task.
 - Create subtasks with create_task when the work splits; use `after` for their order.
 - Use post_message to talk in the task's thread; @name notifies an agent or the human.
+  If you need a person's decision, post_message(type="question") to @human: your run
+  ends and the task waits until they answer in the thread.
 - Deliverables go in write_document (markdown).
+- `notifications` in your task JSON are mentions of you: answer them in the thread.
+"""
+REPLY_RULES = """\
+You were mentioned in this task's thread (see `notifications` and `messages`). This is not
+your task to do: answer with post_message, then call complete_task(summary).
 """
 REVIEW_RULES = """\
 You are reviewing another agent's finished work. Approve it with complete_task(summary),
@@ -88,7 +95,7 @@ def first_prompt(job: Job) -> list[dict[str, Any]]:
             f"You are {agent.name}" + (f", {agent.role}." if agent.role else "."),
             agent.system_prompt,
             TOOL_RULES,
-            REVIEW_RULES if job.kind == "review" else "",
+            {"review": REVIEW_RULES, "reply": REPLY_RULES}.get(job.kind, ""),
         )
         if part
     )

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from maos_tui.agents.base import Job, Outcome, RunResult
+from maos_tui.collab import DocumentType, MessageType
 from maos_tui.domain import DomainError, TaskStatus, parse_status, parse_task_id
 
 
@@ -47,14 +48,24 @@ SPECS = {
     ),
     "post_message": _tool(
         "post_message",
-        "Post a message in the current task's thread; @name mentions notify that agent.",
-        {"text": _STR},
+        "Post a message in the current task's thread; @name notifies that agent, @human the "
+        "person. A question to the human ends your run until they answer in the thread.",
+        {
+            "text": _STR,
+            "type": {"type": "string", "enum": [t.value for t in MessageType]},
+            "reply_to": {"type": "integer", "description": "ID of the message answered"},
+        },
         ["text"],
     ),
     "write_document": _tool(
         "write_document",
-        "Write a markdown document attached to the current task (a new version each time).",
-        {"title": _STR, "content": _STR},
+        "Write a markdown document attached to the current task; the same title again "
+        "adds a new version.",
+        {
+            "title": _STR,
+            "content": _STR,
+            "doc_type": {"type": "string", "enum": [t.value for t in DocumentType]},
+        },
         ["title", "content"],
     ),
     "update_status": _tool(
@@ -81,6 +92,8 @@ SPECS = {
 }
 _WORK_TOOLS = [n for n in SPECS if n != "request_changes"]
 _REVIEW_TOOLS = ["post_message", "write_document", "complete_task", "request_changes", "fail_task"]
+# A reply run answers a mention on someone else's task: talk and write, never change it.
+_REPLY_TOOLS = ["post_message", "write_document", "complete_task"]
 
 
 MAX_DESCRIPTION_CHARS = 64 * 1024
@@ -110,7 +123,7 @@ class Toolbox:
 
     @property
     def names(self) -> list[str]:
-        return _REVIEW_TOOLS if self.job.kind == "review" else _WORK_TOOLS
+        return {"review": _REVIEW_TOOLS, "reply": _REPLY_TOOLS}.get(self.job.kind, _WORK_TOOLS)
 
     def specs(self) -> list[dict[str, Any]]:
         return [SPECS[n] for n in self.names]
@@ -164,21 +177,34 @@ class Toolbox:
             )
         return f"assigned {task_id}"
 
-    async def _post_message(self, args: dict[str, Any]) -> str:
-        messages = getattr(self.job.store, "messages", None)
-        if messages is None:
-            raise ToolError("messages are not available in this version")
-        await messages.post(self.job.task.id, self.job.agent.name, _text(args, "text"))
-        return "posted"
+    async def _post_message(self, args: dict[str, Any]) -> str | RunResult:
+        reply_to = args.get("reply_to")
+        if reply_to is not None and (isinstance(reply_to, bool) or not isinstance(reply_to, int)):
+            raise ToolError("field 'reply_to' must be a message ID (an integer)")
+        message = await self.job.store.messages.post(
+            self.job.task.id,
+            self.job.agent.name,
+            _text(args, "text"),
+            _text(args, "type", required=False) or "comment",
+            reply_to,
+        )
+        asks_human = message.type is MessageType.QUESTION and (
+            message.mentions.human or not message.mentions.agents
+        )
+        if asks_human and self.job.kind == "work":
+            # The run ends here; the scheduler parks the task until a person answers.
+            return RunResult(Outcome.WAITING, f"asked the human (message #{message.id})")
+        return " ".join([f"posted #{message.id}", *message.mentions.warnings])
 
     async def _write_document(self, args: dict[str, Any]) -> str:
-        documents = getattr(self.job.store, "documents", None)
-        if documents is None:
-            raise ToolError("documents are not available in this version")
-        await documents.write(
-            self.job.task.id, _text(args, "title"), _text(args, "content"), self.job.agent.name
+        doc = await self.job.store.documents.write(
+            self.job.task.id,
+            _text(args, "title"),
+            _text(args, "content"),
+            self.job.agent.name,
+            _text(args, "doc_type", required=False) or "deliverable",
         )
-        return "written"
+        return f"wrote {doc.ref} version {doc.version}"
 
     async def _update_status(self, args: dict[str, Any]) -> str:
         task_id = parse_task_id(_text(args, "task_id"))

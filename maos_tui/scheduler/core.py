@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SCHEDULER = "scheduler"
 POLL_SECONDS = 0.5  # how soon writes from other processes (CLI, WORKING.md) are noticed
-FLUSH_SECONDS = 0.5  # output is written to the run's log at most this often
 STALL_HEARTBEATS = 3
 # Bus topics that can change what is runnable; run-log appends are not among them.
 _WAKE_TOPICS = frozenset({"task", "agent", "message", "notification"})
@@ -54,8 +53,14 @@ class ActiveRun:
     last_progress: float
     handle: asyncio.Task[None] | None = None
     stop_reason: str | None = None  # cancelled | shutdown | stalled
+    # Output waiting to be written: the main loop flushes it every pass (at most every
+    # POLL_SECONDS), and the end of the run writes the rest in its own transaction.
     pending_output: list[str] = field(default_factory=list)
-    last_flush: float = 0.0
+
+    def take_output(self) -> str:
+        text = "".join(self.pending_output)
+        self.pending_output.clear()
+        return scrub(text)
 
 
 class _Hooks:
@@ -69,8 +74,6 @@ class _Hooks:
     async def output(self, text: str) -> None:
         self.progress()
         self._active.pending_output.append(text)
-        if self._active.last_progress - self._active.last_flush >= FLUSH_SECONDS:
-            await self._scheduler._flush(self._active)
 
     async def usage(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:
         self.progress()
@@ -200,8 +203,10 @@ class Scheduler:
                 log.exception("scheduler pass failed")
                 self._idle.clear()
             self._pass_done.set()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._wake.wait()
 
     async def _tick(self) -> None:
         loop_now = asyncio.get_running_loop().time()
@@ -213,7 +218,7 @@ class Scheduler:
             self._dirty = True
         if self._next_retry is not None and self._next_retry <= self.clock.now():
             self._dirty = True
-        await self._heartbeats(loop_now)
+        due = await self._heartbeats(loop_now)
         for active in list(self.active_runs.values()):
             if active.pending_output:
                 await self._flush(active)
@@ -222,24 +227,50 @@ class Scheduler:
                 active.heartbeat_seconds
             ):
                 await self._stall(active, stalled_for)
-        if not self._dirty:
-            return
-        self._dirty = False
-        await self._check_active()
-        await self._dispatch()
+        if self._dirty:
+            self._dirty = False
+            await self._check_active()
+            await self._dispatch()
+        # After dispatch, so an agent's own work (which carries its mentions) comes first.
+        if due and self.state == "running":
+            await self._deliver_mentions(due)
 
-    async def _heartbeats(self, loop_now: float) -> None:
+    async def _heartbeats(self, loop_now: float) -> list[AgentRecord]:
         """Agents heartbeat every heartbeat_seconds: last_heartbeat is written, an agent
         back from a stall comes online again, and the event lets idle agents find work."""
         agents = await self.store.agents.list()
         due = [a for a in agents if loop_now - self._beats.get(a.name, -1e9) >= a.heartbeat_seconds]
         if not due:
-            return
+            return due
         busy = {r.agent for r in self.active_runs.values()}
         async with self.store.write() as tx:
             for agent in due:
                 self._beats[agent.name] = loop_now
                 await outcomes.heartbeat_in(tx, agent, recovered=agent.name not in busy)
+        return due
+
+    async def _deliver_mentions(self, due: list[AgentRecord]) -> None:
+        """On its heartbeat, an agent with an undelivered mention gets a short reply run
+        on the mentioning task, even when it has no task of its own. A busy agent (or a
+        task already running) waits for a later heartbeat."""
+        for agent in due:
+            if agent.status in (AgentStatus.PAUSED, AgentStatus.OFFLINE):
+                continue
+            load = sum(1 for r in self.active_runs.values() if r.agent == agent.name)
+            if load >= agent.max_concurrent or len(self.active_runs) >= self.settings.max_parallel:
+                continue
+            pending = await self.store.notifications.pending_for(agent.name)
+            task_id = next((n.task_id for n in pending if n.task_id not in self.active_runs), None)
+            if task_id is None:
+                continue
+            task = await self.store.tasks.get(task_id)
+            if task.archived:
+                # Nobody can answer in an archived thread; do not wait for it forever.
+                await self.store.notifications.mark_read(
+                    [n.id for n in pending if n.task_id == task_id], agent.name
+                )
+                continue
+            await self._launch(Placement(task, agent, "reply"))
 
     async def _stall(self, active: ActiveRun, stalled_for: float) -> None:
         reason = f"stalled: no progress for {stalled_for:.0f}s"
@@ -265,7 +296,8 @@ class Scheduler:
         for task_id, active in list(self.active_runs.items()):
             status, archived = statuses.get(task_id, (None, True))
             expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
-            if (archived or status is not expected) and active.stop_reason is None:
+            moved = status is not expected and active.kind != "reply"
+            if (archived or moved) and active.stop_reason is None:
                 active.stop_reason = "cancelled"
                 if active.handle is not None:
                     active.handle.cancel()
@@ -282,6 +314,10 @@ class Scheduler:
                     if work is not None:
                         authors[task.id] = work.agent_name
             totals = await self.store.agents.totals(conn)
+            parked = await self.store.messages.needs_human([t.id for t in tasks], conn)
+            mentions = await self.store.notifications.open_mentions(conn)
+        # A task whose agent asked the human waits for their answer in the thread.
+        tasks = [t for t in tasks if t.id not in parked]
         agents = await self._usable_agents(agents)
         self.reason = outcomes.workspace_budget_reason(self.settings, totals)
         load: dict[str, int] = {}
@@ -301,7 +337,16 @@ class Scheduler:
             await outcomes.write_reasons(self.store, tasks, result.reasons)
             for placement in result.placements:
                 await self._launch(placement)
-        idle = not (self.active_runs or result.waiting or result.retrying)
+        # A mention to an agent that can work is pending work until it is answered.
+        mentioned = any(
+            a.name in mentions and a.status not in (AgentStatus.PAUSED, AgentStatus.OFFLINE)
+            for a in agents
+        )
+        # A change during this pass (a run ending, a write) means its snapshot is stale:
+        # only a pass that saw a quiet world may declare the scheduler idle.
+        idle = not (
+            self._dirty or self.active_runs or result.waiting or result.retrying or mentioned
+        )
         if idle:
             self._idle.set()
         else:
@@ -359,7 +404,6 @@ class Scheduler:
             started_at=self.clock.now(),
             heartbeat_seconds=placement.agent.heartbeat_seconds,
             last_progress=loop_now,
-            last_flush=loop_now,
         )
         self.active_runs[task.id] = active
         job = Job(
@@ -368,7 +412,7 @@ class Scheduler:
             task=task,
             agent=placement.agent,
             workspace=self.workspace.root,
-            context=await gather(self.store, self.workspace, task),
+            context=await gather(self.store, self.workspace, task, placement.agent.name),
             settings=self.settings,
             config=self.config,
             store=self.store,
@@ -381,9 +425,8 @@ class Scheduler:
         result: RunResult | None = None
         try:
             runner = self.runner_factory(job.agent)
-            result = await asyncio.wait_for(
-                runner.run(job, hooks), timeout=job.task.timeout_seconds
-            )
+            async with asyncio.timeout(job.task.timeout_seconds):
+                result = await runner.run(job, hooks)
         except TimeoutError:
             result = RunResult.failed(f"timed out after {job.task.timeout_seconds}s")
         except asyncio.CancelledError:
@@ -392,7 +435,6 @@ class Scheduler:
             log.exception("runner for %s failed", job.agent.name)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
         try:
-            await self._flush(active)
             await outcomes.finish_run(self, active, result)
         except Exception:
             log.exception("could not record the end of run %s", active.run_id)
@@ -401,9 +443,5 @@ class Scheduler:
             self.wake()
 
     async def _flush(self, active: ActiveRun) -> None:
-        if not active.pending_output:
-            return
-        text = "".join(active.pending_output)
-        active.pending_output.clear()
-        active.last_flush = asyncio.get_running_loop().time()
-        await self.store.runs.append_log(active.run_id, scrub(text))
+        if active.pending_output:
+            await self.store.runs.append_log(active.run_id, active.take_output())

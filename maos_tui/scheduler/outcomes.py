@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 SCHEDULER = "scheduler"
 MAX_REVIEW_ROUNDS = 3
+NEEDS_HUMAN = "needs human: answer the question in the task's thread"
 _KEY_PREFIX = "missing "
 _STALL_PREFIX = "stalled:"
 
@@ -49,7 +50,8 @@ async def begin_run(s: Scheduler, placement: Placement) -> int | None:
             if task.status is not TaskStatus.IN_PROGRESS:
                 await store.tasks.move_in(tx, task.id, TaskStatus.IN_PROGRESS, actor=SCHEDULER)
         run_id = await store.runs.start_in(tx, task.id, agent, placement.kind)
-        await store.tasks.update_fields_in(tx, task.id, status_reason=None, retry_at=None)
+        if placement.kind != "reply":  # a reply leaves the task's own state alone
+            await store.tasks.update_fields_in(tx, task.id, status_reason=None, retry_at=None)
         values: dict[str, Any] = {"last_assigned_at": tx.now}
         if placement.agent.status is AgentStatus.IDLE:
             values["status"] = AgentStatus.ACTIVE.value
@@ -66,12 +68,21 @@ async def finish_run(s: Scheduler, active: ActiveRun, result: RunResult | None) 
     store = s.store
     changes_note: str | None = None
     async with store.write() as tx:
+        await store.runs.append_log_in(tx, active.run_id, active.take_output())
         task = await store.tasks.get(active.task_id, tx.conn)
         expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
         if active.stop_reason == "stalled" and result is None:
             result = RunResult.failed("stalled: the agent stopped making progress")
-        if result is None or task.archived or task.status is not expected:
+        if active.kind == "reply":
+            await _end_reply(s, tx, active, result)
+        elif result is None or task.archived or task.status is not expected:
             await _end_stopped(s, tx, active, task, expected)
+        elif active.kind == "work" and (
+            result.outcome is Outcome.WAITING
+            # A command agent asks with `maos-tui msg post --type question --as NAME`.
+            or task.id in await store.messages.needs_human([task.id], tx.conn)
+        ):
+            await _end_parked(s, tx, active, task)
         elif result.outcome is Outcome.DONE:
             await _end_done(s, tx, active, task, result.text)
         elif result.outcome is Outcome.CHANGES and active.kind == "review":
@@ -82,10 +93,32 @@ async def finish_run(s: Scheduler, active: ActiveRun, result: RunResult | None) 
                 error = "request_changes is only for reviews"
             await store.runs.finish_in(tx, active.run_id, "failed", error)
             await fail_or_retry(s, tx, task, error, actor=active.agent)
+        # Mentions delivered with this run were its to answer; they are no longer pending.
+        await store.notifications.answered_in(tx, active.agent, task.id)
         await _agent_done_in(s, tx, active.agent)
     messages = getattr(store, "messages", None)
     if changes_note and messages is not None:
         await messages.post(active.task_id, active.agent, changes_note)
+
+
+async def _end_reply(s: Scheduler, tx: Tx, active: ActiveRun, result: RunResult | None) -> None:
+    """A reply run only talks: whatever its outcome, the task itself is left as it is."""
+    if result is None:
+        await s.store.runs.finish_in(tx, active.run_id, "cancelled", active.stop_reason)
+    elif result.outcome is Outcome.DONE:
+        await s.store.runs.finish_in(tx, active.run_id, "done")
+    else:
+        await s.store.runs.finish_in(tx, active.run_id, "failed", result.text)
+
+
+async def _end_parked(s: Scheduler, tx: Tx, active: ActiveRun, task: TaskRecord) -> None:
+    """The agent asked the human: the task stays in_progress, flagged, until a person
+    posts in its thread; then the scheduler picks it up again (same assignee)."""
+    await s.store.runs.finish_in(tx, active.run_id, "waiting", NEEDS_HUMAN)
+    if task.id in await s.store.messages.needs_human([task.id], tx.conn):
+        await s.store.tasks.update_fields_in(tx, task.id, status_reason=NEEDS_HUMAN)
+        await tx.activity(active.agent, "asked human", task.id, run=active.run_id)
+    # Otherwise a person already answered: the task stays in_progress and runs again.
 
 
 async def _end_stopped(
@@ -254,6 +287,8 @@ async def recover(s: Scheduler) -> None:
     async with store.read() as conn:
         open_runs = await store.runs.open_runs(conn)
         stranded = {t.id for t in await store.tasks.list([TaskStatus.IN_PROGRESS], conn=conn)}
+        # Parked on a question to the human: waiting by design, not left behind.
+        stranded -= await store.messages.needs_human(stranded, conn)
     for run in open_runs:
         kill_orphan(s.workspace.root, run.id)
     stranded |= {r.task_id for r in open_runs}

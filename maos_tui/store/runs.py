@@ -91,20 +91,24 @@ class RunService:
             tx.notify("agent", agent=agent)
 
     async def append_log(self, run_id: int, text: str) -> None:
+        if text:
+            async with self.store.write() as tx:
+                await self.append_log_in(tx, run_id, text)
+
+    async def append_log_in(self, tx: Tx, run_id: int, text: str) -> None:
         """Append output, keeping only the last LOG_TAIL_CHARS characters."""
         if not text:
             return
-        async with self.store.write() as tx:
-            current = (
-                await tx.conn.execute(select(Run.output_log).where(Run.id == run_id))
-            ).scalar_one_or_none()
-            if current is None:
-                return
-            log = (current + text)[-LOG_TAIL_CHARS:]
-            await tx.conn.execute(
-                update(Run).where(Run.id == run_id).values(output_log=log, last_progress_at=tx.now)
-            )
-            tx.notify("run")
+        current = (
+            await tx.conn.execute(select(Run.output_log).where(Run.id == run_id))
+        ).scalar_one_or_none()
+        if current is None:
+            return
+        log = (current + text)[-LOG_TAIL_CHARS:]
+        await tx.conn.execute(
+            update(Run).where(Run.id == run_id).values(output_log=log, last_progress_at=tx.now)
+        )
+        tx.notify("run")
 
     async def get(self, run_id: int, conn: AsyncConnection | None = None) -> RunRecord:
         if conn is None:

@@ -1,0 +1,53 @@
+"""Helpers to build a scheduler on a test workspace and wait for it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from maos_tui.config import Workspace, load_config
+from maos_tui.domain import utcnow
+from maos_tui.scheduler import Scheduler
+from maos_tui.store import Store
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or utcnow()
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+def write_config(root: Path, text: str) -> None:
+    (root / ".maos").mkdir(parents=True, exist_ok=True)
+    (root / ".maos" / "config.toml").write_text(text, encoding="utf-8")
+
+
+def make_scheduler(store: Store, root: Path, config: str = "", **options: Any) -> Scheduler:
+    if config:
+        write_config(root, config)
+    workspace = Workspace(root)
+    return Scheduler(store, workspace, load_config(workspace), **options)
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait for a condition the scheduler makes true; fail the test after `timeout`."""
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.02)
+
+
+async def run_until_idle(scheduler: Scheduler, timeout: float = 20.0) -> None:
+    await scheduler.start()
+    try:
+        async with asyncio.timeout(timeout):
+            await scheduler.wait_idle()
+    finally:
+        await scheduler.stop()
