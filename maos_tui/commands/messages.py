@@ -27,6 +27,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     post.add_argument("text", help="markdown; `-` reads it from stdin")
     post.add_argument("--type", type=MESSAGE_TYPE, default="comment", metavar="TYPE")
     post.add_argument("--reply-to", type=int, metavar="MSG")
+    post.add_argument(
+        "--as",
+        dest="author",
+        default=HUMAN,
+        metavar="AGENT",
+        help='post as a registered agent (command agents: --as "$MAOS_AGENT")',
+    )
     post.add_argument("--json", action="store_true")
 
     lst = actions.add_parser("list", help="show a task's thread", parents=[common])
@@ -47,7 +54,7 @@ def describe(message: MessageRecord) -> str:
 async def msg_post(ctx: Context, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     async with ctx.store(writes=True) as store:
-        message = await store.messages.post(args.id, HUMAN, text, args.type, args.reply_to)
+        message = await store.messages.post(args.id, args.author, text, args.type, args.reply_to)
     for warning in message.mentions.warnings:
         ctx.warn(warning)
     if ctx.json:

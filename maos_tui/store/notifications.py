@@ -171,17 +171,20 @@ class NotificationService:
         return int((await conn.execute(query)).scalar_one())
 
     async def pending_for(
-        self, agent: str, conn: AsyncConnection | None = None
+        self, agent: str, conn: AsyncConnection | None = None, *, task_id: str | None = None
     ) -> list[NotificationRecord]:
-        """Undelivered notifications of `agent`, oldest first (a peek: nothing is marked)."""
+        """Undelivered notifications of `agent` (on `task_id` only, if given), oldest first.
+        A peek: nothing is marked."""
         if conn is None:
             async with self.store.read() as fresh:
-                return await self.pending_for(agent, fresh)
+                return await self.pending_for(agent, fresh, task_id=task_id)
         query = (
             select(Notification)
             .where(Notification.recipient == agent, Notification.delivered_at.is_(None))
             .order_by(Notification.id)
         )
+        if task_id is not None:
+            query = query.where(Notification.task_id == task_id)
         return [_record(row) for row in (await conn.execute(query)).mappings()]
 
     async def open_mentions(self, conn: AsyncConnection | None = None) -> dict[str, int]:
@@ -198,10 +201,13 @@ class NotificationService:
 
     # ---------------------------------------------------------- mutations
 
-    async def claim_for(self, agent: str) -> list[NotificationRecord]:
-        """Mark `agent`'s undelivered notifications delivered and return them (each once)."""
+    async def claim_for(
+        self, agent: str, *, task_id: str | None = None
+    ) -> list[NotificationRecord]:
+        """Mark `agent`'s undelivered notifications (on `task_id`, if given) delivered and
+        return them: each is returned by exactly one call."""
         async with self.store.write() as tx:
-            pending = await self.pending_for(agent, tx.conn)
+            pending = await self.pending_for(agent, tx.conn, task_id=task_id)
             claimed = await self.mark_delivered_in(tx, [n.id for n in pending])
             return [replace(n, delivered_at=tx.now) for n in pending if n.id in claimed]
 
@@ -264,7 +270,8 @@ class NotificationService:
             return marked
 
     async def answered_in(self, tx: Tx, agent: str, task_id: str) -> None:
-        """The agent posted in the thread: its delivered mentions there count as read."""
+        """The agent posted in the thread, or a run of it on the task ended: its delivered
+        mentions there count as read (answered)."""
         await tx.conn.execute(
             update(Notification)
             .where(
