@@ -33,6 +33,8 @@ from maos_tui.working_md.parse import ParsedFile, Problem, parse_working
 from maos_tui.working_md.render import render_working
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from maos_tui.config import Workspace
     from maos_tui.store import Store
 
@@ -43,8 +45,9 @@ _WATCH_TIMEOUT_MS = 200
 _WATCH_READY_TIMEOUT = 5.0
 
 
-class _DryRun(Exception):
-    """Raised inside a write transaction to roll a `check` back."""
+class _Rollback(Exception):
+    """Raised inside a write transaction to undo it: a `check` dry run, or a merge whose
+    rewrite did not land (its ID-less lines would otherwise create their tasks twice)."""
 
 
 class WorkingSync:
@@ -175,30 +178,57 @@ class WorkingSync:
         return await self.files.read_settled(self.settle, self.empty_grace)
 
     async def _pass(self) -> list[Problem] | None:
-        """None when someone saved while we were writing (the caller runs it again)."""
+        """None when someone saved while we were writing (the caller runs it again).
+
+        A hand edit is merged in the same transaction that stays open until the rewritten
+        file has landed: if the rewrite is abandoned or fails (a newer save, a full disk),
+        the merge rolls back with it and the next pass applies the edit exactly once.
+        """
         now = self.clock()
         state = self.files.load_state()
         base = _parse_base(state)
         snapshot = await self._read(state)
         problems: list[Problem] = []
         layout = base
+        theirs: ParsedFile | None = None
         if snapshot.refused:
             kept = self.files.refuse(now)
             reason = f"WORKING.md was refused ({snapshot.refused}); it is kept as {kept.name}"
             problems.append(Problem(0, reason, ""))
             snapshot = Snapshot(None)
         elif snapshot.text is not None and snapshot.text.strip():
-            theirs = parse_working(snapshot.text)
+            parsed = parse_working(snapshot.text)
             edited = state is None or Stamp.of(self.files.path, snapshot.data or b"").sha256 != (
                 state.stamp.sha256
             )
-            if edited or theirs.new_lines() or (state is not None and state.pending):
-                problems += await self._merge(base, theirs)
+            if edited or parsed.new_lines() or (state is not None and state.pending):
+                theirs = parsed
             if edited and snapshot.data is not None:
                 self.history.add(snapshot.data, "edit", now)
-            problems = theirs.problems + problems
-            layout = theirs
-        text = await self._render(layout, snapshot.text, now)
+            problems = list(parsed.problems)
+            layout = parsed
+        if theirs is None:
+            return await self._rewrite(state, snapshot, layout, problems, now)
+        try:
+            async with self.store.write() as tx:
+                problems += await apply_hand_edit(self.store, tx, base, theirs)
+                written = await self._rewrite(state, snapshot, layout, problems, now, tx.conn)
+                if written is None:
+                    raise _Rollback
+        except _Rollback:
+            return None
+        return written
+
+    async def _rewrite(
+        self,
+        state: SyncState | None,
+        snapshot: Snapshot,
+        layout: ParsedFile | None,
+        problems: list[Problem],
+        now: datetime,
+        conn: AsyncConnection | None = None,
+    ) -> list[Problem] | None:
+        text = await self._render(layout, snapshot.text, now, conn)
         pending = _failed_texts(layout)
         if text == snapshot.text:
             data = snapshot.data
@@ -217,13 +247,15 @@ class WorkingSync:
         """Is the file on disk still what this pass read? (Checked just before replacing.)"""
         return self.files.read().data == snapshot.data
 
-    async def _merge(self, base: ParsedFile | None, theirs: ParsedFile) -> list[Problem]:
-        async with self.store.write() as tx:
-            return await apply_hand_edit(self.store, tx, base, theirs)
-
-    async def _render(self, layout: ParsedFile | None, current: str | None, now: datetime) -> str:
+    async def _render(
+        self,
+        layout: ParsedFile | None,
+        current: str | None,
+        now: datetime,
+        conn: AsyncConnection | None = None,
+    ) -> str:
         """Keep `Last Updated` unless something else in the file changes."""
-        board = await load_board(self.store)
+        board = await load_board(self.store, conn)
 
         def draw(updated: str) -> str:
             return render_working(
@@ -252,10 +284,10 @@ class WorkingSync:
         theirs = parse_working(snapshot.text)
         problems = list(theirs.problems)
         base = _parse_base(self.files.load_state())
-        with contextlib.suppress(_DryRun):
+        with contextlib.suppress(_Rollback):
             async with self.store.write() as tx:
                 problems += await apply_hand_edit(self.store, tx, base, theirs)
-                raise _DryRun
+                raise _Rollback
         return sorted(problems, key=lambda p: p.line)
 
     async def render_text(self) -> str:

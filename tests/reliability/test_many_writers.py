@@ -154,13 +154,6 @@ def test_no_saved_hand_edit_is_lost(crowd: Outcome) -> None:
     assert crowd.edits and lost == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # only the duplicate check may fail; a broken scenario errors
-    reason="bug in WORKING.md sync (#3): when a pass's rewrite is abandoned because the file "
-    "changed again (saves faster than the settle time), the tasks its merge already created "
-    "stay, but the file still has their ID-less lines, so the next pass creates them again",
-)
 def test_each_hand_edit_makes_one_task(crowd: Outcome) -> None:
     titles = [row[1] for row in crowd.rows]
     doubled = [n for n in crowd.edits if titles.count(f"hand edit {n}") > 1]
