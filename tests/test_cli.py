@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
+from tests.reliability.helpers import hold_write_lock
 
 TASK_KEYS = [
     "id", "title", "description", "status", "priority", "assignees", "created_by", "parent",
@@ -278,19 +279,8 @@ def test_database_path_unreadable(cli: Cli, workspace: Path) -> None:
 def test_database_locked_by_another_process(cli: Cli, workspace: Path) -> None:
     cli.ok("task", "add", "first")
     db = workspace / ".maos" / "state.db"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sqlite3, sys, time\n"
-            f"con = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
-            "con.execute('BEGIN EXCLUSIVE')\n"
-            "print('locked', flush=True)\n"
-            "time.sleep(9)\n"
-        )],
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    holder = hold_write_lock(db, 9)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
         assert cli.error("task", "add", "second") == "error: database is locked"
         assert time.monotonic() - started >= 4.5  # it waited out busy_timeout first

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -33,8 +34,6 @@ def task_statuses(db: Path) -> dict[str, str]:
 
 def hold_write_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
     """Another process holding the write lock: returns once the lock is taken."""
-    import sys
-
     holder = subprocess.Popen(
         [sys.executable, "-c", (
             "import sqlite3, sys, time\n"
