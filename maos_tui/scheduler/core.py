@@ -394,20 +394,26 @@ class Scheduler:
         run_id = await outcomes.begin_run(self, placement)
         if run_id is None:
             return
-        task = await self.store.tasks.get(placement.task.id)
-        loop_now = asyncio.get_running_loop().time()
+        # No await from here until the handle exists: stop() must find every run it can
+        # cancel, and a run cancelled at any point is handed back by finish_run.
         active = ActiveRun(
             run_id=run_id,
-            task_id=task.id,
+            task_id=placement.task.id,
             agent=placement.agent.name,
             kind=placement.kind,
             started_at=self.clock.now(),
             heartbeat_seconds=placement.agent.heartbeat_seconds,
-            last_progress=loop_now,
+            last_progress=asyncio.get_running_loop().time(),
         )
-        self.active_runs[task.id] = active
-        job = Job(
-            run_id=run_id,
+        self.active_runs[active.task_id] = active
+        active.handle = asyncio.create_task(
+            self._execute(active, placement), name=f"run-{run_id}"
+        )
+
+    async def _job(self, active: ActiveRun, placement: Placement) -> Job:
+        task = await self.store.tasks.get(active.task_id)
+        return Job(
+            run_id=active.run_id,
             kind=placement.kind,
             task=task,
             agent=placement.agent,
@@ -418,21 +424,22 @@ class Scheduler:
             store=self.store,
             db_url=None if self.store.url == self.workspace.default_db_url() else self.store.url,
         )
-        active.handle = asyncio.create_task(self._execute(active, job), name=f"run-{run_id}")
 
-    async def _execute(self, active: ActiveRun, job: Job) -> None:
+    async def _execute(self, active: ActiveRun, placement: Placement) -> None:
         hooks = _Hooks(self, active)
         result: RunResult | None = None
+        timeout = placement.task.timeout_seconds
         try:
+            job = await self._job(active, placement)
             runner = self.runner_factory(job.agent)
-            async with asyncio.timeout(job.task.timeout_seconds):
+            async with asyncio.timeout(timeout):
                 result = await runner.run(job, hooks)
         except TimeoutError:
-            result = RunResult.failed(f"timed out after {job.task.timeout_seconds}s")
+            result = RunResult.failed(f"timed out after {timeout}s")
         except asyncio.CancelledError:
             result = None
         except Exception as exc:  # a runner bug must fail the run, not the scheduler
-            log.exception("runner for %s failed", job.agent.name)
+            log.exception("runner for %s failed", active.agent)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
         try:
             await outcomes.finish_run(self, active, result)
