@@ -74,6 +74,11 @@ def translate_error(exc: BaseException, db_label: str) -> StoreError:
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered:
         return StoreError("database is locked")
+    if "disk is full" in lowered or ("disk i/o error" in lowered and _disk_full(db_label)):
+        return StoreError(
+            f"cannot write {db_label}: the disk is full ({text}); the change was not saved "
+            "and nothing else was lost: free some space and try again"
+        )
     if "file is not a database" in lowered or "malformed" in lowered:
         return StoreError(
             f"{db_label} is not a usable maos-tui database ({text}); "
@@ -84,3 +89,16 @@ def translate_error(exc: BaseException, db_label: str) -> StoreError:
     if isinstance(exc, DBAPIError):
         return StoreError(f"database error in {db_label}: {text.splitlines()[0]}")
     return StoreError(f"database error in {db_label}: {text}")
+
+
+# Below this, a write failing with a generic I/O error is taken to be a full disk: SQLite
+# reports a full disk under WAL as "disk I/O error" when the -wal or -shm write fails.
+_FULL_DISK_BYTES = 1024 * 1024
+
+
+def _disk_full(db_label: str) -> bool:
+    try:
+        usage = os.statvfs(Path(db_label).parent)
+    except OSError:  # not a file path (a server URL), or the folder is gone
+        return False
+    return usage.f_bavail * usage.f_frsize < _FULL_DISK_BYTES
