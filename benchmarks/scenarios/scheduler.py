@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.data import QUEUED, Bench, Shape, bench_workspace, populate
@@ -40,6 +41,22 @@ def _scheduler(bench: Bench, store: Store) -> Any:
     return Scheduler(store, bench.workspace, config, runner_factory=lambda _agent: runner)
 
 
+# Far beyond any target: past this the scheduler is broken, not slow, and says so.
+GIVE_UP_SECONDS = 120
+
+
+async def _within(waiting: Awaitable[None], what: str) -> None:
+    try:
+        await asyncio.wait_for(waiting, GIVE_UP_SECONDS)
+    except TimeoutError:
+        raise Unavailable(f"{what} within {GIVE_UP_SECONDS}s") from None
+
+
+async def _assigned(scheduler: Any, task_id: str, started: dict[str, float]) -> None:
+    while task_id not in started or scheduler.active_runs:
+        await asyncio.sleep(0.001)
+
+
 async def _dispatch(bench: Bench, count: int) -> float:
     store = await bench.open_store()
     try:
@@ -48,7 +65,7 @@ async def _dispatch(bench: Bench, count: int) -> float:
         start = time.perf_counter()
         await scheduler.start()
         try:
-            await scheduler.wait_idle()
+            await _within(scheduler.wait_idle(), f"{count} tasks were not all run")
             elapsed = time.perf_counter() - start
         finally:
             await scheduler.stop()
@@ -90,8 +107,7 @@ async def _assign(bench: Bench, queued: int, samples: int) -> list[float]:
                 task = await store.tasks.create(f"Runnable task {i}")
                 runnable_at = time.perf_counter()
                 # Not wait_idle(): the queued tasks keep the scheduler from ever being idle.
-                while task.id not in started or scheduler.active_runs:
-                    await asyncio.sleep(0.001)
+                await _within(_assigned(scheduler, task.id, started), f"{task.id} never ran")
                 latencies.append(started[task.id] - runnable_at)
         finally:
             await scheduler.stop()
