@@ -441,6 +441,8 @@ class Scheduler:
         except Exception as exc:  # a runner bug must fail the run, not the scheduler
             log.exception("runner for %s failed", active.agent)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
+        if result is not None:  # whatever the agent said, no secret reaches the store
+            result = RunResult(result.outcome, scrub(result.text))
         try:
             await outcomes.finish_run(self, active, result)
         except Exception:

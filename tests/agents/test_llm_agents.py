@@ -220,3 +220,15 @@ async def test_fake_server_streams_through_litellm(fake: FakeOpenAI) -> None:
     assert "".join(parts).strip() == "hello streaming world"
     assert len([p for p in parts if p]) == 3
     assert json.loads(json.dumps(fake.requests[0].body))["stream"] is True
+
+
+async def test_check_names_the_missing_key(
+    store: Store, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maos_tui.agents.check import check_agent
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    await add_llm(store, fake)
+    ok, line = await check_agent(await store.agents.get("thinker"))
+    assert (ok, line) == (False, "thinker: missing OPENAI_API_KEY in the environment")
+    assert fake.requests == []

@@ -60,7 +60,7 @@ def error(status: int, message: str = "scripted error") -> Reply:
 @dataclass
 class Received:
     body: dict[str, Any]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lowercased
 
     def text(self) -> str:
         """All message contents of the request, joined (to look for a string)."""
@@ -100,7 +100,7 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                fake._answer(self, Received(body, dict(self.headers.items())))
+                fake._answer(self, Received(body, {k.lower(): v for k, v in self.headers.items()}))
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

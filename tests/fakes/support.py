@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,3 +52,16 @@ async def run_until_idle(scheduler: Scheduler, timeout: float = 20.0) -> None:
             await scheduler.wait_idle()
     finally:
         await scheduler.stop()
+
+
+def alive(pid: int) -> bool:
+    """Is the process running? A zombie (dead, not yet reaped by its parent) is not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state != "Z"
