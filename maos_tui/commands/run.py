@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
     from maos_tui.domain import ActivityRecord
     from maos_tui.events import Event
+    from maos_tui.store import Store
+    from maos_tui.working_md.sync import WorkingSync
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -77,12 +79,10 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _start_working_sync(store: Any, ctx: Context) -> Any:
-    """Keep WORKING.md in step while running headless (the module comes with #3)."""
-    try:
-        from maos_tui.working_md.sync import WorkingSync
-    except ImportError:
-        return None
+async def _start_working_sync(store: Store, ctx: Context) -> WorkingSync:
+    """Keep WORKING.md in step with the board while running headless."""
+    from maos_tui.working_md.sync import WorkingSync
+
     sync = WorkingSync(store, ctx.workspace)
     await sync.start()
     return sync
