@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"running {name}...", file=sys.stderr, flush=True)
         results.append(run_scenario(REGISTRY[name], options))
     print(as_json(results, args.quick) if args.json else as_table(results, args.quick))
-    return 0
+    return 1 if any(r.error for r in results) else 0
 
 
 if __name__ == "__main__":

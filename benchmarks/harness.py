@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class Result:
     scenario: Scenario
     measured: Measured | None = None
     unavailable: str | None = None
+    error: str | None = None
 
     @property
     def met(self) -> bool | None:
@@ -85,6 +87,10 @@ def run_scenario(item: Scenario, options: Options) -> Result:
         return Result(item, measured=item.run(options))
     except Unavailable as exc:
         return Result(item, unavailable=str(exc))
+    except Exception as exc:
+        # One crashing scenario must not cost the others' figures; the run still fails.
+        traceback.print_exc()
+        return Result(item, error=f"{type(exc).__name__}: {exc}")
 
 
 # ---------------------------------------------------------------- statistics

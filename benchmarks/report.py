@@ -23,6 +23,8 @@ def machine() -> dict[str, Any]:
 
 
 def _value(result: Result) -> str:
+    if result.error is not None:
+        return f"failed ({result.error})"
     if result.measured is None:
         return f"not available ({result.unavailable})"
     return f"{number(result.measured.value)} {result.scenario.target.unit}"
@@ -67,6 +69,7 @@ def as_json(results: Sequence[Result], quick: bool) -> str:
                 "met": r.met,
                 "detail": r.measured.detail if r.measured else None,
                 "unavailable": r.unavailable,
+                "error": r.error,
             }
             for r in results
         ],
