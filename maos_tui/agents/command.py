@@ -96,12 +96,23 @@ class CommandRunner:
                 keep.append(text.rstrip("\n"))
                 await hooks.output(prefix + scrub(text))
 
-        await asyncio.gather(
-            feed(),
-            pump(proc.stdout, stdout_lines, ""),
-            pump(proc.stderr, stderr_lines, "[stderr] "),
-        )
-        code = await proc.wait()
+        async def alive() -> None:
+            # A running process is the command agent's heartbeat: a quiet CLI that thinks
+            # for minutes is not stalled (its timeout still bounds it).
+            while proc.returncode is None:
+                hooks.progress()
+                await asyncio.sleep(1)
+
+        beat = asyncio.create_task(alive())
+        try:
+            await asyncio.gather(
+                feed(),
+                pump(proc.stdout, stdout_lines, ""),
+                pump(proc.stderr, stderr_lines, "[stderr] "),
+            )
+            code = await proc.wait()
+        finally:
+            beat.cancel()
         if code != 0:
             tail = scrub("\n".join(line for line in stderr_lines if line.strip()))
             detail = f": {tail[-2000:]}" if tail else ""
