@@ -16,6 +16,8 @@ from maos_tui.domain import DomainError, iso_z
 
 DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 DOC_ID_PREFIX = "DOC-"
+# The status reason of a task parked on an agent's question to the human (the card badge).
+NEEDS_HUMAN = "needs human: answer the question in the task's thread"
 _E = TypeVar("_E", bound=StrEnum)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from maos_tui.agents.base import Outcome, RunResult
 from maos_tui.agents.command import kill_orphan
+from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import AgentRecord, AgentStatus, TaskRecord, TaskStatus
 from maos_tui.scheduler.clock import backoff_seconds
 from maos_tui.scheduler.planner import REVIEW_CAPABILITY
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 SCHEDULER = "scheduler"
 MAX_REVIEW_ROUNDS = 3
-NEEDS_HUMAN = "needs human: answer the question in the task's thread"
 _KEY_PREFIX = "missing "
 _STALL_PREFIX = "stalled:"
 

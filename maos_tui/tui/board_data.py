@@ -24,6 +24,7 @@ class BoardData:
     agents: list[AgentRecord] = field(default_factory=list)
     agent_tasks: dict[str, str] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
+    unread: int = 0  # the person's unread notifications
 
     def statuses(self) -> list[TaskStatus]:
         """The board's columns: the five fixed ones, plus FAILED while it holds tasks."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from textual.content import Content
 
+from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.tui.queries import TaskRunFigures
 
@@ -41,6 +42,8 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Con
         badges.append(Content.styled(" ".join(f"@{a}" for a in task.assignees), "$secondary"))
     if task.blocked:
         badges.append(Content.styled("blocked", "reverse $warning"))
+    if task.status_reason == NEEDS_HUMAN:
+        badges.append(Content.styled("needs human", "reverse $warning"))
     if task.status is TaskStatus.FAILED:
         badges.append(Content.styled("failed", "reverse $error"))
     if task.retry_count:

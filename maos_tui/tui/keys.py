@@ -145,6 +145,60 @@ KEYS: tuple[KeySpec, ...] = (
         True,
         False,
     ),
+    KeySpec("detail.compose", "c", "focus_composer", "Write a message", "Task detail", "detail"),
+    KeySpec(
+        "detail.search",
+        "slash",
+        "search",
+        "Search tasks, messages and documents",
+        "Task detail",
+        "detail",
+    ),
+    KeySpec(
+        "detail.open_document",
+        "enter",
+        "select",
+        "Open the document",
+        "Task detail",
+        "doclist",
+        True,
+        False,
+    ),
+    # Document viewer.
+    KeySpec("doc.back", "escape", "app.pop_screen", "Back to the task", "Documents", "document"),
+    KeySpec(
+        "doc.prev", "left_square_bracket", "step(-1)", "Previous version", "Documents", "document"
+    ),
+    KeySpec("doc.next", "right_square_bracket", "step(1)", "Next version", "Documents", "document"),
+    KeySpec(
+        "doc.diff", "d", "toggle_diff", "Changes from the previous version", "Documents", "document"
+    ),
+    KeySpec(
+        "doc.edit", "E", "edit_document", "Edit in $EDITOR (a new version)", "Documents", "document"
+    ),
+    # Notifications and search.
+    KeySpec(
+        "notifications.back",
+        "escape",
+        "app.pop_screen",
+        "Back",
+        "Notifications",
+        "notifications",
+    ),
+    KeySpec(
+        "notifications.open",
+        "enter",
+        "select",
+        "Read it and open its task",
+        "Notifications",
+        "notify-list",
+        True,
+        False,
+    ),
+    KeySpec(
+        "notifications.read_all", "r", "read_all", "Mark all read", "Notifications", "notifications"
+    ),
+    KeySpec("search.back", "escape", "app.pop_screen", "Close the search", "Search", "search"),
     # Agents screen.
     KeySpec("agents.back", "escape", "app.pop_screen", "Back to the board", "Agents", "agents"),
     KeySpec("agents.add", "n", "add_agent", "Add an agent", "Agents", "agents"),

@@ -14,8 +14,8 @@ from fakes.openai_server import FakeOpenAI, Received, Reply, text, tool_call
 from fakes.support import make_scheduler, run_until_idle
 from sqlalchemy import select
 
+from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import HUMAN, TaskStatus
-from maos_tui.scheduler.outcomes import NEEDS_HUMAN
 from maos_tui.store import Store
 from maos_tui.store.models import Run
 

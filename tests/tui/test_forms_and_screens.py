@@ -181,7 +181,11 @@ async def test_notifications_key_and_theme_is_remembered(
         assert app.theme == "maos-dark"
         await pilot.press("N")
         await pilot.pause()
-        assert any("Notifications" in n.message for n in app._notifications)
+        from maos_tui.tui.screens.collab import NotificationsScreen
+
+        assert isinstance(app.screen, NotificationsScreen)
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("t")
         await pilot.pause()
         await pilot.press(*"maos-light")

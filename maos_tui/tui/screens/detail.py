@@ -179,6 +179,10 @@ class TaskDetailScreen(Screen[None]):
         self.task_record: TaskRecord | None = None
 
     def compose(self) -> ComposeResult:
+        # The thread and documents sections register on import; imported here, not at the
+        # top, so the board's first paint does not pay for them (and no import cycle).
+        from maos_tui.tui.screens import collab  # noqa: F401
+
         with VerticalScroll(id="detail-body"):
             for section in DETAIL_SECTIONS:
                 yield section()
@@ -215,3 +219,11 @@ class TaskDetailScreen(Screen[None]):
                 await self.store_changed()
 
         self.app.push_screen(TaskForm(self.task_record), saved)
+
+    def action_focus_composer(self) -> None:
+        self.query_one("#composer").focus()
+
+    def action_search(self) -> None:
+        from maos_tui.tui.screens.collab import SearchScreen
+
+        self.app.push_screen(SearchScreen())

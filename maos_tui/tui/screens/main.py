@@ -78,7 +78,10 @@ class MainScreen(Screen[None]):
 
     async def reload(self) -> None:
         """Read the store and redraw what changed."""
+        from maos_tui.tui.notices import toast_new
+
         self.data = await load_board(self.app.store, self.limits)
+        self.data.unread = await toast_new(self.app)
         self.render_board()
         async with self.app.store.read() as conn:
             from maos_tui.tui.queries import activities_after
@@ -98,6 +101,7 @@ class MainScreen(Screen[None]):
             data.counts,
             float(data.totals.get("cost_usd", 0.0)),
             now,
+            data.unread,
         )
         self.query_one(AgentBar).show(data.agents, data.agent_tasks, now)
         empty = not data.agents and not data.total_tasks
@@ -384,7 +388,9 @@ class MainScreen(Screen[None]):
         self.app.push_screen(AgentsScreen())
 
     def action_notifications(self) -> None:
-        self.notify("Notifications arrive with task messages; none yet.")
+        from maos_tui.tui.screens.collab import NotificationsScreen
+
+        self.app.push_screen(NotificationsScreen())
 
     def action_starter_team(self) -> None:
         model = self.app.config.default_model

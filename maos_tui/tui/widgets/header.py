@@ -1,4 +1,5 @@
-"""The top line: workspace, scheduler state, task counts, total cost and a clock."""
+"""The top line: workspace, scheduler state, task counts, total cost, unread notifications
+(only when there are some) and a clock."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class StatusHeader(Static):
         counts: dict[str, int],
         cost: float,
         now: datetime,
+        unread: int = 0,
     ) -> None:
         state_style = _STATE_STYLE.get(scheduler.split(" ", 1)[0], "$text-muted")
         tallies = " ".join(
@@ -47,6 +49,7 @@ class StatusHeader(Static):
                 "  ",
                 money(cost),
                 "  ",
+                (f"✉ {unread} unread (N)  " if unread else "", "bold $warning"),
                 (clock, "bold"),
             )
         )
