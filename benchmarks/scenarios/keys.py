@@ -13,7 +13,16 @@ import time
 from typing import Any
 
 from benchmarks.data import Bench, Shape, bench_workspace, populate
-from benchmarks.harness import Measured, Options, Target, Unavailable, p95, scenario, summary
+from benchmarks.harness import (
+    Measured,
+    Options,
+    Target,
+    Unavailable,
+    number,
+    p95,
+    scenario,
+    summary,
+)
 
 BOARD = Shape(tasks=10_000, done=8_000)
 SIZE = (160, 48)
@@ -78,5 +87,5 @@ def keys_10k(options: Options) -> Measured:
     both = navigate + move
     return Measured(
         p95(both) * 1000,
-        f"all keys {summary(both, 'ms', 1000)}; moves only: p95 {p95(move) * 1000:.3g} ms",
+        f"all keys {summary(both, 'ms', 1000)}; moves only: p95 {number(p95(move) * 1000)} ms",
     )
