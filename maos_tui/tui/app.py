@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
+from textual.command import Provider
 from textual.screen import Screen
 
 from maos_tui.config import Config, Workspace, save_user_setting, user_themes_dir
@@ -31,10 +32,18 @@ from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
 POLL_SECONDS = 0.2
 
 
+def _task_commands() -> type[Provider]:
+    """The palette's task finder, imported when the palette first opens."""
+    from maos_tui.tui.palette import TaskCommands
+
+    return TaskCommands
+
+
 class MaosApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "maos-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
+    COMMANDS = App.COMMANDS | {_task_commands}
 
     def __init__(
         self,

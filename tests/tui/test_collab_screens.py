@@ -170,3 +170,21 @@ async def test_needs_human_badge_on_the_card(
         await pilot.pause()
         column = app.main_screen.query_one("#list-inbox", OptionList)
         assert "needs human" in str(column.get_option_at_index(0).prompt)
+
+
+async def test_command_palette_jumps_to_a_task_by_id_or_title(
+    store: Store, make_app: Callable[..., MaosApp]
+) -> None:
+    await store.tasks.create("Export the report")
+    wanted = await store.tasks.create("Tokenizer rewrite")
+    for query in ("task-2", "tokeniz"):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*query)
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, TaskDetailScreen), query
+            assert app.screen.task_id == wanted.id

@@ -17,7 +17,8 @@ from maos_tui.tui.screens.collab import DocumentScreen
 from maos_tui.tui.screens.detail import TaskDetailScreen
 
 from .conftest import FIXED_NOW
-from .snapshot_app import build_app, no_blink, pin_times
+from .snapshot_app import build_app, pin_times
+from .test_snapshots import settle
 
 SIZE = (100, 40)
 
@@ -58,16 +59,13 @@ def collab_app(tmp_path: Path) -> MaosApp:
 
 
 def open_then(screen_factory, *keys: str):
+    """Push a screen (if given), then settle and press `keys` like the board snapshots."""
+
     async def run_before(pilot) -> None:
-        await pilot.pause()
         if screen_factory is not None:
+            await pilot.pause()
             pilot.app.push_screen(screen_factory())
-            await pilot.pause()
-        if keys:
-            await pilot.press(*keys)
-            await pilot.pause()
-        no_blink(pilot.app)
-        await pilot.pause()
+        await settle(*keys)(pilot)
 
     return run_before
 
