@@ -6,6 +6,8 @@ see exactly what the model is sent.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +156,48 @@ async def test_question_to_another_agent_does_not_park(
     assert (await store.tasks.get(task.id)).status is TaskStatus.DONE
     assert [(r[1], r[2]) for r in await runs(store)] == [("coder", "work"), ("expert", "reply")]
     assert await store.notifications.list() == []  # the human was never asked
+
+
+COMMAND_AGENT = """\
+import json, os, subprocess, sys
+data = json.load(sys.stdin)
+with open(os.environ["AGENT_SEEN"], "a") as seen:
+    seen.write(json.dumps(data) + "\\n")
+if not any(m["author"] == "human" for m in data["messages"]):
+    subprocess.run(
+        [sys.executable, "-m", "maos_tui", "msg", "post", os.environ["MAOS_TASK_ID"],
+         "CSV or JSON?", "--type", "question", "--as", os.environ["MAOS_AGENT"]],
+        check=True,
+    )
+"""
+
+
+async def test_command_agent_gets_thread_and_mentions_on_stdin_and_can_ask(
+    store: Store, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(COMMAND_AGENT)
+    seen = tmp_path / "seen.jsonl"
+    monkeypatch.setenv("AGENT_SEEN", str(seen))
+    await store.agents.add("cmd", command=[sys.executable, str(script)], heartbeat_seconds=1)
+    task = await store.tasks.create("Export", description="@cmd pick the format")
+    await run_until_idle(make_scheduler(store, workspace))
+
+    (first,) = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert first["messages"] == []
+    assert [n["text"][:40] for n in first["notifications"]] == [
+        "human mentioned you in the description o"
+    ]
+    parked = await store.tasks.get(task.id)
+    assert (parked.status, parked.status_reason) == (TaskStatus.IN_PROGRESS, NEEDS_HUMAN)
+    assert [r[3] for r in await runs(store)] == ["waiting"]
+
+    await store.messages.post(task.id, HUMAN, "JSON")
+    await run_until_idle(make_scheduler(store, workspace))
+    second = json.loads(seen.read_text().splitlines()[1])
+    assert [(m["author"], m["type"]) for m in second["messages"]] == [
+        ("cmd", "question"),
+        (HUMAN, "comment"),
+    ]
+    assert second["notifications"] == []  # delivered once, with the first run
+    assert (await store.tasks.get(task.id)).status is TaskStatus.DONE
