@@ -8,21 +8,24 @@ caller can warn. Authors are never notified of their own mentions.
 
 Lifecycle of a notification: created (undelivered) -> delivered -> read.
 
-For agents, the scheduler drives it on heartbeats:
+For agents, the scheduler drives it (scheduler/core.py, agents/context.py):
 
-    fresh = await store.notifications.claim_for(agent)   # marks them delivered, once
-    # ... put `fresh` into the agent's context for this heartbeat / reply run ...
-    await store.notifications.mark_read([n.id for n in fresh], agent)  # when the run ends
+    pending = await store.notifications.pending_for(agent)      # on the agent's heartbeat:
+    # ... a free agent with pending mentions gets a reply run on the mentioning task ...
+    fresh = await store.notifications.claim_for(agent, task_id=task)  # as any run starts:
+    # ... `fresh` goes into the run's context (LLM prompt / command agent stdin) ...
+    await store.notifications.answered_in(tx, agent, task)       # when the run ends
 
 `claim_for` sets `delivered_at` with a compare-and-set in one write transaction, so a
-notification is never delivered twice, even with two schedulers on one database. An
-agent posting in the task's thread also marks its delivered notifications for that task
-read (it answered). `pending_for(agent)` peeks without claiming (is there a reason to
-wake this idle agent?), and `open_mentions()` counts per agent what is undelivered or
-delivered but not read yet: `run --until-idle` treats that as pending work.
+notification is never delivered twice, even with two schedulers on one database. For an
+agent, "read" means answered: it posted in the task's thread (`MessageService.post_in`
+calls `answered_in`) or its run on the task ended. `open_mentions()` counts per agent
+what is undelivered or delivered but not answered yet: `run --until-idle` treats that
+as pending work.
 
-For the human, the TUI marks notifications delivered when it shows their toast, and read
-on the notifications screen; `maos-tui notify read` does the same from the CLI.
+For the human, the TUI marks notifications delivered when it shows their toast
+(`mark_delivered`), and read on the notifications screen; `maos-tui notify read` does
+the same from the CLI (`mark_read`).
 """
 
 from __future__ import annotations
