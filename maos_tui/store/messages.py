@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import and_, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.collab import (
@@ -159,11 +159,6 @@ class MessageService:
         query = select(Message).where(Message.task_id == tid).order_by(Message.id)
         rows = await conn.execute(query)
         return [_record(row) for row in rows.mappings()]
-
-    async def counts(self, conn: AsyncConnection) -> dict[str, int]:
-        """Messages per task, for the ` 💬N` marker on board cards and WORKING.md lines."""
-        rows = await conn.execute(select(Message.task_id, func.count()).group_by(Message.task_id))
-        return {tid: int(n) for tid, n in rows.all()}
 
     async def needs_human(
         self, task_ids: Iterable[str] | None = None, conn: AsyncConnection | None = None
