@@ -12,8 +12,11 @@ if TYPE_CHECKING:
 
 async def agent_check(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.agents.check import check_agent
+    from maos_tui.agents.keys import load_key_commands
     from maos_tui.domain import DomainError
 
+    for warning in load_key_commands(ctx.config):
+        ctx.warn(warning)
     async with ctx.store() as store:
         agent = await store.agents.get(args.name)
     ok, line = await check_agent(agent)

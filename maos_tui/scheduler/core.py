@@ -130,6 +130,10 @@ class Scheduler:
         """Take the workspace lock (SchedulerBusy if held), recover, then start working."""
         if self._state != "off":
             return
+        from maos_tui.agents.keys import load_key_commands
+
+        for warning in await asyncio.to_thread(load_key_commands, self.config):
+            log.warning("%s", warning)
         self._lock.acquire()
         try:
             await outcomes.recover(self)
@@ -406,9 +410,7 @@ class Scheduler:
             last_progress=asyncio.get_running_loop().time(),
         )
         self.active_runs[active.task_id] = active
-        active.handle = asyncio.create_task(
-            self._execute(active, placement), name=f"run-{run_id}"
-        )
+        active.handle = asyncio.create_task(self._execute(active, placement), name=f"run-{run_id}")
 
     async def _job(self, active: ActiveRun, placement: Placement) -> Job:
         task = await self.store.tasks.get(active.task_id)
