@@ -397,5 +397,4 @@ async def write_reasons(
     if not stale:
         return
     async with store.write() as tx:
-        for task in stale:
-            await store.tasks.update_fields_in(tx, task.id, status_reason=reasons[task.id])
+        await store.tasks.set_reasons_in(tx, {t.id: reasons[t.id] for t in stale})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -490,6 +490,23 @@ class TaskService:
         values["updated_at"] = tx.now
         await tx.conn.execute(update(Task).where(Task.id == task_id).values(**values))
         tx.notify("task", task_id=task_id)
+
+    async def set_reasons_in(self, tx: Tx, reasons: Mapping[str, str | None]) -> None:
+        """Why tasks wait, for many tasks at once: one UPDATE per distinct reason and one
+        event, since the scheduler may restate thousands of reasons in a single pass."""
+        by_reason: dict[str | None, list[str]] = defaultdict(list)
+        for task_id, reason in reasons.items():
+            by_reason[reason].append(task_id)
+        for reason, ids in by_reason.items():
+            for start in range(0, len(ids), _BULK_THRESHOLD):
+                chunk = ids[start : start + _BULK_THRESHOLD]
+                await tx.conn.execute(
+                    update(Task)
+                    .where(Task.id.in_(chunk))
+                    .values(status_reason=reason, updated_at=tx.now)
+                )
+        if reasons:
+            tx.notify("task")
 
     # -------------------------------------------------------------- helpers
 
