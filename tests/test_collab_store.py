@@ -267,3 +267,27 @@ async def test_mentions_only_count_agent_notifications(store: Store) -> None:
     await store.messages.post(task.id, "coder", "@human hi")
     assert await store.notifications.open_mentions() == {}
     assert await count(store, Notification) == 1
+
+
+async def test_collaboration_shows_in_the_activity_feed(store: Store) -> None:
+    from maos_tui.tui.feed_text import describe
+    from maos_tui.tui.queries import activities_after
+
+    await store.agents.add("coder", model="x")
+    task = await store.tasks.create("Parser")
+    await store.messages.post(task.id, "human", "@coder go")
+    await store.documents.write(task.id, "Plan", "v1", "coder")
+    await store.notifications.claim_for("coder")
+    await store.messages.post(task.id, "coder", "@human done")
+    await store.notifications.mark_read(None)
+    async with store.read() as conn:
+        lines = [describe(a) for a in await activities_after(conn, 0)]
+    assert lines[2:] == [
+        "human posted TASK-001",
+        "human mentioned TASK-001 → @coder",
+        "coder wrote TASK-001 DOC-1 v1",
+        "coder received notifications",
+        "coder posted TASK-001",
+        "coder mentioned TASK-001 → @human",
+        "human read notifications",
+    ]

@@ -236,7 +236,13 @@ class NotificationService:
         )
         for recipient, group in _by_recipient(fresh).items():
             await tx.activity(
-                recipient, "received", None, topic="notification", agent=recipient, ids=group
+                recipient,
+                "received",
+                None,
+                topic="notification",
+                agent=recipient,
+                ids=group,
+                target="notifications",
             )
         return marked
 
@@ -269,7 +275,14 @@ class NotificationService:
                         delivered_at=func.coalesce(Notification.delivered_at, tx.now),
                     )
                 )
-                await tx.activity(recipient, "read", None, topic="notification", ids=marked)
+                await tx.activity(
+                    recipient,
+                    "read",
+                    None,
+                    topic="notification",
+                    ids=marked,
+                    target="notifications",
+                )
             return marked
 
     async def answered_in(self, tx: Tx, agent: str, task_id: str) -> None:

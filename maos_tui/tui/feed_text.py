@@ -12,6 +12,10 @@ def describe(activity: ActivityRecord) -> str:
         text += f" {details['from']} → {details['to']}"
     elif isinstance(details.get("agents"), list):
         text += " " + ", ".join(str(a) for a in details["agents"])  # type: ignore[union-attr]
+    elif isinstance(details.get("recipients"), list):  # a mention
+        text += " → " + ", ".join(f"@{r}" for r in details["recipients"])  # type: ignore[union-attr]
+    if details.get("document"):
+        text += f" {details['document']} v{details.get('version')}"
     if details.get("reason"):
         text += f" ({details['reason']})"
     return text
