@@ -103,9 +103,11 @@ class WorkingSync:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        if self._dirty.is_set():  # leave the file current for whoever opens it next
-            self._dirty.clear()
-            await self._guarded()
+        # Always one last pass (it writes only if the text differs): the rewrite loop clears
+        # its flag before a pass, so a pass cancelled just now would otherwise be lost, and
+        # changes made while stopping (the scheduler requeueing its runs) never written.
+        self._dirty.clear()
+        await self._guarded()
 
     def _on_event(self, _event: Event) -> None:
         self._dirty.set()
