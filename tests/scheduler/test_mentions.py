@@ -20,6 +20,7 @@ from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import HUMAN, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.models import Run
+from tests.conftest import Cli
 
 
 @pytest.fixture
@@ -201,3 +202,20 @@ async def test_command_agent_gets_thread_and_mentions_on_stdin_and_can_ask(
     ]
     assert second["notifications"] == []  # delivered once, with the first run
     assert (await store.tasks.get(task.id)).status is TaskStatus.DONE
+
+
+def test_run_until_idle_waits_for_the_mentioned_agent_to_answer(
+    cli: Cli, server: FakeOpenAI
+) -> None:
+    cli.ok("agent", "add", "helper", "--model", "openai/fake-model",
+           "--api-base", server.base_url, "--heartbeat", "1")  # fmt: skip
+    task = cli.ok("task", "add", "Pick a format", "--needs", "design").strip()
+    cli.ok("msg", "post", task, "@helper CSV or JSON?")
+    server.script(
+        tool_call("post_message", text="JSON."),
+        tool_call("complete_task", summary="answered"),
+    )
+    cli.ok("run", "--until-idle")
+    thread = json.loads(cli.ok("msg", "list", task, "--json"))
+    assert [(m["author"], m["text"]) for m in thread][-1] == ("helper", "JSON.")
+    assert "@helper CSV or JSON?" in server.requests[0].text()
