@@ -52,6 +52,10 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Con
         badges.append(Content.styled(f"▶ {age(figures.running_since, now)}", "$success"))
     if figures is not None and figures.cost_usd > 0:
         badges.append(Content.styled(money(figures.cost_usd), "$text-muted"))
+    waiting = task.status in (TaskStatus.INBOX, TaskStatus.ASSIGNED) and task.status_reason
+    if waiting and not task.blocked:
+        # Why the scheduler cannot place it (e.g. `no agent with capability: sql`).
+        badges.append(Content.styled(f"⏸ {task.status_reason}", "$warning"))
     tail = Content(" ").join(badges) if badges else Content.styled("unassigned", "$text-muted")
     return Content("\n").join([head, tail])
 
