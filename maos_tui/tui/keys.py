@@ -176,6 +176,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "doc.edit", "E", "edit_document", "Edit in $EDITOR (a new version)", "Documents", "document"
     ),
+    KeySpec("doc.search", "slash", "search", "Search", "Documents", "document"),
     # Notifications and search.
     KeySpec(
         "notifications.back",

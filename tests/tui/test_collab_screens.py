@@ -135,6 +135,9 @@ async def test_document_viewer_steps_versions_diffs_and_edits(
         await pilot.press("E")
         await pilot.pause()
         assert "version 3 of 3" in text_of(app, "#doc-title")
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
     latest = await store.documents.get(doc.id)
     assert latest.content == "# Notes\nnew line\nadded in the editor\n"
 

@@ -173,6 +173,9 @@ class DocumentScreen(Screen[None]):
         self.version = None if target == self.doc.latest else target
         await self.store_changed()
 
+    def action_search(self) -> None:
+        self.app.push_screen(SearchScreen())
+
     async def action_toggle_diff(self) -> None:
         self.showing_diff = not self.showing_diff
         await self.store_changed()
