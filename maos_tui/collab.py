@@ -10,15 +10,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
 
-from maos_tui.domain import DomainError, iso_z
+from maos_tui.domain import DomainError, iso_z, parse_enum
 
 DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 DOC_ID_PREFIX = "DOC-"
 # The status reason of a task parked on an agent's question to the human (the card badge).
 NEEDS_HUMAN = "needs human: answer the question in the task's thread"
-_E = TypeVar("_E", bound=StrEnum)
 
 
 class MessageType(StrEnum):
@@ -34,21 +32,12 @@ class DocumentType(StrEnum):
     PROTOCOL = "protocol"
 
 
-def _parse_enum(kind: type[_E], text: str, what: str) -> _E:
-    key = re.sub(r"[-\s]+", "_", text.strip()).lower()
-    try:
-        return kind(key)
-    except ValueError:
-        names = ", ".join(member.value for member in kind)
-        raise DomainError(f"unknown {what} {text!r} (expected one of: {names})") from None
-
-
 def parse_message_type(text: str) -> MessageType:
-    return _parse_enum(MessageType, text, "message type")
+    return parse_enum(MessageType, text, "message type")
 
 
 def parse_document_type(text: str) -> DocumentType:
-    return _parse_enum(DocumentType, text, "document type")
+    return parse_enum(DocumentType, text, "document type")
 
 
 def validate_message_text(text: str) -> str:

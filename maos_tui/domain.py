@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 HUMAN = "human"
 TITLE_MAX = 200
@@ -19,6 +20,9 @@ DEFAULT_MAX_RETRIES = 3
 DEFAULT_TIMEOUT_SECONDS = 900
 DEFAULT_HEARTBEAT_SECONDS = 30
 DEFAULT_MAX_CONCURRENT = 1
+
+
+_E = TypeVar("_E", bound=StrEnum)
 
 
 class DomainError(ValueError):
@@ -58,14 +62,18 @@ class AgentKind(StrEnum):
     COMMAND = "command"
 
 
-def parse_status(text: str) -> TaskStatus:
-    """Accept `In-Progress`, `in_progress`, `IN PROGRESS`... as the same status."""
+def parse_enum(kind: type[_E], text: str, what: str) -> _E:
+    """Accept `In-Progress`, `in_progress`, `IN PROGRESS`... as the same member."""
     key = re.sub(r"[-\s]+", "_", text.strip()).lower()
     try:
-        return TaskStatus(key)
+        return kind(key)
     except ValueError:
-        names = ", ".join(s.value for s in TaskStatus)
-        raise DomainError(f"unknown status {text!r} (expected one of: {names})") from None
+        names = ", ".join(member.value for member in kind)
+        raise DomainError(f"unknown {what} {text!r} (expected one of: {names})") from None
+
+
+def parse_status(text: str) -> TaskStatus:
+    return parse_enum(TaskStatus, text, "status")
 
 
 def parse_agent_status(text: str) -> AgentStatus:

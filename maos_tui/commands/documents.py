@@ -21,7 +21,7 @@ from maos_tui.collab import (
     parse_doc_id,
     parse_document_type,
 )
-from maos_tui.commands.context import arg_type
+from maos_tui.commands.context import arg_type, command_group
 from maos_tui.domain import HUMAN, DomainError, parse_task_id
 
 if TYPE_CHECKING:
@@ -33,13 +33,7 @@ DOC_TYPE = arg_type(parse_document_type)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    doc = sub.add_parser("doc", help="add, list, show and export documents", parents=[common])
-    actions = doc.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str, handler: object) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text, parents=[common])
-        parser.set_defaults(handler=handler)
-        return parser
+    action = command_group(sub, common, "doc", "add, list, show and export documents")
 
     add = action("add", "add a document (or a new version of the same title)", doc_add)
     add.add_argument("id", type=TASK_ID)

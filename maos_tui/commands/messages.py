@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from maos_tui.collab import MessageRecord, parse_message_type
-from maos_tui.commands.context import arg_type
+from maos_tui.commands.context import arg_type, command_group
 from maos_tui.domain import HUMAN, parse_task_id
 
 if TYPE_CHECKING:
@@ -18,11 +18,8 @@ MESSAGE_TYPE = arg_type(parse_message_type)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    msg = sub.add_parser("msg", help="post to and read task threads", parents=[common])
-    actions = msg.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    post = actions.add_parser("post", help="post a message to a task's thread", parents=[common])
-    post.set_defaults(handler=msg_post)
+    action = command_group(sub, common, "msg", "post to and read task threads")
+    post = action("post", "post a message to a task's thread", msg_post)
     post.add_argument("id", type=TASK_ID)
     post.add_argument("text", help="markdown; `-` reads it from stdin")
     post.add_argument("--type", type=MESSAGE_TYPE, default="comment", metavar="TYPE")
@@ -36,8 +33,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     post.add_argument("--json", action="store_true")
 
-    lst = actions.add_parser("list", help="show a task's thread", parents=[common])
-    lst.set_defaults(handler=msg_list)
+    lst = action("list", "show a task's thread", msg_list)
     lst.add_argument("id", type=TASK_ID)
     lst.add_argument("--json", action="store_true")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from maos_tui.commands.context import command_group
 from maos_tui.domain import HUMAN
 
 if TYPE_CHECKING:
@@ -12,16 +13,12 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    notify = sub.add_parser("notify", help="list and read your notifications", parents=[common])
-    actions = notify.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    lst = actions.add_parser("list", help="newest first", parents=[common])
-    lst.set_defaults(handler=notify_list)
+    action = command_group(sub, common, "notify", "list and read your notifications")
+    lst = action("list", "newest first", notify_list)
     lst.add_argument("--unread", action="store_true", help="only unread ones")
     lst.add_argument("--json", action="store_true")
 
-    read = actions.add_parser("read", help="mark notifications read", parents=[common])
-    read.set_defaults(handler=notify_read)
+    read = action("read", "mark notifications read", notify_read)
     which = read.add_mutually_exclusive_group(required=True)
     which.add_argument("ids", nargs="*", type=int, default=[], metavar="ID")
     which.add_argument("--all", action="store_true", help="every unread notification")
