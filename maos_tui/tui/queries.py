@@ -1,5 +1,5 @@
 """Read-only queries the screens need beyond the task and agent services: the board's
-column windows, run figures for cards, the activity feed, a task's runs and subtasks.
+column windows, run figures for cards, the activity feed and a task's subtasks.
 
 Each takes an open connection so one refresh reads a consistent snapshot.
 """
@@ -26,21 +26,6 @@ _NEWEST_FIRST = frozenset({TaskStatus.DONE, TaskStatus.FAILED})
 class TaskRunFigures:
     running_since: datetime | None
     cost_usd: float
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    id: int
-    agent: str
-    kind: str
-    started_at: datetime
-    ended_at: datetime | None
-    outcome: str | None
-    error: str | None
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
-    output_log: str
 
 
 async def column_tasks(
@@ -110,26 +95,6 @@ async def task_history(conn: AsyncConnection, task_id: str) -> list[ActivityReco
         select(Activity).where(Activity.task_id == task_id).order_by(Activity.id)
     )
     return [_activity(r) for r in rows.all()]
-
-
-async def task_runs(conn: AsyncConnection, task_id: str) -> list[RunRow]:
-    rows = await conn.execute(select(Run).where(Run.task_id == task_id).order_by(Run.id))
-    return [
-        RunRow(
-            id=r.id,
-            agent=r.agent_name,
-            kind=r.kind,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
-            outcome=r.outcome,
-            error=r.error,
-            tokens_in=r.tokens_in,
-            tokens_out=r.tokens_out,
-            cost_usd=r.cost_usd,
-            output_log=r.output_log,
-        )
-        for r in rows.all()
-    ]
 
 
 async def subtasks(conn: AsyncConnection, task_id: str) -> list[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ from maos_tui.store import Store
 from maos_tui.tui.cards import age, money
 from maos_tui.tui.feed_text import describe
 from maos_tui.tui.keys import bindings
-from maos_tui.tui.queries import subtasks, task_history, task_runs
+from maos_tui.tui.queries import subtasks, task_history
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -127,13 +127,13 @@ class RunsSection(DetailSection):
     title = "Runs"
 
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
-        runs = await task_runs(conn, task.id)
+        runs = await self.app.store.runs.for_task(task.id, conn)
         now = self.app.clock()  # type: ignore[attr-defined]
         lines = []
         for run in runs:
             outcome = run.outcome or f"running {age(run.started_at, now)}"
             line = (
-                f"#{run.id} {run.agent} {run.kind}: {outcome}  "
+                f"#{run.id} {run.agent_name} {run.kind}: {outcome}  "
                 f"tokens {run.tokens_in}/{run.tokens_out}  {money(run.cost_usd)}"
             )
             if run.error:
@@ -146,7 +146,7 @@ class OutputSection(DetailSection):
     title = "Live output (current run)"
 
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
-        runs = [r for r in await task_runs(conn, task.id) if r.ended_at is None]
+        runs = [r for r in await self.app.store.runs.for_task(task.id, conn) if r.ended_at is None]
         if not runs:
             self.set_text("No run in progress.")
             return
