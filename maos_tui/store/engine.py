@@ -19,6 +19,10 @@ class StoreError(RuntimeError):
     """The database could not be used; the message is meant for the user as-is."""
 
 
+class DatabaseLockedError(StoreError):
+    """Another process held the write lock past busy_timeout; trying again may succeed."""
+
+
 def sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
@@ -73,7 +77,7 @@ def translate_error(exc: BaseException, db_label: str) -> StoreError:
     text = str(getattr(exc, "orig", None) or exc).strip()
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered:
-        return StoreError("database is locked")
+        return DatabaseLockedError("database is locked")
     if "disk is full" in lowered or ("disk i/o error" in lowered and _disk_full(db_label)):
         return StoreError(
             f"cannot write {db_label}: the disk is full ({text}); the change was not saved "

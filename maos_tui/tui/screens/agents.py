@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, DomainError
 from maos_tui.store import StoreError
+from maos_tui.tui.attempt import attempt
 from maos_tui.tui.cards import money
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.screens.fields import field_row
@@ -105,11 +107,8 @@ class AgentsScreen(Screen[None]):
             return None
         return self.agents[min(table.cursor_row, len(self.agents) - 1)]
 
-    async def attempt(self, call: object) -> bool:
-        try:
-            await call  # type: ignore[misc]
-        except (DomainError, StoreError) as exc:
-            self.notify(str(exc), severity="error")
+    async def attempt(self, call: Callable[[], Awaitable[object]]) -> bool:
+        if await attempt(self, call) is None:
             return False
         await self.store_changed()
         return True
@@ -131,7 +130,7 @@ class AgentsScreen(Screen[None]):
         agent = self.selected()
         if agent is not None:
             paused = agent.status is not AgentStatus.PAUSED
-            await self.attempt(self.app.store.agents.set_paused(agent.name, paused))
+            await self.attempt(lambda: self.app.store.agents.set_paused(agent.name, paused))
 
     def action_remove_agent(self) -> None:
         agent = self.selected()
@@ -140,7 +139,7 @@ class AgentsScreen(Screen[None]):
         from maos_tui.tui.screens.pickers import Confirm
 
         async def confirmed(yes: bool | None) -> None:
-            if yes and await self.attempt(self.app.store.agents.remove(agent.name)):
+            if yes and await self.attempt(lambda: self.app.store.agents.remove(agent.name)):
                 self.notify(f"Removed {agent.name}; its unfinished tasks went back to the inbox")
 
         self.app.push_screen(

@@ -7,7 +7,7 @@ app's change watcher.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.app import ComposeResult
@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 
-from maos_tui.domain import BOARD_STATUSES, DomainError, TaskRecord, TaskStatus, task_number
-from maos_tui.store import StoreError
+from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus, task_number
+from maos_tui.tui.attempt import attempt
 from maos_tui.tui.board_data import PAGE, BoardData, load_board
 from maos_tui.tui.filters import BoardFilter, parse_filter
 from maos_tui.tui.keys import bindings
@@ -127,13 +127,8 @@ class MainScreen(Screen[None]):
             self.notify("Select a card first (arrows or h/j/k/l).", severity="warning")
         return task
 
-    async def attempt(self, action: Awaitable[T]) -> T | None:
-        """Run a store call; a broken rule or database problem becomes a notice, not a crash."""
-        try:
-            return await action
-        except (DomainError, StoreError) as exc:
-            self.notify(str(exc), title="Not done", severity="error")
-            return None
+    async def attempt(self, action: Callable[[], Awaitable[T]]) -> T | None:
+        return await attempt(self, action)
 
     def place(self, task: TaskRecord, previous: TaskStatus | None) -> None:
         """Patch the cached board with a changed task and redraw, before any reload."""
@@ -175,7 +170,7 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------ moving
 
     async def move(self, task: TaskRecord, status: TaskStatus, *, undoable: bool = True) -> None:
-        moved = await self.attempt(self.app.store.tasks.move(task.id, status))
+        moved = await self.attempt(lambda: self.app.store.tasks.move(task.id, status))
         if moved is None:
             return
         if undoable:
@@ -211,7 +206,7 @@ class MainScreen(Screen[None]):
         task = self.require_task()
         if task is None:
             return
-        archived = await self.attempt(self.app.store.tasks.archive(task.id))
+        archived = await self.attempt(lambda: self.app.store.tasks.archive(task.id))
         if archived is not None:
             self.undo_stack.append(("archive", task.id, task.status))
             self.place(archived, task.status)
@@ -227,7 +222,7 @@ class MainScreen(Screen[None]):
             return
         kind, task_id, status = self.undo_stack.pop()
         if kind == "archive":
-            restored = await self.attempt(self.app.store.tasks.restore(task_id))
+            restored = await self.attempt(lambda: self.app.store.tasks.restore(task_id))
             if restored is not None:
                 self.data.counts[restored.status.value] = (
                     self.data.counts.get(restored.status.value, 0) + 1
@@ -236,7 +231,7 @@ class MainScreen(Screen[None]):
                 self.board.focus_task(restored.status, restored.id)
                 self.notify(f"Restored {task_id}")
             return
-        current = await self.attempt(self.app.store.tasks.get(task_id))
+        current = await self.attempt(lambda: self.app.store.tasks.get(task_id))
         if current is not None:
             await self.move(current, status, undoable=False)
             self.notify(f"Moved {task_id} back to {status.value}")
@@ -275,12 +270,8 @@ class MainScreen(Screen[None]):
             if agent is None:
                 return
             tasks = self.app.store.tasks
-            call = (
-                tasks.unassign(task.id, [agent])
-                if agent in task.assignees
-                else tasks.assign(task.id, [agent])
-            )
-            changed = await self.attempt(call)
+            call = tasks.unassign if agent in task.assignees else tasks.assign
+            changed = await self.attempt(lambda: call(task.id, [agent]))
             if changed is not None:
                 self.place(changed, task.status)
                 self.board.focus_task(changed.status, changed.id)
@@ -291,7 +282,7 @@ class MainScreen(Screen[None]):
         task = self.require_task()
         if task is None or task.priority == priority:
             return
-        changed = await self.attempt(self.app.store.tasks.edit(task.id, priority=priority))
+        changed = await self.attempt(lambda: self.app.store.tasks.edit(task.id, priority=priority))
         if changed is not None:
             self.place(changed, task.status)
             self.board.focus_task(changed.status, changed.id)
@@ -302,7 +293,7 @@ class MainScreen(Screen[None]):
         task = self.require_task()
         if task is None:
             return
-        retried = await self.attempt(self.app.store.tasks.retry(task.id))
+        retried = await self.attempt(lambda: self.app.store.tasks.retry(task.id))
         if retried is not None:
             self.place(retried, task.status)
             self.notify(f"{task.id} goes back to the inbox for another try")
@@ -315,7 +306,7 @@ class MainScreen(Screen[None]):
 
         async def confirmed(yes: bool | None) -> None:
             if yes:
-                cancelled = await self.attempt(self.app.store.tasks.cancel(task.id))
+                cancelled = await self.attempt(lambda: self.app.store.tasks.cancel(task.id))
                 if cancelled is not None:
                     self.place(cancelled, task.status)
                     self.notify(f"Cancelled {task.id}")
@@ -409,7 +400,7 @@ class MainScreen(Screen[None]):
     async def add_starter_team(self, model: str) -> None:
         from maos_tui.starter import add_starter_team
 
-        added = await self.attempt(add_starter_team(self.app.store, model))
+        added = await self.attempt(lambda: add_starter_team(self.app.store, model))
         if added is not None:
             names = ", ".join(a.name for a in added) or "nobody new (names already taken)"
             self.notify(f"Starter team added with {model}: {names}")
