@@ -239,6 +239,17 @@ def iso_z(moment: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskMatch:
+    """A narrowing of the task list (the board's `/` filter): every word in the ID or
+    title, every agent among the assignees, any of the priorities, blocked if asked."""
+
+    words: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+    priorities: tuple[int, ...] = ()
+    blocked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRecord:
     """A task as read from the store, with its relations resolved."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from maos_tui.domain import HUMAN, DomainError, TaskStatus
+from maos_tui.domain import HUMAN, DomainError, TaskMatch, TaskStatus
 from maos_tui.events import Event
 from maos_tui.store import Store, StoreError
 from maos_tui.store.migrations import LATEST
@@ -202,3 +202,32 @@ async def test_config_agents_are_listed_and_follow_the_file(store: Store) -> Non
     assert [a.name for a in await store.agents.list()] == ["coder"]
     with pytest.raises(DomainError, match="unknown key colour"):
         await store.agents.sync_config([{"name": "qa", "model": "m", "colour": "red"}])
+
+
+async def test_task_match_filters_in_sql(store: Store) -> None:
+    await store.agents.add("coder", model="m")
+    a = await store.tasks.create("Fix the login form", priority=0, assignees=["coder"])
+    b = await store.tasks.create("Login page copy", after=[a.id])
+    await store.tasks.create("100%_literal wildcard")
+    await store.tasks.create("Unrelated")
+
+    async def ids(match: TaskMatch) -> list[str]:
+        return [t.id for t in await store.tasks.list(match=match)]
+
+    assert await ids(TaskMatch(words=("login",))) == [a.id, b.id]
+    assert await ids(TaskMatch(words=("login", "form"))) == [a.id]
+    assert await ids(TaskMatch(words=("task-002",))) == [b.id]
+    assert await ids(TaskMatch(agents=("coder",))) == [a.id]
+    assert await ids(TaskMatch(priorities=(0, 1))) == [a.id]
+    assert await ids(TaskMatch(blocked=True)) == [b.id]
+    assert await ids(TaskMatch(words=("%_",))) == ["TASK-003"]
+    assert await ids(TaskMatch(words=("_",))) == ["TASK-003"]
+    async with store.read() as conn:
+        assert (
+            await store.tasks.count_matching(conn, TaskStatus.INBOX, TaskMatch(words=("login",)))
+            == 1
+        )
+        assert (
+            await store.tasks.count_matching(conn, TaskStatus.ASSIGNED, TaskMatch(words=("login",)))
+            == 1
+        )

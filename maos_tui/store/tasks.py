@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from maos_tui.collab import find_mentions
 from maos_tui.domain import (
     HUMAN,
     DomainError,
+    TaskMatch,
     TaskRecord,
     TaskStatus,
     check_no_cycle,
@@ -80,12 +82,15 @@ class TaskService:
         conn: AsyncConnection | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        match: TaskMatch | None = None,
     ) -> list[TaskRecord]:
         """Tasks ordered by priority then ID, or by last change when `newest_first`
         (finished columns). `archived=True` lists only archived ones."""
         if conn is None:
             async with self.store.read() as fresh:
-                return await self.list(statuses, assignee, archived, fresh, limit, newest_first)
+                return await self.list(
+                    statuses, assignee, archived, fresh, limit, newest_first, match
+                )
         query = select(Task).where(Task.archived == archived)
         if statuses:
             query = query.where(Task.status.in_([s.value for s in statuses]))
@@ -93,6 +98,8 @@ class TaskService:
             query = query.where(
                 Task.id.in_(select(TaskAssignee.task_id).where(TaskAssignee.agent_name == assignee))
             )
+        if match is not None:
+            query = _matching(query, match)
         if newest_first:
             query = query.order_by(Task.updated_at.desc(), Task.seq.desc())
         else:
@@ -166,6 +173,14 @@ class TaskService:
         )
         found = dict((await conn.execute(query)).all())
         return {s.value: int(found.get(s.value, 0)) for s in TaskStatus}
+
+    async def count_matching(
+        self, conn: AsyncConnection, status: TaskStatus, match: TaskMatch
+    ) -> int:
+        """How many live tasks of `status` a filter keeps (a filtered column's count)."""
+        query = select(func.count()).select_from(Task)
+        query = query.where(Task.archived == False, Task.status == status.value)  # noqa: E712
+        return int((await conn.execute(_matching(query, match))).scalar_one())
 
     async def dependents(self, task_id: str, conn: AsyncConnection) -> list[str]:
         rows = await conn.execute(
@@ -551,6 +566,35 @@ class TaskService:
             )
         )
         return [r[0] for r in rows.all()]
+
+
+def _matching(query: Any, match: TaskMatch) -> Any:
+    """SQL for a TaskMatch, so a filter finds tasks beyond the loaded page of a column."""
+    for word in match.words:
+        # LIKE wildcards the user typed are matched literally.
+        pattern = (
+            "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        query = query.where(
+            or_(
+                func.lower(Task.title).like(pattern, escape="\\"),
+                func.lower(Task.id).like(pattern, escape="\\"),
+            )
+        )
+    for agent in match.agents:
+        assigned = select(TaskAssignee.task_id).where(TaskAssignee.agent_name == agent)
+        query = query.where(Task.id.in_(assigned))
+    if match.priorities:
+        query = query.where(Task.priority.in_(match.priorities))
+    if match.blocked:
+        dep = aliased(Task)
+        open_dependency = (
+            select(TaskDependency.task_id)
+            .join(dep, dep.id == TaskDependency.depends_on)
+            .where(dep.status != TaskStatus.DONE.value)
+        )
+        query = query.where(Task.id.in_(open_dependency))
+    return query
 
 
 def _seq_key(task_id: str) -> tuple[int, str]:

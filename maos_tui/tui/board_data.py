@@ -11,6 +11,7 @@ from typing import Any
 
 from maos_tui.domain import BOARD_STATUSES, AgentRecord, TaskRecord, TaskStatus
 from maos_tui.store import Store
+from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.queries import TaskRunFigures, column_tasks, current_tasks, run_figures
 
 PAGE = 100
@@ -25,6 +26,8 @@ class BoardData:
     agent_tasks: dict[str, str] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
     unread: int = 0  # the person's unread notifications
+    # With a filter on: how many tasks of each column match, loaded or not.
+    matched: dict[TaskStatus, int] = field(default_factory=dict)
 
     def statuses(self) -> list[TaskStatus]:
         """The board's columns: the five fixed ones, plus FAILED while it holds tasks."""
@@ -38,16 +41,29 @@ class BoardData:
         return sum(self.counts.values())
 
 
-async def load_board(store: Store, limits: dict[TaskStatus, int]) -> BoardData:
+async def load_board(
+    store: Store, limits: dict[TaskStatus, int], board_filter: BoardFilter | None = None
+) -> BoardData:
     data = BoardData()
+    active = board_filter is not None and board_filter.active
     async with store.read() as conn:
         data.counts = await store.tasks.counts(conn)
         for status in data.statuses():
-            data.columns[status] = (
-                await column_tasks(store, conn, status, limits.get(status, PAGE))
-                if data.counts.get(status.value)
-                else []
-            )
+            limit = limits.get(status, PAGE)
+            if not data.counts.get(status.value):
+                data.columns[status] = []
+            elif not active:
+                data.columns[status] = await column_tasks(store, conn, status, limit)
+            else:
+                assert board_filter is not None
+                # Filtering in SQL finds matches beyond each column's loaded page.
+                wanted = not board_filter.statuses or status in board_filter.statuses
+                match = board_filter.match()
+                count = await store.tasks.count_matching(conn, status, match) if wanted else 0
+                data.matched[status] = count
+                data.columns[status] = (
+                    await column_tasks(store, conn, status, limit, match) if count else []
+                )
         shown = [t.id for tasks in data.columns.values() for t in tasks]
         data.figures = await run_figures(conn, shown)
         data.agents = await store.agents.list(conn)

@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from maos_tui.domain import ActivityRecord, DomainError, TaskRecord, TaskStatus, parse_status
+from maos_tui.domain import (
+    ActivityRecord,
+    DomainError,
+    TaskMatch,
+    TaskRecord,
+    TaskStatus,
+    parse_status,
+)
 
 _PRIORITY = re.compile(r"[pP]([0-3])")
 _TASK_ID = re.compile(r"TASK-\d{3,}", re.IGNORECASE)
@@ -28,6 +35,10 @@ class BoardFilter:
     @property
     def active(self) -> bool:
         return bool(self.text.strip())
+
+    def match(self) -> TaskMatch:
+        """The part the store applies in SQL (statuses pick the columns instead)."""
+        return TaskMatch(self.words, self.agents, self.priorities, self.blocked)
 
     def matches(self, task: TaskRecord) -> bool:
         haystack = f"{task.id} {task.title}".lower()

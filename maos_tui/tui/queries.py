@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maos_tui.domain import ActivityRecord, TaskRecord, TaskStatus
+from maos_tui.domain import ActivityRecord, TaskMatch, TaskRecord, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.models import Activity, Run, Task
 
@@ -29,11 +29,19 @@ class TaskRunFigures:
 
 
 async def column_tasks(
-    store: Store, conn: AsyncConnection, status: TaskStatus, limit: int
+    store: Store,
+    conn: AsyncConnection,
+    status: TaskStatus,
+    limit: int,
+    match: TaskMatch | None = None,
 ) -> list[TaskRecord]:
     """The first `limit` cards of a column, in board order, with relations resolved."""
     return await store.tasks.list(
-        statuses=[status], conn=conn, limit=limit, newest_first=status in _NEWEST_FIRST
+        statuses=[status],
+        conn=conn,
+        limit=limit,
+        newest_first=status in _NEWEST_FIRST,
+        match=match,
     )
 
 

@@ -111,3 +111,26 @@ def test_first_paint_does_not_import_litellm(workspace: Path, isolated_env: Path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+async def test_filter_finds_tasks_beyond_the_loaded_page(
+    store: Store, make_app: Callable[..., MaosApp]
+) -> None:
+    for n in range(PAGE + 30):
+        await store.tasks.create("needle in the haystack" if n == 0 else f"hay {n}")
+    async with store.write() as tx:
+        await tx.conn.execute(update(Task).values(status=TaskStatus.DONE.value))
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        # DONE reads newest first: the oldest task is not among the loaded cards.
+        assert "TASK-001" not in card_ids(app, "done")
+        await pilot.press("slash", *"needle", "enter")
+        async with asyncio.timeout(10):
+            while card_ids(app, "done") != ["TASK-001"]:
+                await pilot.pause(0.05)
+        title = app.main_screen.query_one("#column-done .column-title")
+        assert str(title.render()) == "DONE 1/130"
+        await pilot.press("escape")
+        async with asyncio.timeout(10):
+            while card_ids(app, "done")[PAGE:] != [MORE_ID]:
+                await pilot.pause(0.05)

@@ -80,7 +80,7 @@ class MainScreen(Screen[None]):
         """Read the store and redraw what changed."""
         from maos_tui.tui.notices import toast_new
 
-        self.data = await load_board(self.app.store, self.limits)
+        self.data = await load_board(self.app.store, self.limits, self.filter)
         self.data.unread = await toast_new(self.app)
         self.render_board()
         async with self.app.store.read() as conn:
@@ -335,6 +335,8 @@ class MainScreen(Screen[None]):
         self.filter = parse_filter(event.value)
         self.feed.narrow(self.feed_keeps)
         self.render_board()
+        # Then ask the store, which also knows the tasks no column has loaded yet.
+        self.run_worker(self.reload, group="filter", exclusive=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "filter":
@@ -354,6 +356,7 @@ class MainScreen(Screen[None]):
         self.remove_class("filtering")
         self.feed.narrow(self.feed_keeps)
         self.render_board()
+        self.run_worker(self.reload, group="filter", exclusive=True)
         self.board.focus_column(0)
 
     def feed_keeps(self, activity: object) -> bool:

@@ -92,12 +92,14 @@ class BoardColumn(Vertical):
         board_filter: BoardFilter,
         now: datetime,
     ) -> None:
+        # Also filtered here: a card patched in by a key shows the filter before the reload.
         shown = [t for t in tasks if board_filter.matches(t)] if board_filter.active else tasks
-        count = f"{len(shown)}/{total}" if board_filter.active else str(total)
+        matched = data.matched.get(self.status, len(shown)) if board_filter.active else total
+        count = f"{matched}/{total}" if board_filter.active else str(total)
         self.title.update(f"{column_title(self.status)} {count}")
         figures = data.figures
         options = [Option(card(t, figures.get(t.id), now), id=t.id) for t in shown]
-        hidden = total - len(tasks)
+        hidden = matched - len(tasks)
         if hidden > 0:
             options.append(Option(more_prompt(hidden), id=MORE_ID))
         running = tuple(
