@@ -87,11 +87,7 @@ async def agent_add(ctx: Context, args: argparse.Namespace) -> int:
 async def agent_list(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store() as store:
         found = await store.agents.list()
-    if ctx.json:
-        ctx.emit([a.to_json() for a in found])
-    else:
-        for agent in found:
-            ctx.out(describe(agent))
+    ctx.emit_all(found, describe)
     return 0
 
 

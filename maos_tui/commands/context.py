@@ -9,7 +9,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -86,6 +86,14 @@ class Context:
 
     def emit(self, payload: Any) -> None:
         print(json.dumps(payload, ensure_ascii=False, indent=None))
+
+    def emit_all(self, records: Sequence[Any], describe: Callable[[Any], str]) -> None:
+        """A list command's output: a JSON array with --json, else one line per record."""
+        if self.json:
+            self.emit([record.to_json() for record in records])
+            return
+        for record in records:
+            self.out(describe(record))
 
     def out(self, line: str = "") -> None:
         print(line)

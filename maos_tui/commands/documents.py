@@ -102,11 +102,7 @@ async def doc_add(ctx: Context, args: argparse.Namespace) -> int:
 async def doc_list(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store() as store:
         docs = await store.documents.list(args.task)
-    if ctx.json:
-        ctx.emit([d.to_json() for d in docs])
-    else:
-        for doc in docs:
-            ctx.out(describe(doc))
+    ctx.emit_all(docs, describe)
     return 0
 
 

@@ -63,9 +63,5 @@ async def msg_post(ctx: Context, args: argparse.Namespace) -> int:
 async def msg_list(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store() as store:
         thread = await store.messages.list(args.id)
-    if ctx.json:
-        ctx.emit([m.to_json() for m in thread])
-    else:
-        for message in thread:
-            ctx.out(describe(message))
+    ctx.emit_all(thread, describe)
     return 0

@@ -101,11 +101,7 @@ async def task_list(ctx: Context, args: argparse.Namespace) -> int:
         found = await store.tasks.list(
             statuses=args.status or None, assignee=args.assignee, archived=args.archived
         )
-    if ctx.json:
-        ctx.emit([t.to_json() for t in found])
-    else:
-        for task in found:
-            ctx.out(describe(task))
+    ctx.emit_all(found, describe)
     return 0
 
 
