@@ -6,7 +6,6 @@ that first paint, so neither (nor litellm, which only the scheduler imports) del
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -18,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.command import Provider
-from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from maos_tui.config import Config, Workspace, save_user_setting, user_themes_dir
@@ -213,9 +211,7 @@ class MaosApp(App[int]):
 
     def tick(self) -> None:
         if self.screen is self.main_screen:
-            # The timer can still fire while the app tears its widgets down on exit.
-            with contextlib.suppress(NoMatches):
-                self.main_screen.render_board()
+            self.main_screen.render_board()
 
     # ------------------------------------------------------------ scheduler
 

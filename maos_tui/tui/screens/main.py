@@ -7,12 +7,15 @@ app's change watcher.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
+from textual.dom import NoScreen
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 
@@ -35,6 +38,10 @@ MIN_WIDTH, MIN_HEIGHT = 60, 16
 _NEWEST_FIRST = (TaskStatus.DONE, TaskStatus.FAILED)
 
 
+# What drawing raises once the app has begun removing its widgets on exit.
+_TEARDOWN = (NoMatches, NoScreen)
+
+
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("main")
     app: MaosApp
@@ -47,28 +54,27 @@ class MainScreen(Screen[None]):
         self.feed_task: str | None = None
         self.undo_stack: list[tuple[str, str, TaskStatus]] = []
         self.loaded = False
+        # Held, not queried: redraws that land while the app tears down on exit then touch
+        # detached widgets harmlessly instead of failing to find them.
+        self.header = StatusHeader(id="header")
+        self.agent_bar = AgentBar(id="agent-bar")
+        self.welcome = Welcome(id="welcome")
+        self.board = Board()
+        self.feed = ActivityFeed(id="feed")
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(id="header")
-        yield AgentBar(id="agent-bar")
+        yield self.header
+        yield self.agent_bar
         with Vertical(id="body"):
-            yield Welcome(id="welcome")
-            yield Board()
-            yield ActivityFeed(id="feed")
+            yield self.welcome
+            yield self.board
+            yield self.feed
         yield Input(placeholder="filter: words @agent status:name p0-p3 blocked", id="filter")
         yield Static(
             f"Terminal too small: maos-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
             id="too-small",
         )
         yield Footer()
-
-    @property
-    def board(self) -> Board:
-        return self.query_one(Board)
-
-    @property
-    def feed(self) -> ActivityFeed:
-        return self.query_one(ActivityFeed)
 
     def on_resize(self) -> None:
         small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
@@ -78,6 +84,12 @@ class MainScreen(Screen[None]):
 
     async def reload(self) -> None:
         """Read the store and redraw what changed."""
+        # Timers, store events and filter workers can still call in while the app tears
+        # its widgets down on exit: there is nothing left to draw then, and no error to show.
+        with contextlib.suppress(*_TEARDOWN):
+            await self._reload()
+
+    async def _reload(self) -> None:
         from maos_tui.tui.notices import toast_new
 
         self.data = await load_board(self.app.store, self.limits, self.filter)
@@ -93,9 +105,13 @@ class MainScreen(Screen[None]):
             (first or self.board.lists()[0]).focus()
 
     def render_board(self) -> None:
+        with contextlib.suppress(*_TEARDOWN):  # see reload()
+            self._render_board()
+
+    def _render_board(self) -> None:
         now = self.app.clock()
         data = self.data
-        self.query_one(StatusHeader).show(
+        self.header.show(
             self.app.workspace.name,
             self.app.scheduler_state,
             data.counts,
@@ -103,11 +119,11 @@ class MainScreen(Screen[None]):
             now,
             data.unread,
         )
-        self.query_one(AgentBar).show(data.agents, data.agent_tasks, now)
+        self.agent_bar.show(data.agents, data.agent_tasks, now)
         empty = not data.agents and not data.total_tasks
         self.set_class(empty, "welcome")
         if empty:
-            self.query_one(Welcome).show(self.app.config.default_model, self.app.workspace)
+            self.welcome.show(self.app.config.default_model, self.app.workspace)
         self.board.show(data, self.filter, now)
 
     # ------------------------------------------------------------ helpers
@@ -128,7 +144,10 @@ class MainScreen(Screen[None]):
         return task
 
     async def attempt(self, action: Callable[[], Awaitable[T]]) -> T | None:
-        return await attempt(self, action)
+        result = await attempt(self, action)
+        # If the app began to exit while the store call ran, the change is saved but there
+        # is no board left to update: the caller's follow-up is skipped.
+        return result if self.is_attached else None
 
     def place(self, task: TaskRecord, previous: TaskStatus | None) -> None:
         """Patch the cached board with a changed task and redraw, before any reload."""
