@@ -56,6 +56,9 @@ class ActiveRun:
     # Output waiting to be written: the main loop flushes it every pass (at most every
     # POLL_SECONDS), and the end of the run writes the rest in its own transaction.
     pending_output: list[str] = field(default_factory=list)
+    # Held while output taken from `pending_output` is being written: a flush waiting on
+    # the write lock must not let the end of the run commit later output before it.
+    log_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def take_output(self) -> str:
         text = "".join(self.pending_output)
@@ -454,5 +457,6 @@ class Scheduler:
             self.wake()
 
     async def _flush(self, active: ActiveRun) -> None:
-        if active.pending_output:
-            await self.store.runs.append_log(active.run_id, active.take_output())
+        async with active.log_lock:
+            if active.pending_output:
+                await self.store.runs.append_log(active.run_id, active.take_output())

@@ -67,7 +67,7 @@ async def finish_run(s: Scheduler, active: ActiveRun, result: RunResult | None) 
     """Record how a run ended. `result` is None when the run was cancelled."""
     store = s.store
     changes_note: str | None = None
-    async with store.write() as tx:
+    async with active.log_lock, store.write() as tx:
         await store.runs.append_log_in(tx, active.run_id, active.take_output())
         task = await store.tasks.get(active.task_id, tx.conn)
         expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
