@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from benchmarks.data import Bench, Shape, bench_workspace, populate
@@ -46,7 +48,38 @@ async def _press(app: Any, pilot: Any, key: str) -> float:
 
 def _pending(app: Any) -> bool:
     nodes = [app, *app.screen.walk_children(with_self=True)]
-    return any(not node._message_queue.empty() for node in nodes)
+    return _IN_FLIGHT.count > 0 or any(not node._message_queue.empty() for node in nodes)
+
+
+class _InFlight:
+    """Messages being handled right now. A key whose action awaits the store (a move)
+    leaves every queue empty while it waits, yet its redraw is still to come: without
+    this count the clock stopped before the move was even written."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextmanager
+    def tracking(self) -> Iterator[None]:
+        from textual.message_pump import MessagePump
+
+        original = MessagePump._dispatch_message
+
+        async def dispatch(pump: Any, message: Any) -> None:
+            self.count += 1
+            try:
+                await original(pump, message)
+            finally:
+                self.count -= 1
+
+        MessagePump._dispatch_message = dispatch  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            MessagePump._dispatch_message = original  # type: ignore[method-assign]
+
+
+_IN_FLIGHT = _InFlight()
 
 
 async def _measure(bench: Bench, rounds: int) -> tuple[list[float], list[float]]:
@@ -70,11 +103,12 @@ async def _measure(bench: Bench, rounds: int) -> tuple[list[float], list[float]]
         )
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            for _ in range(rounds):
-                for key in NAVIGATE:
-                    navigate.append(await _press(app, pilot, key))
-                for key in MOVE:
-                    move.append(await _press(app, pilot, key))
+            with _IN_FLIGHT.tracking():
+                for _ in range(rounds):
+                    for key in NAVIGATE:
+                        navigate.append(await _press(app, pilot, key))
+                    for key in MOVE:
+                        move.append(await _press(app, pilot, key))
     finally:
         await store.close()
     return navigate, move

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, DomainError
 from maos_tui.store import StoreError
@@ -21,6 +21,7 @@ from maos_tui.tui.cards import money
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.screens.fields import field_row
 from maos_tui.tui.suggest import split_list
+from maos_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -56,7 +57,7 @@ class AgentsScreen(Screen[None]):
         yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
         yield Static("No agents yet: press n to add one.", id="agent-empty", classes="hint")
         yield Static(id="agent-note", classes="hint")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -23,7 +23,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Markdown, OptionList, Static
+from textual.widgets import Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from maos_tui.collab import DocumentRecord, MessageRecord
@@ -31,6 +31,7 @@ from maos_tui.domain import HUMAN, DomainError, TaskRecord
 from maos_tui.store import Store
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.screens.detail import DetailSection, TaskDetailScreen, add_detail_section
+from maos_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -130,7 +131,7 @@ class DocumentScreen(Screen[None]):
             with VerticalScroll():
                 yield Markdown(id="doc-body")
                 yield Static("", id="doc-diff")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.store_changed()
@@ -238,7 +239,7 @@ class NotificationsScreen(Screen[None]):
         with Vertical(id="detail-body"):
             yield Label("Notifications", classes="section-title", id="notify-title")
             yield NotificationList(id="notifications")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.store_changed()
@@ -288,7 +289,7 @@ class SearchScreen(Screen[None]):
         with Vertical(id="detail-body"):
             yield Input(placeholder="Search tasks, messages and documents", id="search-input")
             yield OptionList(id="search-results")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#search-input", Input).focus()

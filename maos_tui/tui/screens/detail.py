@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Markdown, OptionList, Static
+from textual.widgets import Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import DomainError, TaskRecord
@@ -23,6 +23,7 @@ from maos_tui.tui.cards import age, money
 from maos_tui.tui.feed_text import describe
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.queries import subtasks, task_history
+from maos_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -186,7 +187,7 @@ class TaskDetailScreen(Screen[None]):
         with VerticalScroll(id="detail-body"):
             for section in DETAIL_SECTIONS:
                 yield section()
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.store_changed()

@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.dom import NoScreen
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus, task_number
 from maos_tui.tui.attempt import attempt
@@ -27,6 +27,7 @@ from maos_tui.tui.keys import bindings
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import MORE_ID, Board, TaskList
 from maos_tui.tui.widgets.feed import ActivityFeed
+from maos_tui.tui.widgets.footer import KeyFooter
 from maos_tui.tui.widgets.header import StatusHeader
 from maos_tui.tui.widgets.welcome import Welcome
 
@@ -74,7 +75,7 @@ class MainScreen(Screen[None]):
             f"Terminal too small: maos-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
             id="too-small",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_resize(self) -> None:
         small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT

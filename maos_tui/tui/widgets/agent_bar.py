@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.content import Content
-from textual.widgets import Static
 
 from maos_tui.domain import AgentRecord, AgentStatus
 from maos_tui.tui.cards import age, money
+from maos_tui.tui.widgets.line import FixedLine
 
 
 def chip(agent: AgentRecord, task_id: str | None, now: datetime, *, full: bool) -> Content:
@@ -35,10 +35,10 @@ def chip(agent: AgentRecord, task_id: str | None, now: datetime, *, full: bool) 
     return Content.assemble(*parts)
 
 
-class AgentBar(Static):
+class AgentBar(FixedLine):
     def show(self, agents: list[AgentRecord], tasks: dict[str, str], now: datetime) -> None:
         if not agents:
-            self.update(
+            self.show_line(
                 Content.styled(
                     " no agents yet: press A to add one, S for the starter team", "$text-muted"
                 )
@@ -48,6 +48,6 @@ class AgentBar(Static):
         full = separator.join(chip(a, tasks.get(a.name), now, full=True) for a in agents)
         width = self.size.width or self.app.size.width
         if full.cell_length <= width:
-            self.update(full)
+            self.show_line(full)
             return
-        self.update(separator.join(chip(a, tasks.get(a.name), now, full=False) for a in agents))
+        self.show_line(separator.join(chip(a, tasks.get(a.name), now, full=False) for a in agents))

@@ -13,7 +13,8 @@ from typing import ClassVar
 
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, OptionList
+from textual.content import Content
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import TaskRecord, TaskStatus
@@ -21,6 +22,7 @@ from maos_tui.tui.board_data import BoardData
 from maos_tui.tui.cards import age, card, more_prompt
 from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.widgets.line import FixedLine
 
 MORE_ID = "__more__"
 COLUMN_MIN = 26
@@ -77,7 +79,7 @@ class BoardColumn(Vertical):
     def __init__(self, status: TaskStatus) -> None:
         super().__init__(id=f"column-{status.value}", classes="column")
         self.status = status
-        self.title = Label(column_title(status), classes="column-title")
+        self.title = FixedLine(column_title(status), classes="column-title")
         self.tasks = TaskList(status)
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -96,19 +98,23 @@ class BoardColumn(Vertical):
         shown = [t for t in tasks if board_filter.matches(t)] if board_filter.active else tasks
         matched = data.matched.get(self.status, len(shown)) if board_filter.active else total
         count = f"{matched}/{total}" if board_filter.active else str(total)
-        self.title.update(f"{column_title(self.status)} {count}")
+        self.title.show_line(Content(f"{column_title(self.status)} {count}"))
         figures = data.figures
-        options = [Option(card(t, figures.get(t.id), now), id=t.id) for t in shown]
         hidden = matched - len(tasks)
-        if hidden > 0:
-            options.append(Option(more_prompt(hidden), id=MORE_ID))
         running = tuple(
             age(since, now)
             for t in shown
             if (since := getattr(figures.get(t.id), "running_since", None)) is not None
         )
-        # A card's looks depend on the task, its run figures and its running time.
+        # A card's looks depend on the task, its run figures and its running time. Checked
+        # before building any card: most redraws (the clock, another column's change)
+        # leave a column as it was, and a hundred cards cost milliseconds to build.
         signature = (tuple(shown), tuple(figures.get(t.id) for t in shown), running, hidden)
+        if signature == self.tasks.signature:
+            return
+        options = [Option(card(t, figures.get(t.id), now), id=t.id) for t in shown]
+        if hidden > 0:
+            options.append(Option(more_prompt(hidden), id=MORE_ID))
         self.tasks.show(options, signature)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.content import Content
-from textual.widgets import Static
 
 from maos_tui.domain import TaskStatus
 from maos_tui.tui.cards import money
+from maos_tui.tui.widgets.line import FixedLine
 
 _SHORT = {
     TaskStatus.INBOX: "inbox",
@@ -22,7 +22,7 @@ _SHORT = {
 _STATE_STYLE = {"running": "$success", "paused": "$warning"}
 
 
-class StatusHeader(Static):
+class StatusHeader(FixedLine):
     def show(
         self,
         workspace: str,
@@ -39,7 +39,7 @@ class StatusHeader(Static):
             if counts.get(status.value, 0) or status is not TaskStatus.FAILED
         )
         clock = now.astimezone().strftime("%H:%M")
-        self.update(
+        self.show_line(
             Content.assemble(
                 (f" {workspace} ", "bold reverse $primary"),
                 "  scheduler ",
