@@ -20,16 +20,6 @@ from maos_tui.config import Config, Workspace, load_config, resolve_workspace
 if TYPE_CHECKING:
     from maos_tui.store import Store
 
-# Hooks run after a command changed the store, before it exits (the WORKING.md rewrite
-# registers here, so the file is current even when no long-running process is open).
-AfterWrite = Callable[["Context", "Store"], Awaitable[None]]
-_after_write_hooks: list[AfterWrite] = []
-
-
-def on_after_write(hook: AfterWrite) -> AfterWrite:
-    _after_write_hooks.append(hook)
-    return hook
-
 
 @dataclass
 class Context:
@@ -79,8 +69,9 @@ class Context:
         try:
             yield store
             if writes:
-                for hook in _after_write_hooks:
-                    await hook(self, store)
+                from maos_tui.commands.working import rewrite_after_command
+
+                await rewrite_after_command(self, store)
         finally:
             await store.close()
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from maos_tui.commands.context import command_group, on_after_write
+from maos_tui.commands.context import command_group
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -102,13 +102,16 @@ async def working_restore(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-@on_after_write
 async def rewrite_after_command(ctx: Context, store: Store) -> None:
     """Every CLI change leaves WORKING.md current (hand edits made meanwhile are applied
-    first). A failure here must not turn the committed change into an error."""
+    first), unless an open TUI or `run` does it: that one follows our commit within a
+    fraction of a second. A failure here must not turn the committed change into an error."""
     from maos_tui.domain import DomainError
     from maos_tui.store import StoreError
+    from maos_tui.working_md.owners import sync_running
 
+    if sync_running(ctx.workspace.maos_dir, store.url):
+        return
     try:
         problems = await _sync(ctx, store).sync_once()
     except (OSError, StoreError, DomainError) as exc:

@@ -29,6 +29,7 @@ from maos_tui.working_md.board import load_board
 from maos_tui.working_md.files import Snapshot, SyncState, WorkingFiles
 from maos_tui.working_md.history import KEEP, History, Revision
 from maos_tui.working_md.merge import apply_hand_edit
+from maos_tui.working_md.owners import Ownership
 from maos_tui.working_md.parse import ParsedFile, Problem, parse_working
 from maos_tui.working_md.render import render_working
 
@@ -43,6 +44,8 @@ ProblemsHandler = Callable[[list[Problem]], None]
 _MAX_PASS_ATTEMPTS = 5
 _WATCH_TIMEOUT_MS = 200
 _WATCH_READY_TIMEOUT = 5.0
+# How soon commits by other processes (one-shot CLI commands) reach the file.
+_POLL_SECONDS = 0.3
 
 
 class _Rollback(Exception):
@@ -77,24 +80,41 @@ class WorkingSync:
         self._watching = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
+        self._ownership = Ownership(workspace.maos_dir)
+        self._watch_db: AsyncConnection | None = None
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         cleanup_temp_files(self.files.path)
-        await self.sync_once()
+        # The commit counter is read before the first pass, so a commit by another
+        # process is either in that pass or moves the counter afterwards.
+        self._watch_db = await self.store.engine.connect()
+        try:
+            version = await self._data_version()
+            await self.sync_once()
+        except BaseException:
+            await self._watch_db.close()
+            self._watch_db = None
+            raise
         self._unsubscribe = self.store.bus.subscribe(self._on_event)
         self._stop.clear()
         self._watching.clear()
         self._tasks = [
             asyncio.create_task(self._rewrite_loop(), name="working-md-rewrite"),
             asyncio.create_task(self._watch_loop(), name="working-md-watch"),
+            asyncio.create_task(self._poll_loop(version), name="working-md-poll"),
         ]
         # Return once hand edits are being watched, so no save can slip through.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._watching.wait(), _WATCH_READY_TIMEOUT)
+        # Only now may CLI commands leave the rewrite to us: we follow their commits.
+        self._ownership.claim(self.store.url)
 
     async def stop(self) -> None:
+        # Released first: a command that still saw the claim committed before this point,
+        # so the last pass below includes its change.
+        self._ownership.release()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -103,6 +123,9 @@ class WorkingSync:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self._watch_db is not None:
+            await self._watch_db.close()
+            self._watch_db = None
         # Always one last pass (it writes only if the text differs): the rewrite loop clears
         # its flag before a pass, so a pass cancelled just now would otherwise be lost, and
         # changes made while stopping (the scheduler requeueing its runs) never written.
@@ -118,6 +141,25 @@ class WorkingSync:
             self._dirty.clear()
             await self._guarded()
             await asyncio.sleep(self.debounce)
+
+    async def _data_version(self) -> int:
+        assert self._watch_db is not None
+        version = await self.store.data_version(self._watch_db)
+        await self._watch_db.rollback()  # end the read, so the next look sees new commits
+        return version
+
+    async def _poll_loop(self, seen: int) -> None:
+        """Commits from other processes publish nothing on our bus: notice them here."""
+        while True:
+            await asyncio.sleep(_POLL_SECONDS)
+            try:
+                version = await self._data_version()
+            except Exception:
+                log.exception("could not poll the database for changes")
+                continue
+            if version != seen:
+                seen = version
+                self._dirty.set()
 
     async def _watch_loop(self) -> None:
         from watchfiles import awatch
