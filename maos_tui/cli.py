@@ -1,47 +1,43 @@
 """The `maos-tui` entry point: the TUI with no subcommand, headless subcommands otherwise.
 
 Errors the user can fix are one line, `error: <what and why>`, and a non-zero exit;
-never a traceback. Command modules are imported eagerly (argparse needs them) so they
-must stay light: the store, Textual and litellm are imported inside the handlers.
+never a traceback. Only the module of the command being run is imported and registered
+(building every subparser costs more than a whole `task add` against the store), and the
+modules stay light: the store, Textual and litellm are imported inside the handlers.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import NoReturn
 
 from maos_tui import __version__
-from maos_tui.commands import (
-    agents,
-    doctor,
-    documents,
-    messages,
-    notifications,
-    run,
-    search,
-    tasks,
-    working,
-    workspace,
-)
 from maos_tui.commands.context import Context
 from maos_tui.config import ConfigError
 from maos_tui.domain import DomainError
 
-COMMAND_MODULES = [
-    workspace,
-    tasks,
-    agents,
-    run,
-    working,
-    doctor,
-    messages,
-    notifications,
-    documents,
-    search,
-]
+# Each top-level command and the module under maos_tui.commands that registers it, in the
+# order `--help` lists them (a test checks this against what the modules register).
+COMMANDS = {
+    "init": "workspace",
+    "status": "workspace",
+    "task": "tasks",
+    "agent": "agents",
+    "run": "run",
+    "working": "working",
+    "doctor": "doctor",
+    "msg": "messages",
+    "notify": "notifications",
+    "doc": "documents",
+    "search": "search",
+}
+# Options of the top-level parser that take a value (skipped when looking for the command).
+_VALUE_OPTIONS = frozenset({"--workspace", "--db"})
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
@@ -64,7 +60,31 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> Parser:
+def command_modules(argv: Sequence[str] | None = None) -> list[ModuleType]:
+    """The module of the command in `argv`; none for the TUI (it starts faster); all of
+    them for `--help` and for a name that is not a command (the error lists them)."""
+    args = sys.argv[1:] if argv is None else argv
+    name = _command_name(args)
+    if name in COMMANDS:
+        wanted = [COMMANDS[name]]
+    elif name is None and not {"-h", "--help"} & set(args):
+        wanted = []
+    else:
+        wanted = list(dict.fromkeys(COMMANDS.values()))
+    return [importlib.import_module(f"maos_tui.commands.{module}") for module in wanted]
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _VALUE_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
     common = common_options()
     parser = Parser(
         prog="maos-tui",
@@ -73,13 +93,13 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"maos-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in COMMAND_MODULES:
+    for module in command_modules(argv):
         module.register(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     ctx = Context(args)
     handler = getattr(args, "handler", None)

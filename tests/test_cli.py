@@ -346,3 +346,29 @@ def test_four_writer_processes_1000_distinct_ids(cli: Cli, workspace: Path) -> N
     assert len(listed) == 1000
     assert len({t["id"] for t in listed}) == 1000
     assert {t["title"] for t in listed} == {f"w{w}-{i}" for w in range(4) for i in range(250)}
+
+
+def test_the_command_table_matches_what_the_modules_register() -> None:
+    import argparse
+
+    from maos_tui import cli as entry
+
+    for name, module in entry.COMMANDS.items():
+        common = entry.common_options()
+        sub = argparse.ArgumentParser().add_subparsers()
+        entry.importlib.import_module(f"maos_tui.commands.{module}").register(sub, common)
+        assert name in sub.choices, f"maos_tui.commands.{module} does not register {name}"
+    full = entry.build_parser(["--help"])
+    listed = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(listed.choices) == list(entry.COMMANDS)
+
+
+def test_help_and_unknown_commands_still_list_every_command(cli: Cli) -> None:
+    from maos_tui.cli import COMMANDS
+
+    help_text = cli.ok("--help")
+    unknown = cli("--workspace", ".", "tsk", "add", "x")
+    assert unknown.returncode == 2
+    for name in COMMANDS:
+        assert name in help_text
+        assert name in unknown.stderr
