@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 BUSY_TIMEOUT_MS = 5000
+# How long a writer keeps waiting while the lock is busy but other writers make progress.
+CONTENDED_WAIT_SECONDS = 60
 WRITE_OPTION = "maos_write"
 
 
@@ -60,8 +63,47 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
 def _on_begin(conn: Any) -> None:
     # Writers take the write lock up front: a deferred transaction that upgrades later
     # fails at once with SQLITE_BUSY under WAL instead of waiting out busy_timeout.
-    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not conn.get_execution_options().get(WRITE_OPTION, False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    _begin_immediate(conn, _wal_path(conn.engine.url.database))
+
+
+def _begin_immediate(conn: Any, wal: Path | None) -> None:
+    """Wait for the write lock: busy_timeout per attempt, and again while others commit.
+
+    SQLite's busy handler polls (every 100 ms once it has waited a while), so under heavy
+    contention a writer can lose every poll to writers that grab the lock sooner, and time
+    out although the database was never stuck. A stuck lock (another process inside a long
+    transaction) commits nothing meanwhile: that still fails after one busy_timeout.
+    """
+    deadline = time.monotonic() + CONTENDED_WAIT_SECONDS
+    while True:
+        before = _stamp(wal)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except DBAPIError as exc:
+            locked = "locked" in str(exc.orig).lower()
+            if not locked or time.monotonic() > deadline or _stamp(wal) == before:
+                raise
+
+
+def _wal_path(database: str | None) -> Path | None:
+    if database in (None, "", ":memory:"):
+        return None
+    return Path(f"{database}-wal")
+
+
+def _stamp(wal: Path | None) -> tuple[int, int, int] | None:
+    """Changes whenever a transaction commits (the -wal file grows or is restarted)."""
+    if wal is None:
+        return None
+    try:
+        st = wal.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -10,6 +10,7 @@ import json
 import random
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -65,6 +66,49 @@ def test_a_lock_shorter_than_busy_timeout_is_waited_out(cli: Cli, workspace: Pat
     finally:
         holder.kill()
         holder.wait()
+
+
+HOG = """\
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("CREATE TABLE IF NOT EXISTS hog (n INTEGER)")
+end = time.monotonic() + float(sys.argv[2])
+print("hogging", flush=True)
+while time.monotonic() < end:
+    # Commit, then take the lock again at once: a writer polling for it almost never
+    # finds it free, although the database keeps moving.
+    con.execute("BEGIN IMMEDIATE")
+    con.execute("INSERT INTO hog VALUES (1)")
+    time.sleep(0.05)
+    con.execute("COMMIT")
+"""
+
+
+def test_a_busy_but_moving_database_is_waited_out_past_busy_timeout(
+    cli: Cli, workspace: Path
+) -> None:
+    """Contention is not a stuck lock: while other writers commit, a command keeps waiting
+    (fault 8's eight writers timed out here before)."""
+    from maos_tui.store.engine import BUSY_TIMEOUT_MS
+
+    cli.ok("task", "add", "first")
+    hog_seconds = BUSY_TIMEOUT_MS / 1000 + 3
+    hog = subprocess.Popen(
+        [sys.executable, "-c", HOG, str(workspace / ".maos" / "state.db"), str(hog_seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hog.stdout is not None and hog.stdout.readline().strip() == "hogging"
+        started = time.monotonic()
+        added = cli.ok("task", "add", "second").strip()
+        waited = time.monotonic() - started
+    finally:
+        hog.kill()
+        hog.wait()
+    assert added == "TASK-002"
+    # Longer than one busy_timeout: the command waited through the contention, not around it.
+    assert waited > BUSY_TIMEOUT_MS / 1000
 
 
 @pytest.fixture
