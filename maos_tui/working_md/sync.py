@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -46,6 +47,7 @@ _WATCH_TIMEOUT_MS = 200
 _WATCH_READY_TIMEOUT = 5.0
 # How soon commits by other processes (one-shot CLI commands) reach the file.
 _POLL_SECONDS = 0.3
+_MIN_EDIT_GAP = 0.05
 
 
 class _Rollback(Exception):
@@ -81,6 +83,7 @@ class WorkingSync:
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._ownership = Ownership(workspace.maos_dir)
+        self._pass_lock = asyncio.Lock()
         self._watch_db: AsyncConnection | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -178,8 +181,13 @@ class WorkingSync:
             # The first yield means the watcher runs: one look catches any save made
             # before that. Our own writes show up here too; they need no pass.
             if changes or not self._watching.is_set():
+                started = time.monotonic()
                 await self._guarded(only_if_edited=True)
                 self._watching.set()
+                # A merge holds the database's write lock until the rewritten file has
+                # landed: an editor (or script) saving non-stop must not keep every other
+                # writer waiting. Saves made meanwhile are merged together by the next pass.
+                await asyncio.sleep(max(_MIN_EDIT_GAP, time.monotonic() - started))
 
     async def _guarded(self, *, only_if_edited: bool = False) -> None:
         """A pass from a background loop: a failure is reported, never kills the loop."""
@@ -199,7 +207,9 @@ class WorkingSync:
 
     async def sync_once(self, *, only_if_edited: bool = False) -> list[Problem]:
         """Apply the file's hand edits (if any), then rewrite it from the store."""
-        async with self.files.lock():
+        # Passes of this process queue here, in order; the flock (which a waiter can only
+        # poll for) is then contended by other processes alone.
+        async with self._pass_lock, self.files.lock():
             blocked = self.files.unwritable()
             if blocked is not None:
                 problems = [Problem(0, f"WORKING.md is not synced: {blocked}", "")]
