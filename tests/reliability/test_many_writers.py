@@ -1,8 +1,9 @@
-"""Fault 8: many writers at once, scaled to CI (see README.md in this folder).
+"""Fault 8: many writers at once, at the issue's scale (see README.md in this folder).
 
-`maos-tui run` works the board while 8 processes add, assign and cancel tasks through the
-real CLI code path (`maos_tui.cli.main`, called in a loop so interpreter start-up does
-not dominate) and an "editor" saves WORKING.md every 50 ms with a new hand-written task.
+`maos-tui run` works the board while 8 processes add 2,000 tasks and assign, cancel or
+move most of them through the real CLI code path (`maos_tui.cli.main`, called in a loop
+so interpreter start-up does not dominate), and an "editor" saves WORKING.md every 50 ms
+for 30 s, each time with a new hand-written task.
 Afterwards every CLI-added task exists, every saved hand edit became exactly one task (or
 is still in the file, reported), and WORKING.md shows exactly the store's live tasks.
 """
@@ -24,8 +25,8 @@ from tests.conftest import Cli
 from tests.reliability.helpers import integrity
 
 WRITERS = 8
-TASKS_PER_WRITER = 20
-EDIT_SECONDS = 8.0
+TASKS_PER_WRITER = 250
+EDIT_SECONDS = 30.0
 
 WRITER = """\
 import contextlib, io, sys
@@ -41,10 +42,12 @@ def cli(*args):
 for n in range(count):
     task = cli("task", "add", f"writer {me} task {n}")
     print(task, file=sys.__stdout__, flush=True)
-    if n % 3 == 1:
+    if n % 4 == 1:
         cli("task", "assign", task, "worker")
-    elif n % 3 == 2:
+    elif n % 4 == 2:
         cli("task", "cancel", task)
+    elif n % 4 == 3:
+        cli("task", "move", task, "review")
 """
 
 EDITOR = """\
