@@ -3,8 +3,8 @@ pause, resume, remove and check them. Validation is the store's, the same as the
 
 from __future__ import annotations
 
+import asyncio
 import shlex
-import shutil
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -29,19 +29,6 @@ if TYPE_CHECKING:
 
 def runs_what(agent: AgentRecord) -> str:
     return agent.model or shlex.join(agent.command or ())
-
-
-def check_agent(agent: AgentRecord) -> str:
-    """What can be told without calling the model: the command exists, or the model is set.
-    A live model call is the scheduler's `agent check`."""
-    if agent.kind is AgentKind.COMMAND:
-        program = (agent.command or ("",))[0]
-        if shutil.which(program) is None:
-            return f"{agent.name}: command {program!r} not found on PATH"
-        return f"{agent.name}: command {program!r} found"
-    if agent.status is AgentStatus.OFFLINE:
-        return f"{agent.name}: offline ({agent.status_reason or 'no reason given'})"
-    return f"{agent.name}: model {agent.model} configured"
 
 
 class AgentsScreen(Screen[None]):
@@ -149,11 +136,26 @@ class AgentsScreen(Screen[None]):
         )
 
     def action_check_agent(self) -> None:
+        """The CLI's `agent check`: one tiny request to the model (or a PATH lookup)."""
         agent = self.selected()
         if agent is not None:
-            result = check_agent(agent)
-            self.query_one("#agent-note", Static).update(result)
-            self.notify(result)
+            self.query_one("#agent-note", Static).update(f"{agent.name}: checking…")
+            self.run_worker(self._check(agent), group="agent-check", exclusive=True)
+
+    async def _check(self, agent: AgentRecord) -> None:
+        from maos_tui.agents.check import check_agent
+        from maos_tui.agents.keys import load_key_commands
+        from maos_tui.agents.llm import load_litellm
+
+        # Key commands may run programs, and litellm's first import takes seconds: both
+        # off the event loop, so the screen keeps answering keys meanwhile.
+        for warning in await asyncio.to_thread(load_key_commands, self.app.config):
+            self.notify(warning, severity="warning")
+        if agent.kind is AgentKind.LLM:
+            await asyncio.to_thread(load_litellm)
+        ok, line = await check_agent(agent)
+        self.query_one("#agent-note", Static).update(line)
+        self.notify(line, severity="information" if ok else "error")
 
 
 class AgentForm(ModalScreen[AgentRecord | None]):
