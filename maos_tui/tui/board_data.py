@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from maos_tui.domain import BOARD_STATUSES, AgentRecord, TaskRecord, TaskStatus
 from maos_tui.store import Store
 from maos_tui.tui.filters import BoardFilter
@@ -28,6 +30,8 @@ class BoardData:
     unread: int = 0  # the person's unread notifications
     # With a filter on: how many tasks of each column match, loaded or not.
     matched: dict[TaskStatus, int] = field(default_factory=dict)
+    # `counts` as last read, before any key patched them in: what a refresh compares to.
+    stored_counts: dict[str, int] = field(default_factory=dict)
 
     def statuses(self) -> list[TaskStatus]:
         """The board's columns: the five fixed ones, plus FAILED while it holds tasks."""
@@ -45,28 +49,41 @@ async def load_board(
     store: Store, limits: dict[TaskStatus, int], board_filter: BoardFilter | None = None
 ) -> BoardData:
     data = BoardData()
-    active = board_filter is not None and board_filter.active
     async with store.read() as conn:
         data.counts = await store.tasks.counts(conn)
-        for status in data.statuses():
-            limit = limits.get(status, PAGE)
-            if not data.counts.get(status.value):
-                data.columns[status] = []
-            elif not active:
-                data.columns[status] = await column_tasks(store, conn, status, limit)
-            else:
-                assert board_filter is not None
-                # Filtering in SQL finds matches beyond each column's loaded page.
-                wanted = not board_filter.statuses or status in board_filter.statuses
-                match = board_filter.match()
-                count = await store.tasks.count_matching(conn, status, match) if wanted else 0
-                data.matched[status] = count
-                data.columns[status] = (
-                    await column_tasks(store, conn, status, limit, match) if count else []
-                )
-        shown = [t.id for tasks in data.columns.values() for t in tasks]
-        data.figures = await run_figures(conn, shown)
+        data.stored_counts = dict(data.counts)
+        await load_columns(store, conn, data, data.statuses(), limits, board_filter)
         data.agents = await store.agents.list(conn)
         data.agent_tasks = await current_tasks(conn)
         data.totals = await store.agents.totals(conn)
     return data
+
+
+async def load_columns(
+    store: Store,
+    conn: AsyncConnection,
+    data: BoardData,
+    statuses: list[TaskStatus],
+    limits: dict[TaskStatus, int],
+    board_filter: BoardFilter | None = None,
+) -> None:
+    """(Re)read the windows of these columns and the run figures of their cards."""
+    active = board_filter is not None and board_filter.active
+    for status in statuses:
+        limit = limits.get(status, PAGE)
+        if not data.counts.get(status.value):
+            data.columns[status] = []
+        elif not active:
+            data.columns[status] = await column_tasks(store, conn, status, limit)
+        else:
+            assert board_filter is not None
+            # Filtering in SQL finds matches beyond each column's loaded page.
+            wanted = not board_filter.statuses or status in board_filter.statuses
+            match = board_filter.match()
+            count = await store.tasks.count_matching(conn, status, match) if wanted else 0
+            data.matched[status] = count
+            data.columns[status] = (
+                await column_tasks(store, conn, status, limit, match) if count else []
+            )
+    shown = [t.id for status in statuses for t in data.columns[status]]
+    data.figures.update(await run_figures(conn, shown))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.domain import ActivityRecord, TaskMatch, TaskRecord, TaskStatus
 from maos_tui.store import Store
-from maos_tui.store.models import Activity, Run, Task
+from maos_tui.store.models import Activity, Run, Task, TaskDependency
 
 # Finished columns read newest first: what was just completed is what people look for.
 _NEWEST_FIRST = frozenset({TaskStatus.DONE, TaskStatus.FAILED})
@@ -74,6 +74,36 @@ async def current_tasks(conn: AsyncConnection) -> dict[str, str]:
         select(Run.agent_name, Run.task_id).where(Run.ended_at.is_(None)).order_by(Run.id)
     )
     return dict(rows.all())
+
+
+async def statuses_of(conn: AsyncConnection, task_ids: Sequence[str]) -> set[TaskStatus]:
+    """The statuses the given live tasks are in now."""
+    rows = await conn.execute(
+        select(Task.status)
+        .where(Task.id.in_(list(task_ids)), Task.archived == False)  # noqa: E712
+        .distinct()
+    )
+    return {TaskStatus(status) for (status,) in rows.all()}
+
+
+async def dependents_of(conn: AsyncConnection, task_ids: Sequence[str]) -> set[str]:
+    """Tasks that wait on any of these (their `blocked` flag follows these tasks' status)."""
+    rows = await conn.execute(
+        select(TaskDependency.task_id).where(TaskDependency.depends_on.in_(list(task_ids)))
+    )
+    return {task_id for (task_id,) in rows.all()}
+
+
+async def activities_since(conn: AsyncConnection, after_id: int) -> tuple[int, int]:
+    """How many Activities are newer than `after_id`, and the newest ID (0 if none)."""
+    row = (
+        await conn.execute(
+            select(func.count(), func.coalesce(func.max(Activity.id), 0)).where(
+                Activity.id > after_id
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def _activity(row: object) -> ActivityRecord:

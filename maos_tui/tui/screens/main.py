@@ -20,10 +20,12 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
 from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus, task_number
+from maos_tui.events import Event
 from maos_tui.tui.attempt import attempt
-from maos_tui.tui.board_data import PAGE, BoardData, load_board
+from maos_tui.tui.board_data import PAGE, BoardData, load_board, load_columns
 from maos_tui.tui.filters import BoardFilter, parse_filter
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.queries import activities_after, activities_since, dependents_of, statuses_of
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import MORE_ID, Board, TaskList
 from maos_tui.tui.widgets.feed import ActivityFeed
@@ -97,13 +99,48 @@ class MainScreen(Screen[None]):
         self.data.unread = await toast_new(self.app)
         self.render_board()
         async with self.app.store.read() as conn:
-            from maos_tui.tui.queries import activities_after
-
             self.feed.add(await activities_after(conn, self.feed.last_id))
         if not self.loaded:
             self.loaded = True
             first = next((lst for lst in self.board.lists() if lst.option_count), None)
             (first or self.board.lists()[0]).focus()
+
+    async def refresh_after(self, events: list[Event]) -> None:
+        """Show commits this process made: when they are all the store has changed since
+        the last read and only touched tasks, re-read just the columns they concern;
+        otherwise reload everything. A moved card thus costs two column reads, not ten."""
+        with contextlib.suppress(*_TEARDOWN):
+            if not await self._patch(events):
+                await self._reload()
+
+    async def _patch(self, events: list[Event]) -> bool:
+        activities = [e.activity.id for e in events if e.topic == "task" and e.activity]
+        if not self.loaded or self.filter.active or len(activities) != len(events):
+            return False
+        store = self.app.store
+        data = self.data
+        changed = [e.task_id for e in events if e.task_id is not None]
+        async with store.read() as conn:
+            # Another process's commit in between shows as an Activity that is not ours.
+            if await activities_since(conn, self.feed.last_id) != (len(events), max(activities)):
+                return False
+            counts = await store.tasks.counts(conn)
+            stale = {s for s in TaskStatus if counts[s.value] != data.stored_counts.get(s.value)}
+            stale |= await statuses_of(conn, changed)
+            # Columns showing a changed task, or one waiting on it (its `blocked` badge).
+            affected = set(changed) | await dependents_of(conn, changed)
+            stale |= {
+                s for s, tasks in data.columns.items() if any(t.id in affected for t in tasks)
+            }
+            data.counts = counts
+            data.stored_counts = dict(counts)
+            wanted = data.statuses()
+            for status in set(data.columns) - set(wanted):
+                del data.columns[status]
+            await load_columns(store, conn, data, [s for s in wanted if s in stale], self.limits)
+            self.feed.add(await activities_after(conn, self.feed.last_id))
+        self.render_board()
+        return True
 
     def render_board(self) -> None:
         with contextlib.suppress(*_TEARDOWN):  # see reload()
@@ -165,8 +202,8 @@ class MainScreen(Screen[None]):
             else:
                 column.append(task)
                 column.sort(key=lambda t: (t.priority, task_number(t.id)))
+        # No reload asked for: the store's event for this change makes the app refresh.
         self.render_board()
-        self.app.mark_dirty()
 
     # ------------------------------------------------------------ navigation
 

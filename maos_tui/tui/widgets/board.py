@@ -22,6 +22,7 @@ from maos_tui.tui.board_data import BoardData
 from maos_tui.tui.cards import age, card, more_prompt
 from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.widgets.fixed_scroll import fixed_box
 from maos_tui.tui.widgets.line import FixedLine
 
 MORE_ID = "__more__"
@@ -32,6 +33,7 @@ def column_title(status: TaskStatus) -> str:
     return status.value.replace("_", " ").upper()
 
 
+@fixed_box
 class TaskList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("list")
 

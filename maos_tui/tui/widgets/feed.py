@@ -11,10 +11,12 @@ from textual.widgets import RichLog
 
 from maos_tui.domain import ActivityRecord
 from maos_tui.tui.feed_text import describe
+from maos_tui.tui.widgets.fixed_scroll import fixed_box
 
 KEEP = 500
 
 
+@fixed_box
 class ActivityFeed(RichLog):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(wrap=False, markup=False, max_lines=KEEP, **kwargs)  # type: ignore[arg-type]
