@@ -1,0 +1,141 @@
+"""How the board follows the store without reloading everything: own changes re-read only
+the columns they touch, other processes' changes reload, and redraws skip what is unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import maos_tui.tui.screens.main as main_screen
+from maos_tui.domain import TaskStatus
+from maos_tui.store import Store
+from maos_tui.tui.app import MaosApp
+from maos_tui.tui.board_data import PAGE
+from maos_tui.tui.widgets.board import MORE_ID
+from maos_tui.tui.widgets.footer import KeyFooter
+
+from .conftest import card_ids, column
+
+
+class Reads:
+    """Counts full board loads and which columns were re-read."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.full = 0
+        self.columns: list[TaskStatus] = []
+        load_board, load_columns = main_screen.load_board, main_screen.load_columns
+
+        async def counting_board(*args: Any, **kwargs: Any) -> Any:
+            self.full += 1
+            return await load_board(*args, **kwargs)
+
+        async def counting_columns(store: Any, conn: Any, data: Any, statuses: Any, *rest: Any):
+            self.columns.extend(statuses)
+            return await load_columns(store, conn, data, statuses, *rest)
+
+        monkeypatch.setattr(main_screen, "load_board", counting_board)
+        monkeypatch.setattr(main_screen, "load_columns", counting_columns)
+
+
+async def until(pilot: Any, condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await pilot.pause(0.05)
+
+
+async def test_own_moves_reread_only_their_columns_and_refill_the_window(
+    store: Store, make_app: Callable[..., MaosApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(PAGE + 20):
+        await store.tasks.create(f"task {n}")
+    app = make_app()
+    reads = Reads(monkeypatch)
+    async with app.run_test(size=(160, 48)) as pilot:
+        assert reads.full == 1
+        reads.columns.clear()
+        first = card_ids(app, "inbox")[:3]
+        for task_id in first:
+            await store.tasks.move(task_id, TaskStatus.ASSIGNED)
+        await until(pilot, lambda: card_ids(app, "assigned") == first)
+        # The inbox window is refilled from the store, not left three cards short.
+        inbox = card_ids(app, "inbox")
+        assert len(inbox) == PAGE + 1 and inbox[-1] == MORE_ID
+        assert not set(first) & set(inbox)
+        assert reads.full == 1
+        assert set(reads.columns) == {TaskStatus.INBOX, TaskStatus.ASSIGNED}
+
+
+async def test_blocked_badge_follows_an_own_change_to_its_dependency(
+    store: Store, make_app: Callable[..., MaosApp]
+) -> None:
+    first = await store.tasks.create("first")
+    second = await store.tasks.create("second", after=[first.id])
+    await store.tasks.move(second.id, TaskStatus.REVIEW)
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        review = column(app, "review")
+        assert "blocked" in str(review.get_option_at_index(0).prompt)
+        await store.tasks.move(first.id, TaskStatus.DONE)
+        await until(pilot, lambda: "blocked" not in str(review.get_option_at_index(0).prompt))
+
+
+async def test_a_write_from_elsewhere_between_own_changes_reloads_everything(
+    store: Store, make_app: Callable[..., MaosApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = await store.tasks.create("mine")
+    app = make_app()
+    reads = Reads(monkeypatch)
+    # A second store is what another process is: its commits reach this bus never.
+    other = await Store.open(store.url)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            theirs = await other.tasks.create("theirs")
+            await store.tasks.move(mine.id, TaskStatus.REVIEW)
+            await until(pilot, lambda: card_ids(app, "inbox") == [theirs.id])
+            assert card_ids(app, "review") == [mine.id]
+            assert reads.full >= 2
+    finally:
+        await other.close()
+
+
+async def test_a_growing_column_gets_its_scrollbar(
+    store: Store, make_app: Callable[..., MaosApp]
+) -> None:
+    await store.tasks.create("only one")
+    app = make_app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        inbox = column(app, "inbox")
+        assert not inbox.show_vertical_scrollbar
+        for n in range(30):
+            await store.tasks.create(f"more {n}")
+        await until(pilot, lambda: inbox.option_count == 31)
+        await pilot.pause()
+        assert inbox.show_vertical_scrollbar
+        assert (
+            inbox.max_scroll_y == inbox.virtual_size.height - inbox.scrollable_content_region.height
+        )
+        await pilot.press("G")
+        await pilot.pause()
+        assert inbox.task_id == card_ids(app, "inbox")[-1]
+        assert inbox.scroll_y == inbox.max_scroll_y
+
+
+async def test_footer_keeps_its_keys_while_the_focus_moves_between_columns(
+    store: Store, make_app: Callable[..., MaosApp]
+) -> None:
+    await store.tasks.create("a task")
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        footer = app.main_screen.query_one(KeyFooter)
+        await pilot.pause()
+        keys = list(footer.children)
+        assert keys
+        await pilot.press("l", "l", "h")
+        await pilot.pause()
+        assert list(footer.children) == keys  # the same widgets: nothing was re-mounted
+        app.main_screen.feed.focus()  # the feed has other keys than a column
+        await pilot.pause()
+        assert list(footer.children) != keys
