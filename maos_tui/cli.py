@@ -9,7 +9,6 @@ modules stay light: the store, Textual and litellm are imported inside the handl
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import sys
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from typing import NoReturn
 
 from maos_tui import __version__
 from maos_tui.commands.context import Context
+from maos_tui.commands.remote import SERVED_COMMANDS, run_served
 from maos_tui.config import ConfigError
 from maos_tui.domain import DomainError
 
@@ -64,7 +64,7 @@ def command_modules(argv: Sequence[str] | None = None) -> list[ModuleType]:
     """The module of the command in `argv`; none for the TUI (it starts faster); all of
     them for `--help` and for a name that is not a command (the error lists them)."""
     args = sys.argv[1:] if argv is None else argv
-    name = _command_name(args)
+    name = command_name(args)
     if name in COMMANDS:
         wanted = [COMMANDS[name]]
     elif name is None and not {"-h", "--help"} & set(args):
@@ -74,7 +74,7 @@ def command_modules(argv: Sequence[str] | None = None) -> list[ModuleType]:
     return [importlib.import_module(f"maos_tui.commands.{module}") for module in wanted]
 
 
-def _command_name(argv: Sequence[str]) -> str | None:
+def command_name(argv: Sequence[str]) -> str | None:
     tokens = iter(argv)
     for token in tokens:
         if token in _VALUE_OPTIONS:
@@ -99,6 +99,7 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     ctx = Context(args)
@@ -108,17 +109,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             from maos_tui.tui.launch import launch
 
             return launch(ctx)
+        if args.command in SERVED_COMMANDS:
+            served = run_served(ctx, argv)
+            if served is not None:
+                return served
+        import asyncio
+
         return int(asyncio.run(handler(ctx, args)) or 0)
-    except (DomainError, ConfigError) as exc:
-        return fail(str(exc))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        message = user_error(exc)
+        if message is None:
+            raise
+        return fail(message)
+
+
+def user_error(exc: BaseException) -> str | None:
+    """The one line to show for an error the user can act on; None for a bug."""
+    if isinstance(exc, DomainError | ConfigError | OSError):
+        return str(exc)
+    if "maos_tui.store" in sys.modules:  # a StoreError needs the store to have been opened
         from maos_tui.store import StoreError
 
-        if isinstance(exc, StoreError | OSError):
-            return fail(str(exc))
-        raise
+        if isinstance(exc, StoreError):
+            return str(exc)
+    return None
 
 
 def fail(message: str) -> int:

@@ -76,7 +76,7 @@ class Context:
             await store.close()
 
     def emit(self, payload: Any) -> None:
-        print(json.dumps(payload, ensure_ascii=False, indent=None))
+        self.out(json.dumps(payload, ensure_ascii=False, indent=None))
 
     def emit_all(self, records: Sequence[Any], describe: Callable[[Any], str]) -> None:
         """A list command's output: a JSON array with --json, else one line per record."""

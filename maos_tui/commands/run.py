@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
+    from maos_tui.commands.server import CommandServer
     from maos_tui.domain import ActivityRecord
     from maos_tui.events import Event
     from maos_tui.store import Store
     from maos_tui.working_md.sync import WorkingSync
+
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -38,6 +43,7 @@ def activity_line(activity: ActivityRecord) -> str:
 
 
 async def run_command(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.commands.server import CommandServer
     from maos_tui.domain import DomainError
     from maos_tui.scheduler import Scheduler
 
@@ -60,9 +66,11 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         sync = None
+        server = CommandServer(store, ctx.workspace, ctx.config)
         try:
             await scheduler.start()
             sync = await _start_working_sync(store, ctx)
+            await _start_server(server)
             waiters = [asyncio.create_task(stop.wait())]
             if args.until_idle:
                 waiters.append(asyncio.create_task(scheduler.wait_idle()))
@@ -70,6 +78,7 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
             for waiter in waiters:
                 waiter.cancel()
         finally:
+            await server.stop()
             await scheduler.stop()
             if sync is not None:
                 await sync.stop()
@@ -77,6 +86,14 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
     return 0
+
+
+async def _start_server(server: CommandServer) -> None:
+    """Serve task commands from other terminals; without it they simply run themselves."""
+    try:
+        await server.start()
+    except OSError as exc:
+        log.warning("not serving CLI commands: %s", exc)
 
 
 async def _start_working_sync(store: Store, ctx: Context) -> WorkingSync:

@@ -1,6 +1,7 @@
-"""The background services the app hosts: the scheduler (#4) and the WORKING.md sync (#3).
+"""The background services the app hosts: the scheduler (#4), the WORKING.md sync (#3) and
+the server that answers `maos-tui task ...` from other terminals.
 
-Both start after the board's first paint. Either may be missing from this build (they
+They start after the board's first paint. Either may be missing from this build (they
 land separately) or refuse to start; the board keeps working and shows the scheduler as
 "off" with the reason.
 """
@@ -31,6 +32,7 @@ class Services:
         self.on_problems = on_problems
         self.scheduler: Any = None
         self.sync: Any = None
+        self.server: Any = None
         self.off_reason = ""
 
     @property
@@ -46,6 +48,7 @@ class Services:
     async def start(self) -> None:
         await self._start_sync()
         await self._start_scheduler()
+        await self._start_server()
 
     async def _start_sync(self) -> None:
         try:
@@ -71,6 +74,18 @@ class Services:
             return
         self.scheduler = scheduler
 
+    async def _start_server(self) -> None:
+        """Answer `maos-tui task ...` from other terminals through this store (fast)."""
+        from maos_tui.commands.server import CommandServer
+
+        server = CommandServer(self.store, self.workspace, self.config)
+        try:
+            await server.start()
+        except OSError as exc:
+            log.warning("not serving CLI commands: %s", exc)
+            return
+        self.server = server
+
     def toggle_pause(self) -> str:
         if self.scheduler is None:
             raise RuntimeError(f"the scheduler is {self.state}")
@@ -81,7 +96,7 @@ class Services:
         return self.state
 
     async def stop(self) -> None:
-        for service in (self.scheduler, self.sync):
+        for service in (self.server, self.scheduler, self.sync):
             if service is not None:
                 try:
                     await service.stop()
