@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -231,3 +232,61 @@ async def test_task_match_filters_in_sql(store: Store) -> None:
             await store.tasks.count_matching(conn, TaskStatus.ASSIGNED, TaskMatch(words=("login",)))
             == 1
         )
+
+
+async def test_activities_of_a_transaction_are_inserted_together_in_order(store: Store) -> None:
+    seen: list[Event] = []
+    store.bus.subscribe(seen.append)
+    await store.tasks.create("before")
+    async with store.write() as tx:
+        for step in range(5):
+            await tx.activity("coder", "progress", None, topic="run", step=step)
+    published = [e.activity for e in seen if e.activity is not None]
+    async with store.read() as conn:
+        rows = (
+            await conn.exec_driver_sql("SELECT id, verb, details FROM activities ORDER BY id")
+        ).all()
+    assert [(a.id, a.verb) for a in published] == [(r[0], r[1]) for r in rows]
+    assert [a.details for a in published[1:]] == [{"step": n} for n in range(5)]
+    assert [r[2] for r in rows[1:]] == [f'{{"step": {n}}}' for n in range(5)]
+
+
+async def test_a_rolled_back_savepoint_takes_its_activities_and_events(store: Store) -> None:
+    seen: list[Event] = []
+    store.bus.subscribe(seen.append)
+    async with store.write() as tx:
+        await tx.activity(HUMAN, "kept")
+        with pytest.raises(DomainError):
+            async with tx.savepoint():
+                await tx.activity(HUMAN, "undone")
+                raise DomainError("bad line")
+        async with tx.savepoint():
+            await tx.activity(HUMAN, "also kept")
+        await tx.activity(HUMAN, "last")
+    async with store.read() as conn:
+        rows = (await conn.exec_driver_sql("SELECT id, verb FROM activities ORDER BY id")).all()
+    assert [(e.activity.id, e.activity.verb) for e in seen if e.activity] == [
+        (r[0], r[1]) for r in rows
+    ]
+    assert [r[1] for r in rows] == ["kept", "also kept", "last"]
+
+
+async def test_writes_of_one_process_take_turns(store: Store) -> None:
+    created = await asyncio.gather(*(store.tasks.create(f"task {n}") for n in range(20)))
+    assert len({t.id for t in created}) == 20
+    async with store.write():
+        with pytest.raises(RuntimeError, match="inside a write transaction"):
+            async with store.write():
+                pass
+
+
+async def test_outside_writes_move_only_for_other_connections(store: Store) -> None:
+    before = await store.outside_writes()
+    await store.tasks.create("ours")
+    assert await store.outside_writes() == before
+    other = await Store.open(store.url)
+    try:
+        await other.tasks.create("theirs")
+    finally:
+        await other.close()
+    assert await store.outside_writes() != before

@@ -2,7 +2,8 @@
 
 It reacts to events (the store's bus in this process, SQLite's `data_version` for writes
 made by other processes) instead of polling in a hot loop. One dispatch pass at a time
-decides placements, so a task can never be handed out twice.
+decides placements, so a task can never be handed out twice. The open tasks are kept in a
+Backlog between passes, which the same events and commit counter keep current.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, TaskStatus
 from maos_tui.events import Event
 from maos_tui.scheduler import outcomes
+from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.lock import SchedulerLock
-from maos_tui.scheduler.planner import WORK_STATUSES, Placement, plan
+from maos_tui.scheduler.planner import Placement, plan
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.config import Config, Workspace
     from maos_tui.store import Store
 
@@ -40,6 +40,8 @@ POLL_SECONDS = 0.5  # how soon writes from other processes (CLI, WORKING.md) are
 STALL_HEARTBEATS = 3
 # Bus topics that can change what is runnable; run-log appends are not among them.
 _WAKE_TOPICS = frozenset({"task", "agent", "message", "notification"})
+# Of those, the changes to a task itself or to its thread (a question to the human).
+_TASK_TOPICS = frozenset({"task", "message"})
 
 
 @dataclass
@@ -114,8 +116,9 @@ class Scheduler:
         self._pass_done = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._unsubscribe: Any = None
-        self._watch: AsyncConnection | None = None
-        self._data_version = 0
+        self._backlog = Backlog(store)
+        self._outside_writes = 0
+        self._outside_checked = float("-inf")
         self._next_retry: datetime | None = None
         self._beats: dict[str, float] = {}
         self._key_reasons: dict[str, tuple[str, str | None]] = {}
@@ -140,8 +143,7 @@ class Scheduler:
         self._lock.acquire()
         try:
             await outcomes.recover(self)
-            self._watch = await self.store.engine.connect()
-            self._data_version = await self.store.data_version(self._watch)
+            self._outside_writes = await self.store.outside_writes()
         except BaseException:
             self._lock.release()
             raise
@@ -167,8 +169,6 @@ class Scheduler:
         await asyncio.gather(*handles, return_exceptions=True)
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if self._watch is not None:
-            await self._watch.close()
         self._lock.release()
 
     def pause(self) -> None:
@@ -195,6 +195,8 @@ class Scheduler:
         await self._pass_done.wait()
 
     def _on_event(self, event: Event) -> None:
+        if event.topic in _TASK_TOPICS:
+            self._backlog.changed(event.task_id)
         if event.topic in _WAKE_TOPICS:
             self.wake()
 
@@ -217,12 +219,15 @@ class Scheduler:
 
     async def _tick(self) -> None:
         loop_now = asyncio.get_running_loop().time()
-        assert self._watch is not None
-        version = await self.store.data_version(self._watch)
-        await self._watch.rollback()  # end the read so the next PRAGMA sees new commits
-        if version != self._data_version:
-            self._data_version = version
-            self._dirty = True
+        # This process's writes are on the bus; another's are seen by the commit counter,
+        # looked at every POLL_SECONDS, not on each of the many wake-ups a busy board makes.
+        if loop_now - self._outside_checked >= POLL_SECONDS:
+            self._outside_checked = loop_now
+            version = await self.store.outside_writes()
+            if version != self._outside_writes:
+                self._outside_writes = version
+                self._backlog.changed(None)  # which tasks changed is not known
+                self._dirty = True
         if self._next_retry is not None and self._next_retry <= self.clock.now():
             self._dirty = True
         due = await self._heartbeats(loop_now)
@@ -311,20 +316,12 @@ class Scheduler:
 
     async def _dispatch(self) -> None:
         async with self.store.read() as conn:
-            statuses = [*WORK_STATUSES, TaskStatus.REVIEW]
-            tasks = await self.store.tasks.list(statuses, conn=conn)
+            await self._backlog.refresh(conn)
             agents = await self.store.agents.list(conn)
-            authors = {}
-            for task in tasks:
-                if task.status is TaskStatus.REVIEW:
-                    work = await self.store.runs.latest(conn, task.id, "work")
-                    if work is not None:
-                        authors[task.id] = work.agent_name
             totals = await self.store.agents.totals(conn)
-            parked = await self.store.messages.needs_human([t.id for t in tasks], conn)
             mentions = await self.store.notifications.open_mentions(conn)
         # A task whose agent asked the human waits for their answer in the thread.
-        tasks = [t for t in tasks if t.id not in parked]
+        tasks = self._backlog.tasks()
         agents = await self._usable_agents(agents)
         self.reason = outcomes.workspace_budget_reason(self.settings, totals)
         load: dict[str, int] = {}
@@ -335,13 +332,15 @@ class Scheduler:
             agents if self.state == "running" else [],
             load=load,
             running=set(self.active_runs),
-            authors=authors,
+            authors=self._backlog.authors,
             free_slots=self.settings.max_parallel - len(self.active_runs),
             now=self.clock.now(),
         )
         self._next_retry = min((t.retry_at for t in tasks if t.id in result.retrying), default=None)
         if self.state == "running":
-            await outcomes.write_reasons(self.store, tasks, result.reasons)
+            self._backlog.set_reasons(
+                await outcomes.write_reasons(self.store, tasks, result.reasons)
+            )
             for placement in result.placements:
                 await self._launch(placement)
         # A mention to an agent that can work is pending work until it is answered.

@@ -241,6 +241,7 @@ async def requeue_in(s: Scheduler, tx: Tx, task: TaskRecord, *, reason: str, **f
 async def _drop_auto_assignees(s: Scheduler, tx: Tx, task_id: str) -> None:
     """Forget the agent the scheduler picked, so a requeued task may go to another agent;
     assignees a person or agent chose stay."""
+    await tx.flush()  # this transaction's own assignments count too
     rows = await tx.conn.execute(
         select(Activity.actor, Activity.details)
         .where(Activity.task_id == task_id, Activity.verb == "assigned")
@@ -390,11 +391,13 @@ async def task_states(store: Store, ids: list[str]) -> dict[str, tuple[TaskStatu
 
 async def write_reasons(
     store: Store, tasks: Iterable[TaskRecord], reasons: Mapping[str, str]
-) -> None:
+) -> dict[str, str]:
     """Show why a task waits (e.g. `no agent with capability: sql`); write only changes,
-    since every write wakes the scheduler again."""
-    stale = [t for t in tasks if t.id in reasons and t.status_reason != reasons[t.id]]
-    if not stale:
-        return
-    async with store.write() as tx:
-        await store.tasks.set_reasons_in(tx, {t.id: reasons[t.id] for t in stale})
+    thousands of them on a first pass. Returns what was written."""
+    stale = {
+        t.id: reasons[t.id] for t in tasks if t.id in reasons and t.status_reason != reasons[t.id]
+    }
+    if stale:
+        async with store.write() as tx:
+            await store.tasks.set_reasons_in(tx, stale)
+    return stale

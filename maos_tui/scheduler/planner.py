@@ -56,6 +56,9 @@ def plan(
     roster = list(agents)
     load = dict(load)
     last = {a.name: a.last_assigned_at or _EPOCH for a in roster}
+    # Tasks asking for the same agents have the same candidates: worked out once a pass,
+    # since thousands of queued tasks are scanned on every pass.
+    candidates: dict[tuple[str, ...], tuple[list[AgentRecord], str]] = {}
     for task in tasks:
         if task.id in running or task.archived or task.blocked:
             continue
@@ -64,26 +67,24 @@ def plan(
             continue
         if task.status is TaskStatus.REVIEW:
             kind = "review"
-            author = authors.get(task.id)
-            fits = [a for a in roster if REVIEW_CAPABILITY in a.capabilities and a.name != author]
-            missing = "no reviewer other than the author"
+            key = ("review", authors.get(task.id, ""))
         elif task.status in WORK_STATUSES:
             kind = "work"
-            if task.assignees:
-                fits = [a for a in roster if a.name in task.assignees]
-                missing = f"assignee {', '.join(task.assignees)} is not available"
-            else:
-                fits = [a for a in roster if set(task.needs) <= set(a.capabilities)]
-                need = ", ".join(sorted(set(task.needs))) or "any"
-                missing = f"no agent with capability: {need}" if task.needs else "no agents"
+            key = ("assignees", *task.assignees) if task.assignees else ("needs", *task.needs)
         else:
             continue
-        ready = [a for a in fits if a.status not in _UNAVAILABLE]
+        found = candidates.get(key)
+        if found is None:
+            found = candidates[key] = _candidates(key, roster)
+        ready, missing = found
         if not ready:
-            result.reasons[task.id] = _unavailable_reason(fits, missing)
+            result.reasons[task.id] = missing
             continue
-        free = [a for a in ready if load.get(a.name, 0) < a.max_concurrent]
-        if not free or free_slots <= 0:
+        # With no slot left, the rest only waits: no need to look at the agents' load.
+        free = (
+            [a for a in ready if load.get(a.name, 0) < a.max_concurrent] if free_slots > 0 else []
+        )
+        if not free:
             result.waiting.add(task.id)
             continue
         agent = min(free, key=lambda a: (load.get(a.name, 0), last[a.name], a.name))
@@ -92,6 +93,23 @@ def plan(
         free_slots -= 1
         result.placements.append(Placement(task, agent, kind))
     return result
+
+
+def _candidates(key: tuple[str, ...], roster: list[AgentRecord]) -> tuple[list[AgentRecord], str]:
+    """The available agents for a task (by its key), and why it waits when there are none."""
+    rule, *names = key
+    if rule == "review":
+        fits = [a for a in roster if REVIEW_CAPABILITY in a.capabilities and a.name != names[0]]
+        missing = "no reviewer other than the author"
+    elif rule == "assignees":
+        fits = [a for a in roster if a.name in names]
+        missing = f"assignee {', '.join(names)} is not available"
+    else:
+        needs = set(names)
+        fits = [a for a in roster if needs <= set(a.capabilities)]
+        missing = f"no agent with capability: {', '.join(sorted(needs))}" if needs else "no agents"
+    ready = [a for a in fits if a.status not in _UNAVAILABLE]
+    return ready, _unavailable_reason(fits, missing)
 
 
 def _unavailable_reason(fits: list[AgentRecord], missing: str) -> str:

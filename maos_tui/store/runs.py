@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.store.models import Agent, Run
@@ -128,6 +129,19 @@ class RunService:
         """Runs never finished: left behind by a scheduler that died."""
         rows = await conn.execute(select(Run).where(Run.ended_at.is_(None)).order_by(Run.id))
         return [RunRecord.from_row(r) for r in rows.mappings().all()]
+
+    async def latest_agents(
+        self, conn: AsyncConnection, task_ids: Iterable[str], kind: str
+    ) -> dict[str, str]:
+        """Per task, the agent of its latest run of this kind (the author of work in
+        review), for many tasks in one query."""
+        latest = (
+            select(func.max(Run.id))
+            .where(Run.task_id.in_(list(task_ids)), Run.kind == kind)
+            .group_by(Run.task_id)
+        )
+        rows = await conn.execute(select(Run.task_id, Run.agent_name).where(Run.id.in_(latest)))
+        return {task_id: agent for task_id, agent in rows.all()}
 
     async def latest(
         self, conn: AsyncConnection, task_id: str, kind: str, outcome: str | None = None

@@ -74,6 +74,11 @@ class TaskService:
             raise DomainError(f"unknown task {tid}")
         return (await self._hydrate(conn, [row]))[0]
 
+    async def get_many(self, ids: Iterable[str], conn: AsyncConnection) -> list[TaskRecord]:
+        """The tasks among `ids` that exist (archived ones too), in no particular order."""
+        rows = (await conn.execute(select(Task).where(Task.id.in_(list(ids))))).mappings().all()
+        return await self._hydrate(conn, rows)
+
     async def list(
         self,
         statuses: Sequence[TaskStatus] | None = None,
@@ -133,7 +138,7 @@ class TaskService:
                 assignees=tuple(sorted(related[TaskAssignee].get(row["id"], ()))),
                 created_by=row["created_by"],
                 parent=row["parent_id"],
-                after=tuple(sorted(deps.get(row["id"], ()), key=_seq_key)),
+                after=tuple(sorted(deps.get(row["id"], ()), key=seq_key)),
                 needs=tuple(sorted(related[TaskNeed].get(row["id"], ()))),
                 labels=tuple(sorted(related[TaskLabel].get(row["id"], ()))),
                 blocked=any(d in open_deps for d in deps.get(row["id"], ())),
@@ -183,10 +188,14 @@ class TaskService:
         return int((await conn.execute(_matching(query, match))).scalar_one())
 
     async def dependents(self, task_id: str, conn: AsyncConnection) -> list[str]:
+        return sorted(await self.dependents_of([task_id], conn), key=seq_key)
+
+    async def dependents_of(self, ids: Iterable[str], conn: AsyncConnection) -> set[str]:
+        """Tasks that depend on any of `ids`: their `blocked` follows those tasks' status."""
         rows = await conn.execute(
-            select(TaskDependency.task_id).where(TaskDependency.depends_on == task_id)
+            select(TaskDependency.task_id).where(TaskDependency.depends_on.in_(list(ids)))
         )
-        return sorted((r[0] for r in rows.all()), key=_seq_key)
+        return {r[0] for r in rows.all()}
 
     # ------------------------------------------------------------ mutations
 
@@ -508,7 +517,9 @@ class TaskService:
 
     async def set_reasons_in(self, tx: Tx, reasons: Mapping[str, str | None]) -> None:
         """Why tasks wait, for many tasks at once: one UPDATE per distinct reason and one
-        event, since the scheduler may restate thousands of reasons in a single pass."""
+        event, since the scheduler may restate thousands of reasons in a single pass. The
+        event has its own topic: a waiting reason changes no placement, so it neither
+        wakes the scheduler (which wrote it) nor makes it read the tasks again."""
         by_reason: dict[str | None, list[str]] = defaultdict(list)
         for task_id, reason in reasons.items():
             by_reason[reason].append(task_id)
@@ -521,7 +532,7 @@ class TaskService:
                     .values(status_reason=reason, updated_at=tx.now)
                 )
         if reasons:
-            tx.notify("task")
+            tx.notify("reasons")
 
     # -------------------------------------------------------------- helpers
 
@@ -597,7 +608,8 @@ def _matching(query: Any, match: TaskMatch) -> Any:
     return query
 
 
-def _seq_key(task_id: str) -> tuple[int, str]:
+def seq_key(task_id: str) -> tuple[int, str]:
+    """Task IDs in creation order (TASK-010 after TASK-009)."""
     digits = task_id.rsplit("-", 1)[-1]
     return (int(digits), task_id) if digits.isdigit() else (0, task_id)
 

@@ -53,16 +53,12 @@ class _Merge:
 
     async def attempt(self, line: TaskLine, action: Awaitable[None]) -> bool:
         """A savepoint per line, so one bad line never blocks the rest of the save."""
-        mark = len(self.tx.events)
-        savepoint = await self.tx.conn.begin_nested()
         try:
-            await action
+            async with self.tx.savepoint():
+                await action
         except DomainError as exc:
-            await savepoint.rollback()
-            del self.tx.events[mark:]  # its Activities were rolled back too
             self.problems.append(Problem(line.lineno, str(exc), line.text))
             return False
-        await savepoint.commit()
         return True
 
     async def run(self) -> list[Problem]:

@@ -1,0 +1,108 @@
+"""The scheduler's copy of the tasks it may place, kept between passes.
+
+Listing and hydrating every open task on each pass cost ~0.7 s at 10,000 tasks. Instead the
+backlog is read in full once, then only the tasks named by this process's events are read
+again (with the tasks depending on them, whose `blocked` follows their status). A change
+it cannot pin to tasks (another process's commit, an event without a task) reads it all
+again.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from maos_tui.domain import TaskRecord, TaskStatus
+from maos_tui.scheduler.planner import WORK_STATUSES
+from maos_tui.store.tasks import seq_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from maos_tui.store import Store
+
+PLANNED = frozenset({*WORK_STATUSES, TaskStatus.REVIEW})
+# Past this many changed tasks, one full read is cheaper than reading them one by one.
+_FULL_READ_ABOVE = 500
+
+_Key = tuple[int, tuple[int, str]]
+
+
+def _order(task: TaskRecord) -> _Key:
+    """The order tasks are placed in: priority, then age (as TaskService.list sorts)."""
+    return (task.priority, seq_key(task.id))
+
+
+class Backlog:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._tasks: dict[str, TaskRecord] = {}
+        self._order: list[tuple[_Key, str]] = []  # sorted
+        # The agent that did the work of each task in review (a reviewer must be another).
+        self.authors: dict[str, str] = {}
+        # Tasks waiting for a person to answer their agent's question.
+        self.parked: set[str] = set()
+        self._changed: set[str] = set()
+        self._stale = True
+
+    def changed(self, task_id: str | None) -> None:
+        """Note a committed change to a task; None when it is not known which."""
+        if task_id is None:
+            self._stale = True
+        else:
+            self._changed.add(task_id)
+
+    def tasks(self) -> list[TaskRecord]:
+        """The open, unparked tasks in placement order."""
+        return [self._tasks[tid] for _, tid in self._order if tid not in self.parked]
+
+    def set_reasons(self, reasons: Mapping[str, str | None]) -> None:
+        """The scheduler wrote these waiting reasons; no need to read the tasks back."""
+        for task_id, reason in reasons.items():
+            task = self._tasks.get(task_id)
+            if task is not None:
+                self._tasks[task_id] = replace(task, status_reason=reason)
+
+    async def refresh(self, conn: AsyncConnection) -> None:
+        """Bring the copy up to date. Changes noted while this runs wait for the next call;
+        they are committed before being noted, so none is lost in between."""
+        if self._stale or len(self._changed) > _FULL_READ_ABOVE:
+            self._stale = False
+            self._changed.clear()
+            await self._read_all(conn)
+        elif self._changed:
+            changed, self._changed = self._changed, set()
+            await self._read(conn, changed | await self.store.tasks.dependents_of(changed, conn))
+
+    async def _read_all(self, conn: AsyncConnection) -> None:
+        tasks = await self.store.tasks.list(list(PLANNED), conn=conn)
+        self._tasks = {t.id: t for t in tasks}
+        self._order = sorted((_order(t), t.id) for t in tasks)
+        ids = list(self._tasks)
+        in_review = [t.id for t in tasks if t.status is TaskStatus.REVIEW]
+        self.authors = await self.store.runs.latest_agents(conn, in_review, "work")
+        self.parked = await self.store.messages.needs_human(ids, conn)
+
+    async def _read(self, conn: AsyncConnection, ids: set[str]) -> None:
+        fresh = {t.id: t for t in await self.store.tasks.get_many(ids, conn)}
+        for task_id in ids:
+            self._drop(task_id)
+        kept = [t for t in fresh.values() if t.status in PLANNED and not t.archived]
+        for task in kept:
+            self._tasks[task.id] = task
+            bisect.insort(self._order, (_order(task), task.id))
+        in_review = [t.id for t in kept if t.status is TaskStatus.REVIEW]
+        if in_review:
+            self.authors.update(await self.store.runs.latest_agents(conn, in_review, "work"))
+        if kept:
+            self.parked |= await self.store.messages.needs_human([t.id for t in kept], conn)
+
+    def _drop(self, task_id: str) -> None:
+        self.parked.discard(task_id)
+        self.authors.pop(task_id, None)
+        task = self._tasks.pop(task_id, None)
+        if task is not None:
+            entry = (_order(task), task_id)
+            del self._order[bisect.bisect_left(self._order, entry)]
