@@ -98,11 +98,15 @@ class MaosApp(App[int]):
     def get_default_screen(self) -> Screen[Any]:
         return self.main_screen
 
-    async def on_mount(self) -> None:
+    def on_load(self) -> None:
+        # Before the first screen is composed: a theme set later re-applies the whole
+        # stylesheet and lays the screen out again, ~100 ms before the first paint.
         self.apply_themes()
         keymap = self.config.keymap
         if keymap:
             self.set_keymap(keymap)
+
+    async def on_mount(self) -> None:
         if self._store is None:
             self._store = await Store.open(self.db_url)
         await self.main_screen.reload()

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from maos_tui.domain import TaskRecord, TaskStatus
+from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus
 from maos_tui.tui.board_data import BoardData
 from maos_tui.tui.cards import age, card, more_prompt
 from maos_tui.tui.filters import BoardFilter
@@ -126,7 +127,14 @@ class Board(Horizontal):
 
     def __init__(self) -> None:
         super().__init__(id="board")
-        self.columns: dict[TaskStatus, BoardColumn] = {}
+        # The fixed columns are there from the start, so the first layout (made while the
+        # store is still being read) already sizes them: the cards then paint in one pass,
+        # instead of each column finding out on its first draw that it needs a scrollbar
+        # and asking for another layout of the whole screen.
+        self.columns: dict[TaskStatus, BoardColumn] = {s: BoardColumn(s) for s in BOARD_STATUSES}
+
+    def compose(self) -> ComposeResult:
+        yield from self.columns.values()
 
     def show(self, data: BoardData, board_filter: BoardFilter, now: datetime) -> None:
         wanted = data.statuses()
