@@ -290,3 +290,20 @@ async def test_outside_writes_move_only_for_other_connections(store: Store) -> N
     finally:
         await other.close()
     assert await store.outside_writes() != before
+
+
+async def test_reading_a_few_tasks_matches_reading_the_board(store: Store) -> None:
+    """get/get_many read a few tasks in one statement; list() hydrates in bulk. Same records."""
+    await store.agents.add("a1", command=["true"])
+    await store.agents.add("b2", command=["true"])
+    first = await store.tasks.create("first", needs=["py", "go"], labels=["x", "a"])
+    second = await store.tasks.create("second", after=[first.id], assignees=["b2", "a1"])
+    third = await store.tasks.create("third", after=[second.id, first.id], parent=first.id)
+    await store.tasks.move(first.id, TaskStatus.DONE)
+    listed = {t.id: t for t in await store.tasks.list()}
+    async with store.read() as conn:
+        few = {t.id: t for t in await store.tasks.get_many([first.id, second.id, third.id], conn)}
+    assert few == listed
+    assert await store.tasks.get(third.id) == listed[third.id]
+    assert listed[third.id].after == (first.id, second.id) and listed[third.id].blocked
+    assert not listed[second.id].blocked and listed[second.id].assignees == ("a1", "b2")

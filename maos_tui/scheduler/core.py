@@ -282,7 +282,7 @@ class Scheduler:
                     [n.id for n in pending if n.task_id == task_id], agent.name
                 )
                 continue
-            await self._launch(Placement(task, agent, "reply"))
+            await self._launch([Placement(task, agent, "reply")])
 
     async def _stall(self, active: ActiveRun, stalled_for: float) -> None:
         reason = f"stalled: no progress for {stalled_for:.0f}s"
@@ -341,8 +341,8 @@ class Scheduler:
             self._backlog.set_reasons(
                 await outcomes.write_reasons(self.store, tasks, result.reasons)
             )
-            for placement in result.placements:
-                await self._launch(placement)
+            if result.placements:
+                await self._launch(result.placements)
         # A mention to an agent that can work is pending work until it is answered.
         mentioned = any(
             a.name in mentions and a.status not in (AgentStatus.PAUSED, AgentStatus.OFFLINE)
@@ -396,26 +396,27 @@ class Scheduler:
 
     # ------------------------------------------------------------ runs
 
-    async def _launch(self, placement: Placement) -> None:
-        run_id = await outcomes.begin_run(self, placement)
-        if run_id is None:
-            return
-        # No await from here until the handle exists: stop() must find every run it can
+    async def _launch(self, placements: list[Placement]) -> None:
+        begun = await outcomes.begin_runs(self, placements)
+        # No await from here until the handles exist: stop() must find every run it can
         # cancel, and a run cancelled at any point is handed back by finish_run.
-        active = ActiveRun(
-            run_id=run_id,
-            task_id=placement.task.id,
-            agent=placement.agent.name,
-            kind=placement.kind,
-            started_at=self.clock.now(),
-            heartbeat_seconds=placement.agent.heartbeat_seconds,
-            last_progress=asyncio.get_running_loop().time(),
-        )
-        self.active_runs[active.task_id] = active
-        active.handle = asyncio.create_task(self._execute(active, placement), name=f"run-{run_id}")
+        for placement, run_id in begun:
+            active = ActiveRun(
+                run_id=run_id,
+                task_id=placement.task.id,
+                agent=placement.agent.name,
+                kind=placement.kind,
+                started_at=self.clock.now(),
+                heartbeat_seconds=placement.agent.heartbeat_seconds,
+                last_progress=asyncio.get_running_loop().time(),
+            )
+            self.active_runs[active.task_id] = active
+            active.handle = asyncio.create_task(
+                self._execute(active, placement), name=f"run-{run_id}"
+            )
 
     async def _job(self, active: ActiveRun, placement: Placement) -> Job:
-        task = await self.store.tasks.get(active.task_id)
+        task = placement.task
         return Job(
             run_id=active.run_id,
             kind=placement.kind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,31 +34,57 @@ _STALL_PREFIX = "stalled:"
 # ---------------------------------------------------------------- starting a run
 
 
-async def begin_run(s: Scheduler, placement: Placement) -> int | None:
-    """Assign and start: the task goes assigned → in_progress (or stays in review for a
-    reviewer) and gets a runs row. None if the task changed since it was planned."""
+async def begin_runs(s: Scheduler, placements: list[Placement]) -> list[tuple[Placement, int]]:
+    """Assign and start, all of a pass's placements in one transaction: each task goes
+    assigned → in_progress (or stays in review for a reviewer) and gets a runs row.
+    Returns the placements started, each with the task as this transaction left it, and
+    their run IDs; a task that changed since it was planned is left out."""
+    begun = []
+    async with s.store.write() as tx:
+        for placement in placements:
+            started = await _begin_in(s, tx, placement)
+            if started is not None:
+                begun.append(started)
+    return begun
+
+
+async def _begin_in(s: Scheduler, tx: Tx, placement: Placement) -> tuple[Placement, int] | None:
     store = s.store
     agent = placement.agent.name
-    async with store.write() as tx:
-        task = await store.tasks.get(placement.task.id, tx.conn)
-        if task.archived or task.blocked or task.status is not placement.task.status:
-            return None
+    task = await store.tasks.get(placement.task.id, tx.conn)
+    if task.archived or task.blocked or task.status is not placement.task.status:
+        return None
+    started = task
+    if placement.kind != "reply":  # a reply leaves the task's own state alone
+        started = replace(task, status_reason=None, retry_at=None, updated_at=tx.now)
         if placement.kind == "work":
-            if agent not in task.assignees:
-                await store.tasks.set_assignees_in(tx, task.id, add=[agent], actor=SCHEDULER)
-            elif task.status is TaskStatus.INBOX:
-                await store.tasks.move_in(tx, task.id, TaskStatus.ASSIGNED, actor=SCHEDULER)
-            if task.status is not TaskStatus.IN_PROGRESS:
-                await store.tasks.move_in(tx, task.id, TaskStatus.IN_PROGRESS, actor=SCHEDULER)
-        run_id = await store.runs.start_in(tx, task.id, agent, placement.kind)
-        if placement.kind != "reply":  # a reply leaves the task's own state alone
+            await _take_in(s, tx, task, agent)
+            assignees = tuple(sorted({*task.assignees, agent}))
+            started = replace(started, status=TaskStatus.IN_PROGRESS, assignees=assignees)
+        else:
             await store.tasks.update_fields_in(tx, task.id, status_reason=None, retry_at=None)
-        values: dict[str, Any] = {"last_assigned_at": tx.now}
-        if placement.agent.status is AgentStatus.IDLE:
-            values["status"] = AgentStatus.ACTIVE.value
-        await tx.conn.execute(update(Agent).where(Agent.name == agent).values(**values))
-        await tx.activity(agent, "started", task.id, run=run_id, kind=placement.kind, agent=agent)
-        return run_id
+    run_id = await store.runs.start_in(tx, task.id, agent, placement.kind)
+    values: dict[str, Any] = {"last_assigned_at": tx.now}
+    if placement.agent.status is AgentStatus.IDLE:
+        values["status"] = AgentStatus.ACTIVE.value
+    await tx.conn.execute(update(Agent).where(Agent.name == agent).values(**values))
+    await tx.activity(agent, "started", task.id, run=run_id, kind=placement.kind, agent=agent)
+    return replace(placement, task=started), run_id
+
+
+async def _take_in(s: Scheduler, tx: Tx, task: TaskRecord, agent: str) -> None:
+    """The agent takes the task: assigned to it, then in_progress, with the waiting reason
+    and retry backoff cleared."""
+    tasks = s.store.tasks
+    if agent not in task.assignees:
+        await tasks.set_assignees_in(tx, task.id, add=[agent], actor=SCHEDULER, current=task)
+    elif task.status is TaskStatus.INBOX:
+        await tasks.move_in(tx, task.id, TaskStatus.ASSIGNED, actor=SCHEDULER)
+    clear = {"status_reason": None, "retry_at": None}
+    if task.status is TaskStatus.IN_PROGRESS:
+        await tasks.update_fields_in(tx, task.id, **clear)
+    else:
+        await tasks.move_in(tx, task.id, TaskStatus.IN_PROGRESS, actor=SCHEDULER, **clear)
 
 
 # ---------------------------------------------------------------- the end of a run

@@ -18,6 +18,10 @@ REVIEW_CAPABILITY = "review"
 WORK_STATUSES = frozenset({TaskStatus.INBOX, TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS})
 _UNAVAILABLE = frozenset({AgentStatus.PAUSED, AgentStatus.OFFLINE})
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+# Identity tests: `in WORK_STATUSES` hashes the enum in Python, once per queued task.
+_INBOX, _ASSIGNED, _IN_PROGRESS = TaskStatus.INBOX, TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS
+# What decides a task's candidates: ("review", (author,), ()) or ("work", assignees, needs).
+_Key = tuple[str, tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +62,20 @@ def plan(
     last = {a.name: a.last_assigned_at or _EPOCH for a in roster}
     # Tasks asking for the same agents have the same candidates: worked out once a pass,
     # since thousands of queued tasks are scanned on every pass.
-    candidates: dict[tuple[str, ...], tuple[list[AgentRecord], str]] = {}
+    candidates: dict[_Key, tuple[list[AgentRecord], str]] = {}
     for task in tasks:
         if task.id in running or task.archived or task.blocked:
             continue
         if task.retry_at is not None and _aware(task.retry_at) > now:
             result.retrying.add(task.id)
             continue
-        if task.status is TaskStatus.REVIEW:
+        status = task.status
+        if status is TaskStatus.REVIEW:
             kind = "review"
-            key = ("review", authors.get(task.id, ""))
-        elif task.status in WORK_STATUSES:
+            key: _Key = (kind, (authors.get(task.id, ""),), ())
+        elif status is _INBOX or status is _ASSIGNED or status is _IN_PROGRESS:
             kind = "work"
-            key = ("assignees", *task.assignees) if task.assignees else ("needs", *task.needs)
+            key = (kind, task.assignees, task.needs)
         else:
             continue
         found = candidates.get(key)
@@ -95,19 +100,19 @@ def plan(
     return result
 
 
-def _candidates(key: tuple[str, ...], roster: list[AgentRecord]) -> tuple[list[AgentRecord], str]:
-    """The available agents for a task (by its key), and why it waits when there are none."""
-    rule, *names = key
-    if rule == "review":
+def _candidates(key: _Key, roster: list[AgentRecord]) -> tuple[list[AgentRecord], str]:
+    """The available agents for tasks of this key, and why they wait when there are none."""
+    kind, names, needs = key
+    if kind == "review":
         fits = [a for a in roster if REVIEW_CAPABILITY in a.capabilities and a.name != names[0]]
         missing = "no reviewer other than the author"
-    elif rule == "assignees":
+    elif names:
         fits = [a for a in roster if a.name in names]
         missing = f"assignee {', '.join(names)} is not available"
     else:
-        needs = set(names)
-        fits = [a for a in roster if needs <= set(a.capabilities)]
-        missing = f"no agent with capability: {', '.join(sorted(needs))}" if needs else "no agents"
+        wanted = set(needs)
+        fits = [a for a in roster if wanted <= set(a.capabilities)]
+        missing = f"no agent with capability: {', '.join(sorted(wanted))}" if needs else "no agents"
     ready = [a for a in fits if a.status not in _UNAVAILABLE]
     return ready, _unavailable_reason(fits, missing)
 

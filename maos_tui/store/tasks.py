@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -54,6 +55,28 @@ _RELATIONS = (
 )
 
 
+def _json_array(table: Any, column: Any) -> Any:
+    """SQLite: the task's values in one related table, as a JSON array."""
+    return select(func.json_group_array(column)).where(table.task_id == Task.id).scalar_subquery()
+
+
+_DEPENDENCY = aliased(Task)
+_WITH_RELATIONS = select(
+    Task,
+    _json_array(TaskAssignee, TaskAssignee.agent_name).label("_assignees"),
+    _json_array(TaskDependency, TaskDependency.depends_on).label("_after"),
+    _json_array(TaskNeed, TaskNeed.capability).label("_needs"),
+    _json_array(TaskLabel, TaskLabel.label).label("_labels"),
+    exists()
+    .where(
+        TaskDependency.task_id == Task.id,
+        _DEPENDENCY.id == TaskDependency.depends_on,
+        _DEPENDENCY.status != TaskStatus.DONE.value,
+    )
+    .label("_blocked"),
+)
+
+
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -69,15 +92,31 @@ class TaskService:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.get(tid, fresh)
-        row = (await conn.execute(select(Task).where(Task.id == tid))).mappings().first()
-        if row is None:
+        found = await self.get_many([tid], conn)
+        if not found:
             raise DomainError(f"unknown task {tid}")
-        return (await self._hydrate(conn, [row]))[0]
+        return found[0]
 
     async def get_many(self, ids: Iterable[str], conn: AsyncConnection) -> list[TaskRecord]:
         """The tasks among `ids` that exist (archived ones too), in no particular order."""
-        rows = (await conn.execute(select(Task).where(Task.id.in_(list(ids))))).mappings().all()
-        return await self._hydrate(conn, rows)
+        wanted = list(ids)
+        if len(wanted) > _BULK_THRESHOLD or conn.dialect.name != "sqlite":
+            rows = (await conn.execute(select(Task).where(Task.id.in_(wanted)))).mappings()
+            return await self._hydrate(conn, rows.all())
+        # The scheduler reads a few tasks at every step: one statement, where _hydrate
+        # spends five (one per relation, one for the dependencies' status).
+        rows = (await conn.execute(_WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
+        return [
+            _record(
+                row,
+                assignees=json.loads(row["_assignees"]),
+                after=json.loads(row["_after"]),
+                needs=json.loads(row["_needs"]),
+                labels=json.loads(row["_labels"]),
+                blocked=bool(row["_blocked"]),
+            )
+            for row in rows.all()
+        ]
 
     async def list(
         self,
@@ -129,31 +168,13 @@ class TaskService:
         dep_ids = {d for values in deps.values() for d in values}
         open_deps = await self._not_done(conn, dep_ids)
         return [
-            TaskRecord(
-                id=row["id"],
-                title=row["title"],
-                description=row["description"],
-                status=TaskStatus(row["status"]),
-                priority=row["priority"],
-                assignees=tuple(sorted(related[TaskAssignee].get(row["id"], ()))),
-                created_by=row["created_by"],
-                parent=row["parent_id"],
-                after=tuple(sorted(deps.get(row["id"], ()), key=seq_key)),
-                needs=tuple(sorted(related[TaskNeed].get(row["id"], ()))),
-                labels=tuple(sorted(related[TaskLabel].get(row["id"], ()))),
+            _record(
+                row,
+                assignees=related[TaskAssignee].get(row["id"], ()),
+                after=deps.get(row["id"], ()),
+                needs=related[TaskNeed].get(row["id"], ()),
+                labels=related[TaskLabel].get(row["id"], ()),
                 blocked=any(d in open_deps for d in deps.get(row["id"], ())),
-                archived=bool(row["archived"]),
-                retry_count=row["retry_count"],
-                max_retries=row["max_retries"],
-                timeout_seconds=row["timeout_seconds"],
-                result=row["result"],
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-                due_at=row["due_at"],
-                last_error=row["last_error"],
-                status_reason=row["status_reason"],
-                retry_at=row["retry_at"],
-                review_rounds=row["review_rounds"],
             )
             for row in rows
         ]
@@ -419,12 +440,15 @@ class TaskService:
         add: Iterable[str] = (),
         remove: Iterable[str] = (),
         actor: str = HUMAN,
+        current: TaskRecord | None = None,
     ) -> None:
         """Assigning an inbox task moves it to assigned; dropping the last assignee of an
-        assigned task sends it back to the inbox, so the board never shows an orphan."""
+        assigned task sends it back to the inbox, so the board never shows an orphan.
+        `current` is the task as already read in this transaction, if it was."""
         conn = tx.conn
         tid = parse_task_id(task_id)
-        current = await self.get(tid, conn)
+        if current is None or current.id != tid:
+            current = await self.get(tid, conn)
         to_add = [a for a in _unique(add) if a not in current.assignees]
         to_remove = _unique(remove)
         await _check_agents(conn, to_add)
@@ -606,6 +630,43 @@ def _matching(query: Any, match: TaskMatch) -> Any:
         )
         query = query.where(Task.id.in_(open_dependency))
     return query
+
+
+def _record(
+    row: Any,
+    *,
+    assignees: Iterable[str],
+    after: Iterable[str],
+    needs: Iterable[str],
+    labels: Iterable[str],
+    blocked: bool,
+) -> TaskRecord:
+    return TaskRecord(
+        id=row["id"],
+        title=row["title"],
+        description=row["description"],
+        status=TaskStatus(row["status"]),
+        priority=row["priority"],
+        assignees=tuple(sorted(assignees)),
+        created_by=row["created_by"],
+        parent=row["parent_id"],
+        after=tuple(sorted(after, key=seq_key)),
+        needs=tuple(sorted(needs)),
+        labels=tuple(sorted(labels)),
+        blocked=blocked,
+        archived=bool(row["archived"]),
+        retry_count=row["retry_count"],
+        max_retries=row["max_retries"],
+        timeout_seconds=row["timeout_seconds"],
+        result=row["result"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        due_at=row["due_at"],
+        last_error=row["last_error"],
+        status_reason=row["status_reason"],
+        retry_at=row["retry_at"],
+        review_rounds=row["review_rounds"],
+    )
 
 
 def seq_key(task_id: str) -> tuple[int, str]:
