@@ -123,6 +123,7 @@ class MaosApp(App[int]):
         if self.env.get("MAOS_BENCH_EXIT_AFTER_PAINT") == "1":
             self.exit(0)
             return
+        self.run_worker(self.main_screen.finish_loading(), name="finish", exit_on_error=False)
         if self.start_services:
             self.run_worker(self.begin_services(), name="services", exit_on_error=False)
 

@@ -118,12 +118,19 @@ def _activity(row: object) -> ActivityRecord:
     )
 
 
+FEED_HISTORY = 200
+
+
 async def activities_after(
-    conn: AsyncConnection, after_id: int, limit: int = 200
+    conn: AsyncConnection, after_id: int, limit: int | None = None
 ) -> list[ActivityRecord]:
-    """Activities newer than `after_id`, oldest first, at most the newest `limit`."""
+    """Activities newer than `after_id`, oldest first, at most the newest `limit`
+    (FEED_HISTORY by default)."""
     rows = await conn.execute(
-        select(Activity).where(Activity.id > after_id).order_by(Activity.id.desc()).limit(limit)
+        select(Activity)
+        .where(Activity.id > after_id)
+        .order_by(Activity.id.desc())
+        .limit(limit or FEED_HISTORY)
     )
     return [_activity(r) for r in reversed(rows.all())]
 

@@ -64,6 +64,10 @@ async def test_ten_thousand_tasks_open_and_navigate(store: Store, make_app: Call
     async with app.run_test(size=(120, 36)) as pilot:
         inbox = column(app, "inbox")
         done = column(app, "done")
+        # The first paint reads what the screen shows; the full pages follow at once.
+        async with asyncio.timeout(10):
+            while not app.main_screen.filled:
+                await pilot.pause(0.05)
         # Windows, not whole columns: PAGE cards and a "N more" line.
         assert inbox.option_count == PAGE + 1 and done.option_count == PAGE + 1
         assert inbox.options[-1].id == MORE_ID

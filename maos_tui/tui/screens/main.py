@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MIN_WIDTH, MIN_HEIGHT = 60, 16
+FEED_FIRST = 20  # feed lines read for the first paint (the feed shows six)
 _NEWEST_FIRST = (TaskStatus.DONE, TaskStatus.FAILED)
 
 
@@ -56,7 +57,9 @@ class MainScreen(Screen[None]):
         self.filter = BoardFilter()
         self.feed_task: str | None = None
         self.undo_stack: list[tuple[str, str, TaskStatus]] = []
-        self.loaded = False
+        self.loaded = False  # the first paint's read is done
+        self.filled = False  # and the full pages it left out are read too
+        self.patches = 0  # how many times a key patched the board in (see place())
         # Held, not queried: redraws that land while the app tears down on exit then touch
         # detached widgets harmlessly instead of failing to find them.
         self.header = StatusHeader(id="header")
@@ -92,18 +95,44 @@ class MainScreen(Screen[None]):
         with contextlib.suppress(*_TEARDOWN):
             await self._reload()
 
-    async def _reload(self) -> None:
+    async def finish_loading(self) -> None:
+        """After the first paint: read the full column pages and the feed's history."""
+        with contextlib.suppress(*_TEARDOWN):
+            await self._reload(refill_feed=True)
+            self.filled = True
+
+    def first_limits(self) -> dict[TaskStatus, int]:
+        """The first paint reads the cards a column can show, not a whole page: building
+        and measuring a hundred cards a column was ~0.1 s of the wait at startup. The
+        rest follows right after the paint (finish_loading)."""
+        shown = min(PAGE, self.app.size.height // 2 + 1)
+        return {status: shown for status in TaskStatus}
+
+    async def _reload(self, *, refill_feed: bool = False) -> None:
         from maos_tui.tui.notices import toast_new
 
-        self.data = await load_board(self.app.store, self.limits, self.filter)
+        first = not self.loaded
+        limits = self.first_limits() if first else self.limits
+        for _attempt in range(3):  # keys held down must not starve the reload
+            patches = self.patches
+            data = await load_board(self.app.store, limits, self.filter)
+            # A key changed a card while this read ran: it may predate that change, and
+            # drawing it would undo what the key just showed.
+            if self.patches == patches:
+                break
+        self.data = data
         self.data.unread = await toast_new(self.app)
         self.render_board()
         async with self.app.store.read() as conn:
-            self.feed.add(await activities_after(conn, self.feed.last_id))
-        if not self.loaded:
+            if refill_feed:
+                self.feed.replace(await activities_after(conn, 0))
+            else:
+                newer = activities_after(conn, self.feed.last_id, FEED_FIRST if first else None)
+                self.feed.add(await newer)
+        if first:
             self.loaded = True
-            first = next((lst for lst in self.board.lists() if lst.option_count), None)
-            (first or self.board.lists()[0]).focus()
+            filled = next((lst for lst in self.board.lists() if lst.option_count), None)
+            (filled or self.board.lists()[0]).focus()
 
     async def refresh_after(self, events: list[Event]) -> None:
         """Show commits this process made: when they are all the store has changed since
@@ -115,10 +144,11 @@ class MainScreen(Screen[None]):
 
     async def _patch(self, events: list[Event]) -> bool:
         activities = [e.activity.id for e in events if e.topic == "task" and e.activity]
-        if not self.loaded or self.filter.active or len(activities) != len(events):
+        if not self.filled or self.filter.active or len(activities) != len(events):
             return False
         store = self.app.store
         data = self.data
+        patches = self.patches
         changed = [e.task_id for e in events if e.task_id is not None]
         async with store.read() as conn:
             # Another process's commit in between shows as an Activity that is not ours.
@@ -139,6 +169,8 @@ class MainScreen(Screen[None]):
                 del data.columns[status]
             await load_columns(store, conn, data, [s for s in wanted if s in stale], self.limits)
             self.feed.add(await activities_after(conn, self.feed.last_id))
+        if self.patches != patches:  # see _reload()
+            return False
         self.render_board()
         return True
 
@@ -189,6 +221,7 @@ class MainScreen(Screen[None]):
 
     def place(self, task: TaskRecord, previous: TaskStatus | None) -> None:
         """Patch the cached board with a changed task and redraw, before any reload."""
+        self.patches += 1
         data = self.data
         for status, tasks in data.columns.items():
             data.columns[status] = [t for t in tasks if t.id != task.id]

@@ -41,6 +41,13 @@ class ActivityFeed(RichLog):
             if self._keep(activity):
                 self.write(self._line(activity), scroll_end=follow)
 
+    def replace(self, activities: Iterable[ActivityRecord]) -> None:
+        """Start over with these (the history the first paint left out, and what is new)."""
+        self.records.clear()
+        self.last_id = 0
+        self.clear()
+        self.add(activities)
+
     def narrow(self, keep: Callable[[ActivityRecord], bool]) -> None:
         """Show only matching activities; rewrites the log from what is kept in memory."""
         self._keep = keep
