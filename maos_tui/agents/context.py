@@ -46,6 +46,10 @@ async def gather(
             }
             for m in reversed(rows.mappings().all())
         ]
+        # Most runs start with no mention to claim: look before taking the write lock.
+        mentioned = agent is not None and bool(
+            await store.notifications.pending_for(agent, conn, task_id=task.id)
+        )
     task_json = task.to_json()
     task_json["last_error"] = task.last_error
     context: dict[str, Any] = {
@@ -55,7 +59,7 @@ async def gather(
         "messages": messages,
     }
     if agent is not None:
-        delivered = await store.notifications.claim_for(agent, task_id=task.id)
+        delivered = await store.notifications.claim_for(agent, task_id=task.id) if mentioned else []
         context["notifications"] = [
             {"id": n.id, "message_id": n.message_id, "text": n.text} for n in delivered
         ]

@@ -46,6 +46,7 @@ class Backlog:
         self.parked: set[str] = set()
         self._changed: set[str] = set()
         self._stale = True
+        self._listed: list[TaskRecord] | None = None  # tasks(), until something changes
 
     def changed(self, task_id: str | None) -> None:
         """Note a committed change to a task; None when it is not known which."""
@@ -55,8 +56,10 @@ class Backlog:
             self._changed.add(task_id)
 
     def tasks(self) -> list[TaskRecord]:
-        """The open, unparked tasks in placement order."""
-        return [self._tasks[tid] for _, tid in self._order if tid not in self.parked]
+        """The open, unparked tasks in placement order (not to be modified)."""
+        if self._listed is None:
+            self._listed = [self._tasks[tid] for _, tid in self._order if tid not in self.parked]
+        return self._listed
 
     def set_reasons(self, reasons: Mapping[str, str | None]) -> None:
         """The scheduler wrote these waiting reasons; no need to read the tasks back."""
@@ -64,6 +67,7 @@ class Backlog:
             task = self._tasks.get(task_id)
             if task is not None:
                 self._tasks[task_id] = replace(task, status_reason=reason)
+        self._listed = None
 
     async def refresh(self, conn: AsyncConnection) -> None:
         """Bring the copy up to date. Changes noted while this runs wait for the next call;
@@ -84,6 +88,7 @@ class Backlog:
         in_review = [t.id for t in tasks if t.status is TaskStatus.REVIEW]
         self.authors = await self.store.runs.latest_agents(conn, in_review, "work")
         self.parked = await self.store.messages.needs_human(ids, conn)
+        self._listed = None
 
     async def _read(self, conn: AsyncConnection, ids: set[str]) -> None:
         fresh = {t.id: t for t in await self.store.tasks.get_many(ids, conn)}
@@ -98,6 +103,7 @@ class Backlog:
             self.authors.update(await self.store.runs.latest_agents(conn, in_review, "work"))
         if kept:
             self.parked |= await self.store.messages.needs_human([t.id for t in kept], conn)
+        self._listed = None
 
     def _drop(self, task_id: str) -> None:
         self.parked.discard(task_id)

@@ -209,9 +209,6 @@ class NotificationService:
     ) -> list[NotificationRecord]:
         """Mark `agent`'s undelivered notifications (on `task_id`, if given) delivered and
         return them: each is returned by exactly one call."""
-        # Most runs start with nothing to claim: look before taking the write lock.
-        if not await self.pending_for(agent, task_id=task_id):
-            return []
         async with self.store.write() as tx:
             pending = await self.pending_for(agent, tx.conn, task_id=task_id)
             claimed = await self.mark_delivered_in(tx, [n.id for n in pending])
