@@ -133,7 +133,14 @@ class Tx:
             for (event, _), new_id in zip(unsaved, new_ids, strict=True)
             if event.activity is not None
         }
-        self.events = [saved.get(id(event), event) for event in self.events]
+        # They are among the newest events: walk back only that far (a merge flushes once
+        # per hand-edited line, and rebuilding the whole list each time was quadratic).
+        index = len(self.events)
+        while saved and index:
+            index -= 1
+            found = saved.pop(id(self.events[index]), None)
+            if found is not None:
+                self.events[index] = found
 
 
 class Store:
