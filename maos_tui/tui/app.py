@@ -98,18 +98,21 @@ class MaosApp(App[int]):
     def get_default_screen(self) -> Screen[Any]:
         return self.main_screen
 
-    def on_load(self) -> None:
+    async def on_load(self) -> None:
         # Before the first screen is composed: a theme set later re-applies the whole
         # stylesheet and lays the screen out again, ~100 ms before the first paint.
         self.apply_themes()
         keymap = self.config.keymap
         if keymap:
             self.set_keymap(keymap)
-
-    async def on_mount(self) -> None:
         if self._store is None:
             self._store = await Store.open(self.db_url)
-        await self.main_screen.reload()
+        # The board's first read too, so the first frame drawn already has the cards:
+        # drawing the empty board while the store was read cost as much as the full one.
+        await self.main_screen.read_first()
+
+    async def on_mount(self) -> None:
+        await self.main_screen.show_first()
         self._watch_conn = await self.store.engine.connect()
         self._version = await self.poll_version()
         self._unsubscribe = self.store.bus.subscribe(self.on_store_event)

@@ -19,7 +19,13 @@ from textual.dom import NoScreen
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
-from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus, task_number
+from maos_tui.domain import (
+    BOARD_STATUSES,
+    ActivityRecord,
+    TaskRecord,
+    TaskStatus,
+    task_number,
+)
 from maos_tui.events import Event
 from maos_tui.tui.attempt import attempt
 from maos_tui.tui.board_data import PAGE, BoardData, load_board, load_columns
@@ -57,8 +63,8 @@ class MainScreen(Screen[None]):
         self.filter = BoardFilter()
         self.feed_task: str | None = None
         self.undo_stack: list[tuple[str, str, TaskStatus]] = []
-        self.loaded = False  # the first paint's read is done
-        self.filled = False  # and the full pages it left out are read too
+        self.filled = False  # the full pages the first paint left out are read
+        self._first_feed: list[ActivityRecord] = []
         self.patches = 0  # how many times a key patched the board in (see place())
         # Held, not queried: redraws that land while the app tears down on exit then touch
         # detached widgets harmlessly instead of failing to find them.
@@ -101,21 +107,33 @@ class MainScreen(Screen[None]):
             await self._reload(refill_feed=True)
             self.filled = True
 
-    def first_limits(self) -> dict[TaskStatus, int]:
-        """The first paint reads the cards a column can show, not a whole page: building
-        and measuring a hundred cards a column was ~0.1 s of the wait at startup. The
-        rest follows right after the paint (finish_loading)."""
+    async def read_first(self) -> None:
+        """The first paint's read, made before the screen is drawn (MaosApp.on_load).
+
+        Only the cards a column can show, not a whole page, and the feed's last lines:
+        building and measuring a hundred cards a column was ~0.1 s of the wait. The rest
+        is read right after the paint (finish_loading)."""
         shown = min(PAGE, self.app.size.height // 2 + 1)
-        return {status: shown for status in TaskStatus}
+        limits = dict.fromkeys(TaskStatus, shown)
+        self.data = await load_board(self.app.store, limits, self.filter)
+        async with self.app.store.read() as conn:
+            self._first_feed = await activities_after(conn, 0, FEED_FIRST)
+
+    async def show_first(self) -> None:
+        from maos_tui.tui.notices import toast_new
+
+        self.data.unread = await toast_new(self.app)
+        self.render_board()
+        self.feed.add(self._first_feed)
+        filled = next((lst for lst in self.board.lists() if lst.option_count), None)
+        (filled or self.board.lists()[0]).focus()
 
     async def _reload(self, *, refill_feed: bool = False) -> None:
         from maos_tui.tui.notices import toast_new
 
-        first = not self.loaded
-        limits = self.first_limits() if first else self.limits
         for _attempt in range(3):  # keys held down must not starve the reload
             patches = self.patches
-            data = await load_board(self.app.store, limits, self.filter)
+            data = await load_board(self.app.store, self.limits, self.filter)
             # A key changed a card while this read ran: it may predate that change, and
             # drawing it would undo what the key just showed.
             if self.patches == patches:
@@ -127,12 +145,7 @@ class MainScreen(Screen[None]):
             if refill_feed:
                 self.feed.replace(await activities_after(conn, 0))
             else:
-                newer = activities_after(conn, self.feed.last_id, FEED_FIRST if first else None)
-                self.feed.add(await newer)
-        if first:
-            self.loaded = True
-            filled = next((lst for lst in self.board.lists() if lst.option_count), None)
-            (filled or self.board.lists()[0]).focus()
+                self.feed.add(await activities_after(conn, self.feed.last_id))
 
     async def refresh_after(self, events: list[Event]) -> None:
         """Show commits this process made: when they are all the store has changed since

@@ -161,9 +161,12 @@ class Board(Horizontal):
 
     def fit_columns(self) -> None:
         """Share the width between columns; below COLUMN_MIN each, the board scrolls sideways."""
-        if not self.columns or not self.size.width:
+        # Before its first layout the board has no size yet; it will span the screen, and
+        # sizing the columns now spares a second layout of the first frame.
+        board_width = self.size.width or self.app.size.width
+        if not self.columns or not board_width:
             return
-        width = max(COLUMN_MIN, self.size.width // len(self.columns))
+        width = max(COLUMN_MIN, board_width // len(self.columns))
         for column in self.columns.values():
             column.styles.width = width
 
