@@ -78,10 +78,6 @@ class CommandServer:
         self.path = socket_path(workspace)
         self._server: asyncio.AbstractServer | None = None
 
-    @property
-    def serving(self) -> bool:
-        return self._server is not None
-
     async def start(self) -> None:
         """Serve, unless another live process already does (one server is enough) or the
         store is not the workspace's own database (the CLI would not send to it)."""
