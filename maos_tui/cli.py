@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from maos_tui import __version__
+from maos_tui.commands import startup_gc
 from maos_tui.commands.context import Context
 from maos_tui.commands.remote import SERVED_COMMANDS, run_served
 from maos_tui.config import ConfigError
@@ -99,7 +100,14 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    startup_gc.pause()
+    try:
+        return _run(sys.argv[1:] if argv is None else list(argv))
+    finally:
+        startup_gc.resume()
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     ctx = Context(args)

@@ -372,3 +372,38 @@ def test_help_and_unknown_commands_still_list_every_command(cli: Cli) -> None:
     for name in COMMANDS:
         assert name in help_text
         assert name in unknown.stderr
+
+
+# Runs `main` twice in one interpreter, as a script looping over commands would, and reports
+# the collector's state after each call.
+_GC_PROBE = """
+import contextlib, gc, io, json, sys
+from maos_tui.cli import main
+seen = []
+for title in ("first", "second"):
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main([*sys.argv[1:], title])
+    seen.append({"code": code, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()})
+print(json.dumps(seen))
+"""
+
+
+def test_start_up_objects_are_frozen_once_and_collection_resumes(cli: Cli) -> None:
+    cli.ok("init")
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE, "--workspace", str(cli.workspace), "task", "add"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli.env(),
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = json.loads(done.stdout)
+    assert first["code"] == second["code"] == 0
+    assert first["enabled"] and second["enabled"]
+    # The modules loaded for the store are out of the collector's way...
+    assert first["frozen"] > 10_000
+    # ...once: a second round's garbage must stay collectable.
+    assert second["frozen"] <= first["frozen"]
+    listed = json.loads(cli.ok("task", "list", "--json"))
+    assert [t["title"] for t in listed] == ["first", "second"]

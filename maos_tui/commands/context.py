@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from maos_tui.commands import startup_gc
 from maos_tui.config import Config, Workspace, load_config, resolve_workspace
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class Context:
         except BaseException:
             await store.close()
             raise
+        startup_gc.resume()
         return store
 
     @asynccontextmanager
