@@ -1,10 +1,11 @@
 """Render WORKING.md from the store. Pure: no I/O, no clock (both are passed in).
 
-`render_working(board, workspace_name=..., updated=..., layout=..., tz=...) -> str` is the
-one entry point. `board` is a `Board` snapshot (see `board.load_board`); `layout` is the
-parsed previous file, whose hand-written parts (Notes, unknown sections, text inside status
-sections, lines that could not be applied) are kept verbatim and in place. Without a
-layout the bundled `WORKING.md.template` gives the skeleton.
+`render_working(board, workspace_name=..., updated=..., layout=..., tz=...) -> str` draws
+the file (`draw_working` the same, short of the `Last Updated` value). `board` is a `Board`
+snapshot (see `board.load_board`); `layout` is the parsed previous file, whose hand-written
+parts (Notes, unknown sections, text inside status sections, lines that could not be
+applied) are kept verbatim and in place. Without a layout the bundled
+`WORKING.md.template` gives the skeleton.
 
 Format additions beyond the task line grammar (see `parse`):
 - a FAILED task with a last error gets an indented continuation line
@@ -215,9 +216,31 @@ def render_working(
 ) -> str:
     """The whole file. `updated` is the `Last Updated` value (UTC ISO Z); `tz` is the zone
     for Recent Activity times (None: the system's local zone)."""
+    return draw_working(board, workspace_name=workspace_name, layout=layout, tz=tz).text(updated)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """The file drawn up to its `Last Updated` value, which is chosen last: the sync keeps
+    the old one when nothing else changed, and drawing twice to find out cost a render."""
+
+    head: str
+    tail: str
+
+    def text(self, updated: str) -> str:
+        return f"{self.head}{updated}{self.tail}"
+
+
+def draw_working(
+    board: Board,
+    *,
+    workspace_name: str,
+    layout: ParsedFile | None = None,
+    tz: tzinfo | None = None,
+) -> Drawn:
     if layout is None:
         layout = default_layout()
-    lines = [f"# {workspace_name} - Working State", f"Last Updated: {updated}", ""]
+    lines = [""]  # under `Last Updated`
     if layout.preamble:
         lines += [*layout.preamble, ""]
     for section in _sections(layout):
@@ -225,9 +248,11 @@ def render_working(
             lines += section.lines
         else:
             lines += _generated(section.kind, board, layout, tz)
-    while len(lines) > 1 and not lines[-1].strip():
+    while lines and not lines[-1].strip():
         lines.pop()
-    return layout.newline.join(lines) + layout.newline
+    newline = layout.newline
+    head = f"# {workspace_name} - Working State{newline}Last Updated: "
+    return Drawn(head, f"{newline}{newline.join(lines)}{newline}" if lines else newline)
 
 
 def default_layout() -> ParsedFile:

@@ -32,7 +32,7 @@ from maos_tui.working_md.history import KEEP, History, Revision
 from maos_tui.working_md.merge import apply_hand_edit
 from maos_tui.working_md.owners import Ownership
 from maos_tui.working_md.parse import ParsedFile, Problem, parse_working
-from maos_tui.working_md.render import render_working
+from maos_tui.working_md.render import draw_working
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -240,10 +240,9 @@ class WorkingSync:
         """
         now = self.clock()
         state = self.files.load_state()
-        base = _parse_base(state)
         snapshot = await self._read(state)
         problems: list[Problem] = []
-        layout = base
+        layout: ParsedFile | None = None
         theirs: ParsedFile | None = None
         if snapshot.refused:
             kept = self.files.refuse(now)
@@ -261,8 +260,13 @@ class WorkingSync:
                 self.history.add(snapshot.data, "edit", now)
             problems = list(parsed.problems)
             layout = parsed
+        # Our last write is parsed only when needed: the common pass, a store change with the
+        # file as we left it, reads the file alone.
         if theirs is None:
+            if layout is None:
+                layout = _parse_base(state)
             return await self._rewrite(state, snapshot, layout, problems, now)
+        base = _parse_base(state)
         try:
             async with self.store.write() as tx:
                 problems += await apply_hand_edit(self.store, tx, base, theirs)
@@ -310,21 +314,12 @@ class WorkingSync:
     ) -> str:
         """Keep `Last Updated` unless something else in the file changes."""
         board = await load_board(self.store, conn)
-
-        def draw(updated: str) -> str:
-            return render_working(
-                board,
-                workspace_name=self.workspace.name,
-                updated=updated,
-                layout=layout,
-                tz=self.tz,
-            )
-
+        drawn = draw_working(board, workspace_name=self.workspace.name, layout=layout, tz=self.tz)
         if layout is not None and layout.last_updated:
-            text = draw(layout.last_updated)
+            text = drawn.text(layout.last_updated)
             if text == current:
                 return text
-        return draw(iso_z(now) or "")
+        return drawn.text(iso_z(now) or "")
 
     # ------------------------------------------------------------ commands
 

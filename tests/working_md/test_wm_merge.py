@@ -315,3 +315,29 @@ async def test_history_keeps_only_the_newest_revisions(store, ws) -> None:
     assert len(revisions) == 5
     assert revisions[0].rev == 8 and revisions[-1].rev == 4
     assert b"Task 7" in revisions[0].read()
+
+
+async def test_a_store_change_parses_and_draws_the_file_once(store, sync, ws, monkeypatch) -> None:
+    """The pass after a one-shot command: the file is as we left it. Parsing our last write
+    as well, or drawing once per `Last Updated` candidate, doubled its cost."""
+    from maos_tui.working_md import render
+    from maos_tui.working_md import sync as sync_module
+
+    await board(store, sync)
+    calls: list[str] = []
+
+    def counted(name: str, real):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(sync_module, "parse_working", counted("parse", sync_module.parse_working))
+    monkeypatch.setattr(render, "_generated", counted("draw", render._generated))
+    await store.tasks.create("One more")
+    assert await sync.sync_once() == []
+    assert calls.count("parse") == 1
+    assert calls.count("draw") == 3  # one per generated section: agents, tasks, activity
+    assert "- [TASK-004] One more" in ws.working_md.read_text()
+    assert "Last Updated: 2026-02-02T10:30:00Z" in ws.working_md.read_text()
