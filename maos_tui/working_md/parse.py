@@ -53,7 +53,7 @@ _H2 = re.compile(r"^##(?:[ \t]+(.*?))?[ \t#]*$")
 _H3 = re.compile(r"^###(?:[ \t]+(.*?))?[ \t#]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _LAST_UPDATED = re.compile(r"^Last Updated:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
-_ITEM = re.compile(r"^[-*+][ \t]+(.*?)\s*$")
+_ITEM = re.compile(r"[-*+][ \t]+")
 _BRACKET = re.compile(r"^\[([^\]]*)\][ \t]*(.*)$")
 _LEADING_ASSIGNEES = re.compile(r"^((?:@\S+\s+)+)-\s+(.*)$")
 TOKEN_WORD = re.compile(
@@ -168,6 +168,8 @@ def split_lines(text: str) -> tuple[list[str], str]:
 
 def unescape_title(title: str) -> str:
     """Undo the renderer's escapes (see the module docstring)."""
+    if "\\" not in title:
+        return title
     last = LAST_WORD.search(title)
     if last:
         word = last.group(2)
@@ -297,13 +299,14 @@ class _Parser:
         if not line.strip() or (line[:1].isspace() and line.strip().startswith(GENERATED_MARK)):
             return
         item = _ITEM.match(line)
-        if self.status is None or self.unknown or item is None or not item.group(1):
+        body = line[item.end() :].rstrip() if item else ""
+        if self.status is None or self.unknown or not body:
             if item is not None and self.status is None and not self.unknown:
                 self.problem(lineno, "task line before the first ### status heading", line)
             self.keep(lineno, line)
             return
         try:
-            task = parse_task_body(item.group(1), self.status, lineno, line)
+            task = parse_task_body(body, self.status, lineno, line)
         except DomainError as exc:
             self.problem(lineno, str(exc), line)
             self.keep(lineno, line)
