@@ -47,6 +47,7 @@ def freeze_startup_objects() -> None:
     was being answered. Objects made from now on are collected as usual."""
     gc.collect()
     gc.freeze()
+    gc.enable()  # launch() turns collection off until the first paint
 
 
 class MaosApp(App[int]):
@@ -107,15 +108,15 @@ class MaosApp(App[int]):
             self.set_keymap(keymap)
         if self._store is None:
             self._store = await Store.open(self.db_url)
+        # The version before the first read: a commit landing during it is then refreshed.
+        self._watch_conn = await self.store.engine.connect()
+        self._version = await self.poll_version()
+        self._unsubscribe = self.store.bus.subscribe(self.on_store_event)
         # The board's first read too, so the first frame drawn already has the cards:
         # drawing the empty board while the store was read cost as much as the full one.
         await self.main_screen.read_first()
 
-    async def on_mount(self) -> None:
-        await self.main_screen.show_first()
-        self._watch_conn = await self.store.engine.connect()
-        self._version = await self.poll_version()
-        self._unsubscribe = self.store.bus.subscribe(self.on_store_event)
+    def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self.check_changes)
         self.set_interval(1.0, self.tick)
         self.call_after_refresh(self.after_first_paint)

@@ -7,6 +7,7 @@ database ends as one `error:` line from the CLI, never a traceback or a flashed 
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -22,6 +23,10 @@ def launch(ctx: Context) -> int:
 
 async def _run(ctx: Context, started: float) -> int:
     store = await ctx.open_store()
+    # Collection stays off until the first paint (MaosApp.after_first_paint turns it back
+    # on): Textual's modules and the first screen are long-lived objects that each
+    # collection pass would walk again while they are being created.
+    gc.disable()
     try:
         from maos_tui.tui.app import MaosApp
 

@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, Static
 
 from maos_tui.domain import (
     BOARD_STATUSES,
+    HUMAN,
     ActivityRecord,
     TaskRecord,
     TaskStatus,
@@ -116,13 +117,19 @@ class MainScreen(Screen[None]):
         shown = min(PAGE, self.app.size.height // 2 + 1)
         limits = dict.fromkeys(TaskStatus, shown)
         self.data = await load_board(self.app.store, limits, self.filter)
+        # Only the unread count: toasting marks notifications delivered, a write that
+        # finish_loading does once the board is up.
+        self.data.unread = await self.app.store.notifications.unread_count(HUMAN)
         async with self.app.store.read() as conn:
             self._first_feed = await activities_after(conn, 0, FEED_FIRST)
 
-    async def show_first(self) -> None:
-        from maos_tui.tui.notices import toast_new
+    def on_mount(self) -> None:
+        self.show_first()
 
-        self.data.unread = await toast_new(self.app)
+    def show_first(self) -> None:
+        """Draw what read_first read, once the screen's widgets are mounted. Nothing here
+        awaits: an await would let Textual paint a half-filled screen first, a full-screen
+        render (~0.1 s) that is thrown away."""
         self.render_board()
         self.feed.add(self._first_feed)
         filled = next((lst for lst in self.board.lists() if lst.option_count), None)

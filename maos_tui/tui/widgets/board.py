@@ -25,6 +25,7 @@ from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.widgets.fixed_scroll import fixed_box
 from maos_tui.tui.widgets.line import FixedLine
+from maos_tui.tui.widgets.width_cache import width_keyed_cache
 
 MORE_ID = "__more__"
 COLUMN_MIN = 26
@@ -35,6 +36,7 @@ def column_title(status: TaskStatus) -> str:
 
 
 @fixed_box
+@width_keyed_cache
 class TaskList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("list")
 
