@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus
@@ -23,6 +22,8 @@ from maos_tui.tui.board_data import BoardData
 from maos_tui.tui.cards import age, card, more_prompt
 from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.queries import TaskRunFigures
+from maos_tui.tui.widgets.card_list import CardList
 from maos_tui.tui.widgets.fixed_scroll import fixed_box
 from maos_tui.tui.widgets.line import FixedLine
 from maos_tui.tui.widgets.width_cache import width_keyed_cache
@@ -37,7 +38,7 @@ def column_title(status: TaskStatus) -> str:
 
 @fixed_box
 @width_keyed_cache
-class TaskList(OptionList):
+class TaskList(CardList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("list")
 
     def __init__(self, status: TaskStatus) -> None:
@@ -58,9 +59,9 @@ class TaskList(OptionList):
         self.signature = signature
         keep_id = self.task_id
         keep_index = self.highlighted
-        scroll_y = self.scroll_y
-        self.set_options(options)
+        self.replace_options(options)
         if not options:
+            self.highlighted = None
             return
         ids = [o.id for o in options]
         if keep_id in ids:
@@ -69,7 +70,6 @@ class TaskList(OptionList):
             self.highlighted = min(keep_index, len(options) - 1)
         else:
             self.highlighted = 0
-        self.scroll_to(y=scroll_y, animate=False, immediate=True)
         self.scroll_to_highlight()
 
     def select_task(self, task_id: str) -> bool:
@@ -86,6 +86,10 @@ class BoardColumn(Vertical):
         self.status = status
         self.title = FixedLine(column_title(status), classes="column-title")
         self.tasks = TaskList(status)
+        # The Option shown for each card, with what it was built from: handed back to the
+        # list while the card is unchanged, so the list keeps its rendering.
+        self.cards: dict[str, tuple[tuple[object, ...], Option]] = {}
+        self.more: tuple[int, Option] | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield self.title
@@ -117,10 +121,23 @@ class BoardColumn(Vertical):
         signature = (tuple(shown), tuple(figures.get(t.id) for t in shown), running, hidden)
         if signature == self.tasks.signature:
             return
-        options = [Option(card(t, figures.get(t.id), now), id=t.id) for t in shown]
+        options = [self.card_option(t, figures.get(t.id), now) for t in shown]
+        self.cards = {o.id: self.cards[o.id] for o in options if o.id is not None}
         if hidden > 0:
-            options.append(Option(more_prompt(hidden), id=MORE_ID))
+            if self.more is None or self.more[0] != hidden:
+                self.more = (hidden, Option(more_prompt(hidden), id=MORE_ID))
+            options.append(self.more[1])
         self.tasks.show(options, signature)
+
+    def card_option(
+        self, task: TaskRecord, figures: TaskRunFigures | None, now: datetime
+    ) -> Option:
+        since = figures.running_since if figures is not None else None
+        looks = (task, figures, age(since, now) if since is not None else None)
+        known = self.cards.get(task.id)
+        if known is None or known[0] != looks:
+            known = self.cards[task.id] = (looks, Option(card(task, figures, now), id=task.id))
+        return known[1]
 
 
 class Board(Horizontal):
