@@ -45,26 +45,38 @@ class History:
 
     def list(self) -> list[Revision]:
         """Newest first."""
+        return [
+            Revision(
+                int(match.group(1)),
+                datetime.strptime(match.group(2), "%Y%m%dT%H%M%S").replace(tzinfo=UTC),
+                match.group(3),
+                path,
+            )
+            for match, path in self._scan()
+        ]
+
+    def _scan(self) -> list[tuple[re.Match[str], Path]]:
+        """The revision files, newest first, with their names parsed but not their times
+        (`add` runs after every rewrite and needs only the numbers)."""
         found = []
         if self.folder.is_dir():
             for path in self.folder.iterdir():
                 match = _NAME.match(path.name)
                 if match:
-                    when = datetime.strptime(match.group(2), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-                    found.append(Revision(int(match.group(1)), when, match.group(3), path))
-        return sorted(found, key=lambda r: r.rev, reverse=True)
+                    found.append((match, path))
+        return sorted(found, key=lambda item: int(item[0].group(1)), reverse=True)
 
     def add(self, data: bytes, kind: str, when: datetime) -> Revision:
         """Callers hold the WORKING.md lock, so numbering cannot race."""
-        existing = self.list()
-        rev = existing[0].rev + 1 if existing else 1
+        existing = self._scan()
+        rev = int(existing[0][0].group(1)) + 1 if existing else 1
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         path = self.folder / f"{rev:06d}-{stamp}Z-{kind}.md"
         path.write_bytes(data)
-        for old in existing[self.keep - 1 :]:
+        for _, old in existing[self.keep - 1 :]:
             with contextlib.suppress(OSError):
-                old.path.unlink()
+                old.unlink()
         return Revision(rev, when, kind, path)
 
     def get(self, rev: int) -> Revision:
