@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,6 +198,8 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         return {}, ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from None
+    import tomllib  # deferred: most runs find no config file, and the import costs ~2 ms
+
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
