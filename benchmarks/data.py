@@ -48,6 +48,14 @@ class Bench:
         env.update(extra)
         return env
 
+    def warm_up_env(self, **extra: str) -> dict[str, str]:
+        """`env()` for an unmeasured first run, as an installed program has had: it may
+        write the bytecode caches this environment can forbid (PYTHONDONTWRITEBYTECODE), so
+        that a module edited since its cache was written is not compiled in every sample."""
+        env = self.env(**extra)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        return env
+
     def argv(self, *args: str) -> list[str]:
         """The installed `maos-tui` script beside this interpreter, as a user runs it."""
         script = Path(sys.executable).with_name("maos-tui")

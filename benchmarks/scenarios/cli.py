@@ -23,12 +23,14 @@ TARGET = Target(250, "ms")
 def _adds(bench: Bench, runs: int) -> list[float]:
     samples: list[float] = []
     env = bench.env()
-    # One unmeasured add first, as an installed program has run before: it leaves the
-    # bytecode caches current (which this environment may forbid in the measured runs,
-    # PYTHONDONTWRITEBYTECODE, so that a module edited since would be compiled in each)
-    # and WORKING.md written once, as `init` leaves it.
-    first = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run(bench.argv("task", "add", "Warm-up"), env=first, check=True, capture_output=True)
+    # One unmeasured add first: bytecode caches current, and WORKING.md written once, as
+    # `init` leaves it.
+    subprocess.run(
+        bench.argv("task", "add", "Warm-up"),
+        env=bench.warm_up_env(),
+        check=True,
+        capture_output=True,
+    )
     for i in range(runs):
         start = time.perf_counter()
         subprocess.run(
