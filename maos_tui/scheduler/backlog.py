@@ -45,6 +45,8 @@ class Backlog:
         # Tasks waiting for a person to answer their agent's question.
         self.parked: set[str] = set()
         self._changed: set[str] = set()
+        # For each task, the open tasks that wait for it (from their `after`).
+        self._waiting: dict[str, set[str]] = {}
         self._stale = True
         self._listed: list[TaskRecord] | None = None  # tasks(), until something changes
 
@@ -54,6 +56,10 @@ class Backlog:
             self._stale = True
         else:
             self._changed.add(task_id)
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The open task as last read, or None if it is not open (or archived)."""
+        return self._tasks.get(task_id)
 
     def tasks(self) -> list[TaskRecord]:
         """The open, unparked tasks in placement order (not to be modified)."""
@@ -78,12 +84,19 @@ class Backlog:
             await self._read_all(conn)
         elif self._changed:
             changed, self._changed = self._changed, set()
-            await self._read(conn, changed | await self.store.tasks.dependents_of(changed, conn))
+            # A task's `blocked` follows its dependencies: read the open tasks waiting for
+            # the changed ones too. Tasks that are not open need no read: one that opens
+            # (or starts depending on another) changes, and so is read anyway.
+            dependents = {d for t in changed for d in self._waiting.get(t, ())}
+            await self._read(conn, changed | dependents)
 
     async def _read_all(self, conn: AsyncConnection) -> None:
         tasks = await self.store.tasks.list(list(PLANNED), conn=conn)
         self._tasks = {t.id: t for t in tasks}
         self._order = sorted((_order(t), t.id) for t in tasks)
+        self._waiting = {}
+        for task in tasks:
+            self._wait(task)
         ids = list(self._tasks)
         in_review = [t.id for t in tasks if t.status is TaskStatus.REVIEW]
         self.authors = await self.store.runs.latest_agents(conn, in_review, "work")
@@ -97,6 +110,7 @@ class Backlog:
         kept = [t for t in fresh.values() if t.status in PLANNED and not t.archived]
         for task in kept:
             self._tasks[task.id] = task
+            self._wait(task)
             bisect.insort(self._order, (_order(task), task.id))
         in_review = [t.id for t in kept if t.status is TaskStatus.REVIEW]
         if in_review:
@@ -112,3 +126,13 @@ class Backlog:
         if task is not None:
             entry = (_order(task), task_id)
             del self._order[bisect.bisect_left(self._order, entry)]
+            for dependency in task.after:
+                waiting = self._waiting.get(dependency)
+                if waiting is not None:
+                    waiting.discard(task_id)
+                    if not waiting:
+                        del self._waiting[dependency]
+
+    def _wait(self, task: TaskRecord) -> None:
+        for dependency in task.after:
+            self._waiting.setdefault(dependency, set()).add(task.id)

@@ -18,13 +18,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, RunnerFactory, RunResult
-from maos_tui.agents.context import gather
+from maos_tui.agents.context import gather_many
 from maos_tui.agents.factory import runner_for
 from maos_tui.agents.secrets import scrub
-from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, TaskStatus
+from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, TaskRecord, TaskStatus
 from maos_tui.events import Event
 from maos_tui.scheduler import outcomes
 from maos_tui.scheduler.backlog import Backlog
+from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
@@ -61,11 +62,18 @@ class ActiveRun:
     # Held while output taken from `pending_output` is being written: a flush waiting on
     # the write lock must not let the end of the run commit later output before it.
     log_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Whether any output was written before the run's end (else its log is still empty).
+    logged: bool = False
 
     def take_output(self) -> str:
         text = "".join(self.pending_output)
         self.pending_output.clear()
         return scrub(text)
+
+
+def _expected(active: ActiveRun) -> TaskStatus:
+    """The state a run's task stays in while the run works on it."""
+    return TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
 
 
 class _Hooks:
@@ -121,7 +129,20 @@ class Scheduler:
         self._outside_checked = float("-inf")
         self._next_retry: datetime | None = None
         self._beats: dict[str, float] = {}
+        # The agents as the last pass read them: due heartbeats are found without a read.
+        self._agents: list[AgentRecord] | None = None
+        # The events of the runs being started (see _started_here).
+        self._starting: list[Event] | None = None
+        self._starting_ids: set[int] | None = None
         self._key_reasons: dict[str, tuple[str, str | None]] = {}
+        # Runs starting together read their contexts together; runs ending together are
+        # recorded in one transaction.
+        self._contexts: Batcher[tuple[TaskRecord, str], dict[str, Any]] = Batcher(
+            self._gather, "maos-run-contexts"
+        )
+        self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
+            self._record_ends, "maos-run-ends"
+        )
 
     # ------------------------------------------------------------ lifecycle
 
@@ -167,6 +188,7 @@ class Scheduler:
                 active.handle.cancel()
                 handles.append(active.handle)
         await asyncio.gather(*handles, return_exceptions=True)
+        await self._ends.idle()
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._lock.release()
@@ -197,8 +219,18 @@ class Scheduler:
     def _on_event(self, event: Event) -> None:
         if event.topic in _TASK_TOPICS:
             self._backlog.changed(event.task_id)
-        if event.topic in _WAKE_TOPICS:
+        if event.topic in _WAKE_TOPICS and not self._started_here(event):
             self.wake()
+
+    def _started_here(self, event: Event) -> bool:
+        """Is this an event of the runs the current pass is starting? The pass planned
+        them: they change nothing it has not counted (the backlog still reads the tasks
+        again), and waking for them would only repeat the pass with no free slot."""
+        if self._starting is None:
+            return False
+        if self._starting_ids is None:
+            self._starting_ids = {id(e) for e in self._starting}
+        return id(event) in self._starting_ids
 
     # ------------------------------------------------------------ main loop
 
@@ -241,7 +273,6 @@ class Scheduler:
                 await self._stall(active, stalled_for)
         if self._dirty:
             self._dirty = False
-            await self._check_active()
             await self._dispatch()
         # After dispatch, so an agent's own work (which carries its mentions) comes first.
         if due and self.state == "running":
@@ -250,8 +281,17 @@ class Scheduler:
     async def _heartbeats(self, loop_now: float) -> list[AgentRecord]:
         """Agents heartbeat every heartbeat_seconds: last_heartbeat is written, an agent
         back from a stall comes online again, and the event lets idle agents find work."""
-        agents = await self.store.agents.list()
-        due = [a for a in agents if loop_now - self._beats.get(a.name, -1e9) >= a.heartbeat_seconds]
+
+        def due_in(agents: list[AgentRecord]) -> list[AgentRecord]:
+            return [
+                a for a in agents if loop_now - self._beats.get(a.name, -1e9) >= a.heartbeat_seconds
+            ]
+
+        # Between heartbeats, the agents the last pass read say that none is due (one
+        # added since wakes the scheduler, whose pass reads it).
+        if self._agents is not None and not due_in(self._agents):
+            return []
+        due = due_in(await self.store.agents.list())
         if not due:
             return due
         busy = {r.agent for r in self.active_runs.values()}
@@ -301,14 +341,28 @@ class Scheduler:
             active.handle.cancel()
 
     async def _check_active(self) -> None:
-        """Stop runs whose task was cancelled, archived or moved away by someone else."""
+        """Stop runs whose task was cancelled, archived or moved away by someone else.
+
+        The backlog, just refreshed, holds every open task: a running task still there,
+        unarchived, in the state its run expects needs no read. The others, and the
+        tasks of reply runs (any state will do, but not archived), are read."""
         if not self.active_runs:
             return
-        statuses = await outcomes.task_states(self.store, list(self.active_runs))
-        for task_id, active in list(self.active_runs.items()):
+        unsure = []
+        for task_id, active in self.active_runs.items():
+            task = self._backlog.get(task_id)
+            if active.kind != "reply" and task is not None and task.status is _expected(active):
+                continue
+            unsure.append(task_id)
+        if not unsure:
+            return
+        statuses = await outcomes.task_states(self.store, unsure)
+        for task_id in unsure:
+            active = self.active_runs.get(task_id)
+            if active is None:
+                continue
             status, archived = statuses.get(task_id, (None, True))
-            expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
-            moved = status is not expected and active.kind != "reply"
+            moved = status is not _expected(active) and active.kind != "reply"
             if (archived or moved) and active.stop_reason is None:
                 active.stop_reason = "cancelled"
                 if active.handle is not None:
@@ -320,6 +374,8 @@ class Scheduler:
             agents = await self.store.agents.list(conn)
             totals = await self.store.agents.totals(conn)
             mentions = await self.store.notifications.open_mentions(conn)
+        self._agents = agents
+        await self._check_active()
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
         agents = await self._usable_agents(agents)
@@ -397,7 +453,10 @@ class Scheduler:
     # ------------------------------------------------------------ runs
 
     async def _launch(self, placements: list[Placement]) -> None:
-        begun = await outcomes.begin_runs(self, placements)
+        try:
+            begun = await outcomes.begin_runs(self, placements)
+        finally:
+            self._starting = self._starting_ids = None
         # No await from here until the handles exist: stop() must find every run it can
         # cancel, and a run cancelled at any point is handed back by finish_run.
         for placement, run_id in begun:
@@ -423,12 +482,30 @@ class Scheduler:
             task=task,
             agent=placement.agent,
             workspace=self.workspace.root,
-            context=await gather(self.store, self.workspace, task, placement.agent.name),
+            context=await self._contexts.submit((task, placement.agent.name)),
             settings=self.settings,
             config=self.config,
             store=self.store,
             db_url=None if self.store.url == self.workspace.default_db_url() else self.store.url,
         )
+
+    async def _gather(
+        self, wanted: list[tuple[TaskRecord, str]]
+    ) -> list[dict[str, Any] | BaseException]:
+        """The contexts of runs starting together, read together; if that fails, one by
+        one, so a failure fails only its own run."""
+        try:
+            return list(await gather_many(self.store, self.workspace, wanted))
+        except Exception:
+            if len(wanted) == 1:
+                raise
+        contexts: list[dict[str, Any] | BaseException] = []
+        for one in wanted:
+            try:
+                contexts.extend(await gather_many(self.store, self.workspace, [one]))
+            except Exception as exc:
+                contexts.append(exc)
+        return contexts
 
     async def _execute(self, active: ActiveRun, placement: Placement) -> None:
         hooks = _Hooks(self, active)
@@ -449,14 +526,46 @@ class Scheduler:
         if result is not None:  # whatever the agent said, no secret reaches the store
             result = RunResult(result.outcome, scrub(result.text))
         try:
-            await outcomes.finish_run(self, active, result)
-        except Exception:
-            log.exception("could not record the end of run %s", active.run_id)
-        finally:
-            self.active_runs.pop(active.task_id, None)
+            await self._ends.submit((active, result))
+        except BaseException:
+            # Cancelled while its end is recorded (which goes on), or the recording was
+            # itself cancelled: either way this run no longer holds its slot.
+            self._forget(active)
             self.wake()
+            raise
+
+    async def _record_ends(self, ends: list[tuple[ActiveRun, RunResult | None]]) -> list[None]:
+        """Record runs that ended together in one transaction; if that fails, one by one,
+        so a run that cannot be recorded does not take the others down with it."""
+        try:
+            await outcomes.finish_runs(self, ends)
+        except Exception:
+            if len(ends) == 1:
+                log.exception("could not record the end of run %s", ends[0][0].run_id)
+            else:
+                for end in ends:
+                    try:
+                        await outcomes.finish_runs(self, [end])
+                    except Exception:
+                        log.exception("could not record the end of run %s", end[0].run_id)
+        finally:
+            # Before anything else runs: the next pass must see these slots free, and must
+            # not take the runs' tasks, already moved on, for tasks moved by someone else.
+            for active, _ in ends:
+                self._forget(active)
+            self.wake()
+        return [None] * len(ends)
+
+    def starting(self, events: list[Event]) -> None:
+        """begin_runs hands over its transaction's events, published as it commits."""
+        self._starting, self._starting_ids = events, None
+
+    def _forget(self, active: ActiveRun) -> None:
+        if self.active_runs.get(active.task_id) is active:
+            del self.active_runs[active.task_id]
 
     async def _flush(self, active: ActiveRun) -> None:
         async with active.log_lock:
             if active.pending_output:
+                active.logged = True
                 await self.store.runs.append_log(active.run_id, active.take_output())

@@ -3,21 +3,30 @@ crash recovery, heartbeats, budgets. Each step is one transaction with its Activ
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from maos_tui.agents.base import Outcome, RunResult
 from maos_tui.agents.command import kill_orphan
 from maos_tui.collab import NEEDS_HUMAN
-from maos_tui.domain import AgentRecord, AgentStatus, TaskRecord, TaskStatus
+from maos_tui.domain import (
+    AgentRecord,
+    AgentStatus,
+    DomainError,
+    TaskRecord,
+    TaskStatus,
+    check_transition,
+)
 from maos_tui.scheduler.clock import backoff_seconds
 from maos_tui.scheduler.planner import REVIEW_CAPABILITY
-from maos_tui.store.models import Activity, Agent, Task
+from maos_tui.store.models import Activity, Agent, Notification, Task, TaskAssignee
+from maos_tui.store.tasks import Move, update_rows_in
 
 if TYPE_CHECKING:
     from maos_tui.config import SchedulerSettings
@@ -38,53 +47,106 @@ async def begin_runs(s: Scheduler, placements: list[Placement]) -> list[tuple[Pl
     """Assign and start, all of a pass's placements in one transaction: each task goes
     assigned → in_progress (or stays in review for a reviewer) and gets a runs row.
     Returns the placements started, each with the task as this transaction left it, and
-    their run IDs; a task that changed since it was planned is left out."""
-    begun = []
+    their run IDs; a task that changed since it was planned, or whose agent was removed
+    meanwhile, is left out."""
+    if not placements:
+        return []
     async with s.store.write() as tx:
-        for placement in placements:
-            started = await _begin_in(s, tx, placement)
-            if started is not None:
-                begun.append(started)
+        begun = await _begin_in(s, tx, placements)
+        s.starting(tx.events)
     return begun
 
 
-async def _begin_in(s: Scheduler, tx: Tx, placement: Placement) -> tuple[Placement, int] | None:
+async def _begin_in(
+    s: Scheduler, tx: Tx, placements: list[Placement]
+) -> list[tuple[Placement, int]]:
+    """The rows of all placements go in with one statement per table; the Activities and
+    events are those of set_assignees_in, move_in and runs.start_in, task by task."""
     store = s.store
-    agent = placement.agent.name
-    task = await store.tasks.get(placement.task.id, tx.conn)
-    if task.archived or task.blocked or task.status is not placement.task.status:
-        return None
-    started = task
-    if placement.kind != "reply":  # a reply leaves the task's own state alone
-        started = replace(task, status_reason=None, retry_at=None, updated_at=tx.now)
-        if placement.kind == "work":
-            await _take_in(s, tx, task, agent)
-            assignees = tuple(sorted({*task.assignees, agent}))
-            started = replace(started, status=TaskStatus.IN_PROGRESS, assignees=assignees)
-        else:
-            await store.tasks.update_fields_in(tx, task.id, status_reason=None, retry_at=None)
-    run_id = await store.runs.start_in(tx, task.id, agent, placement.kind)
-    values: dict[str, Any] = {"last_assigned_at": tx.now}
-    if placement.agent.status is AgentStatus.IDLE:
-        values["status"] = AgentStatus.ACTIVE.value
-    await tx.conn.execute(update(Agent).where(Agent.name == agent).values(**values))
-    await tx.activity(agent, "started", task.id, run=run_id, kind=placement.kind, agent=agent)
-    return replace(placement, task=started), run_id
+    tasks = {t.id: t for t in await store.tasks.get_many([p.task.id for p in placements], tx.conn)}
+    names = sorted({p.agent.name for p in placements})
+    rows = await tx.conn.execute(select(Agent.name, Agent.status).where(Agent.name.in_(names)))
+    agent_status = {name: AgentStatus(status) for name, status in rows.all()}
+    kept: list[tuple[Placement, TaskRecord]] = []
+    for placement in placements:
+        task = tasks.get(placement.task.id)
+        if (
+            task is None
+            or task.archived
+            or task.blocked
+            or task.status is not placement.task.status
+            or placement.agent.name not in agent_status
+        ):
+            continue
+        kept.append((placement, task))
+    if not kept:
+        return []
+    run_ids = await store.runs.start_many_in(
+        tx, [(task.id, p.agent.name, p.kind) for p, task in kept]
+    )
+    begun = []
+    new_assignees: list[dict[str, str]] = []
+    task_rows: list[tuple[str, dict[str, Any]]] = []
+    for (placement, task), run_id in zip(kept, run_ids, strict=True):
+        agent = placement.agent.name
+        started = task
+        if placement.kind != "reply":  # a reply leaves the task's own state alone
+            values: dict[str, Any] = {"status_reason": None, "retry_at": None}
+            started = replace(task, status_reason=None, retry_at=None, updated_at=tx.now)
+            if placement.kind == "work":
+                await _take_in(tx, task, agent, new_assignees)
+                values["status"] = TaskStatus.IN_PROGRESS.value
+                assignees = tuple(sorted({*task.assignees, agent}))
+                started = replace(started, status=TaskStatus.IN_PROGRESS, assignees=assignees)
+            if task.status is not TaskStatus.INBOX and task.status is not TaskStatus.ASSIGNED:
+                # No move records an Activity (update_fields_in's event says it changed).
+                tx.notify("task", task_id=task.id)
+            values["updated_at"] = tx.now
+            task_rows.append((task.id, values))
+        await tx.activity(agent, "started", task.id, run=run_id, kind=placement.kind, agent=agent)
+        begun.append((replace(placement, task=started), run_id))
+    if new_assignees:
+        await tx.conn.execute(insert(TaskAssignee), new_assignees)
+    await update_rows_in(tx.conn, task_rows)
+    agent_rows = []
+    for name in sorted({p.agent.name for p, _ in kept}):
+        status = agent_status[name]
+        if status is AgentStatus.IDLE:
+            status = AgentStatus.ACTIVE
+        agent_rows.append({"_name": name, "_at": tx.now, "_status": status.value})
+    await tx.conn.execute(_AGENT_ASSIGNED, agent_rows)
+    return begun
 
 
-async def _take_in(s: Scheduler, tx: Tx, task: TaskRecord, agent: str) -> None:
-    """The agent takes the task: assigned to it, then in_progress, with the waiting reason
-    and retry backoff cleared."""
-    tasks = s.store.tasks
+_AGENT_ASSIGNED = (
+    update(Agent.__table__)  # type: ignore[attr-defined]
+    .where(Agent.__table__.c.name == bindparam("_name"))  # type: ignore[attr-defined]
+    .values(last_assigned_at=bindparam("_at"), status=bindparam("_status"))
+)
+
+
+async def _take_in(
+    tx: Tx, task: TaskRecord, agent: str, new_assignees: list[dict[str, str]]
+) -> None:
+    """The agent takes the task: assigned to it, then in_progress (the caller writes the
+    row, with the waiting reason and retry backoff cleared). Records the Activities
+    set_assignees_in and move_in would."""
+    status = task.status
     if agent not in task.assignees:
-        await tasks.set_assignees_in(tx, task.id, add=[agent], actor=SCHEDULER, current=task)
-    elif task.status is TaskStatus.INBOX:
-        await tasks.move_in(tx, task.id, TaskStatus.ASSIGNED, actor=SCHEDULER)
-    clear = {"status_reason": None, "retry_at": None}
-    if task.status is TaskStatus.IN_PROGRESS:
-        await tasks.update_fields_in(tx, task.id, **clear)
-    else:
-        await tasks.move_in(tx, task.id, TaskStatus.IN_PROGRESS, actor=SCHEDULER, **clear)
+        new_assignees.append({"task_id": task.id, "agent_name": agent})
+        if status is TaskStatus.INBOX:
+            status = TaskStatus.ASSIGNED
+        await tx.activity(SCHEDULER, "assigned", task.id, agents=[agent], status=status.value)
+    elif status is TaskStatus.INBOX:
+        status = await _moved(tx, task.id, status, TaskStatus.ASSIGNED)
+    if status is not TaskStatus.IN_PROGRESS:
+        await _moved(tx, task.id, status, TaskStatus.IN_PROGRESS)
+
+
+async def _moved(tx: Tx, task_id: str, current: TaskStatus, target: TaskStatus) -> TaskStatus:
+    check_transition(current, target, human=False)
+    await tx.activity(SCHEDULER, "moved", task_id, **{"from": current.value, "to": target.value})
+    return target
 
 
 # ---------------------------------------------------------------- the end of a run
@@ -92,40 +154,116 @@ async def _take_in(s: Scheduler, tx: Tx, task: TaskRecord, agent: str) -> None:
 
 async def finish_run(s: Scheduler, active: ActiveRun, result: RunResult | None) -> None:
     """Record how a run ended. `result` is None when the run was cancelled."""
+    await finish_runs(s, [(active, result)])
+
+
+async def finish_runs(s: Scheduler, ends: Sequence[tuple[ActiveRun, RunResult | None]]) -> None:
+    """Record how runs ended, all in one transaction: runs that end together (instant
+    agents, a batch of quick tasks) cost one commit and a few statements, not a dozen
+    statements each. If it fails nothing of it is saved and the output taken from the
+    runs is handed back to them, so they can be recorded again one by one."""
     store = s.store
-    changes_note: str | None = None
-    async with active.log_lock, store.write() as tx:
-        await store.runs.append_log_in(tx, active.run_id, active.take_output())
-        task = await store.tasks.get(active.task_id, tx.conn)
+    async with contextlib.AsyncExitStack() as stack:
+        for active, _ in ends:
+            await stack.enter_async_context(active.log_lock)
+        texts = {active.run_id: active.take_output() for active, _ in ends}
+        try:
+            async with store.write() as tx:
+                notes = await _finish_in(s, tx, ends, texts)
+        except BaseException:
+            for active, _ in ends:
+                if texts.get(active.run_id):
+                    active.pending_output.insert(0, texts[active.run_id])
+            raise
+    messages = getattr(store, "messages", None)
+    for task_id, agent, note in notes:
+        if messages is not None:
+            await messages.post(task_id, agent, note)
+
+
+async def _finish_in(
+    s: Scheduler,
+    tx: Tx,
+    ends: Sequence[tuple[ActiveRun, RunResult | None]],
+    texts: Mapping[int, str],
+) -> list[tuple[str, str, str]]:
+    store = s.store
+    stalled = RunResult.failed("stalled: the agent stopped making progress")
+    ends = [
+        (active, stalled if active.stop_reason == "stalled" and result is None else result)
+        for active, result in ends
+    ]
+    await store.runs.append_logs_in(
+        tx, texts, empty={active.run_id for active, _ in ends if not active.logged}
+    )
+    tasks = {t.id: t for t in await store.tasks.get_many([a.task_id for a, _ in ends], tx.conn)}
+    for active, _ in ends:
+        if active.task_id not in tasks:
+            raise DomainError(f"unknown task {active.task_id}")
+    # Tasks whose agent may have asked the human with a message (a command agent asks with
+    # `maos-tui msg post --type question --as NAME`): looked up together.
+    asked = [
+        a.task_id
+        for a, result in ends
+        if a.kind == "work" and result is not None and result.outcome is not Outcome.WAITING
+    ]
+    asking = await store.messages.needs_human(asked, tx.conn) if asked else set()
+    finished: list[tuple[int, str, str | None]] = []
+    moves: list[Move] = []
+    reviewers: list[str] | None = None
+    notes: list[tuple[str, str, str]] = []
+    for active, result in ends:
+        task = tasks[active.task_id]
         expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
-        if active.stop_reason == "stalled" and result is None:
-            result = RunResult.failed("stalled: the agent stopped making progress")
         if active.kind == "reply":
             await _end_reply(s, tx, active, result)
         elif result is None or task.archived or task.status is not expected:
             await _end_stopped(s, tx, active, task, expected)
-        elif active.kind == "work" and (
-            result.outcome is Outcome.WAITING
-            # A command agent asks with `maos-tui msg post --type question --as NAME`.
-            or task.id in await store.messages.needs_human([task.id], tx.conn)
-        ):
+        elif active.kind == "work" and (result.outcome is Outcome.WAITING or task.id in asking):
             await _end_parked(s, tx, active, task)
+        elif result.outcome is Outcome.DONE and active.kind == "review":
+            finished.append((active.run_id, "approved", None))
+            reason = f"approved: {result.text}"[:500]
+            moves.append(Move(task.id, TaskStatus.DONE, task.status, active.agent, reason))
         elif result.outcome is Outcome.DONE:
-            await _end_done(s, tx, active, task, result.text)
+            finished.append((active.run_id, "done", None))
+            if reviewers is None:
+                reviewers = await _review_agents(tx)
+            target = TaskStatus.REVIEW if set(reviewers) - {active.agent} else TaskStatus.DONE
+            done = {"result": result.text, "last_error": None, "status_reason": None}
+            done["retry_at"] = None
+            moves.append(Move(task.id, target, task.status, active.agent, None, done))
         elif result.outcome is Outcome.CHANGES and active.kind == "review":
-            changes_note = await _end_changes(s, tx, active, task, result.text)
+            note = await _end_changes(s, tx, active, task, result.text)
+            notes.append((active.task_id, active.agent, note))
         else:
             error = result.text
             if result.outcome is Outcome.CHANGES:
                 error = "request_changes is only for reviews"
             await store.runs.finish_in(tx, active.run_id, "failed", error)
             await fail_or_retry(s, tx, task, error, actor=active.agent)
-        # Mentions delivered with this run were its to answer; they are no longer pending.
-        await store.notifications.answered_in(tx, active.agent, task.id)
-        await _agent_done_in(s, tx, active.agent)
-    messages = getattr(store, "messages", None)
-    if changes_note and messages is not None:
-        await messages.post(active.task_id, active.agent, changes_note)
+    await store.runs.finish_many_in(tx, finished)
+    await store.tasks.move_many_in(tx, moves)
+    # Mentions delivered with these runs were theirs to answer; they are no longer pending.
+    await tx.conn.execute(
+        _ANSWERED, [{"_agent": a.agent, "_task": a.task_id, "_now": tx.now} for a, _ in ends]
+    )
+    await _agents_done_in(s, tx, [active for active, _ in ends])
+    return notes
+
+
+# NotificationService.answered_in, for many (agent, task) pairs in one executemany.
+_NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
+_ANSWERED = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.recipient == bindparam("_agent"),
+        _NOTIFICATIONS.c.task_id == bindparam("_task"),
+        _NOTIFICATIONS.c.delivered_at.is_not(None),
+        _NOTIFICATIONS.c.read_at.is_(None),
+    )
+    .values(read_at=bindparam("_now"))
+)
 
 
 async def _end_reply(s: Scheduler, tx: Tx, active: ActiveRun, result: RunResult | None) -> None:
@@ -162,29 +300,6 @@ async def _end_stopped(
         active.run_id,
         "cancelled",
         f"task is {task.status.value}" + (", archived" if task.archived else ""),
-    )
-
-
-async def _end_done(s: Scheduler, tx: Tx, active: ActiveRun, task: TaskRecord, text: str) -> None:
-    store = s.store
-    if active.kind == "review":
-        await store.runs.finish_in(tx, active.run_id, "approved")
-        await store.tasks.move_in(
-            tx, task.id, TaskStatus.DONE, actor=active.agent, reason=f"approved: {text}"[:500]
-        )
-        return
-    await store.runs.finish_in(tx, active.run_id, "done")
-    reviewers = await _reviewers(tx, exclude=active.agent)
-    target = TaskStatus.REVIEW if reviewers else TaskStatus.DONE
-    await store.tasks.move_in(
-        tx,
-        task.id,
-        target,
-        actor=active.agent,
-        result=text,
-        last_error=None,
-        status_reason=None,
-        retry_at=None,
     )
 
 
@@ -284,26 +399,28 @@ async def _drop_auto_assignees(s: Scheduler, tx: Tx, task_id: str) -> None:
         await s.store.tasks.set_assignees_in(tx, task_id, remove=drop, actor=SCHEDULER)
 
 
-async def _reviewers(tx: Tx, *, exclude: str) -> list[str]:
+async def _review_agents(tx: Tx) -> list[str]:
+    """The agents that may review (the author is then left out)."""
     rows = await tx.conn.execute(select(Agent.name, Agent.capabilities))
-    return [
-        name
-        for name, caps in rows.all()
-        if name != exclude and REVIEW_CAPABILITY in json.loads(caps or "[]")
-    ]
+    return [name for name, caps in rows.all() if REVIEW_CAPABILITY in json.loads(caps or "[]")]
 
 
-async def _agent_done_in(s: Scheduler, tx: Tx, agent: str) -> None:
-    """An active agent with no other run goes back to idle."""
-    others = [r for r in s.active_runs.values() if r.agent == agent and r.handle is not None]
-    if len(others) > 1:
+async def _agents_done_in(s: Scheduler, tx: Tx, ended: Sequence[ActiveRun]) -> None:
+    """An active agent with no run left besides those that ended goes back to idle."""
+    ending = {active.run_id for active in ended}
+    busy = {
+        r.agent for r in s.active_runs.values() if r.handle is not None and r.run_id not in ending
+    }
+    idle = sorted({active.agent for active in ended} - busy)
+    if not idle:
         return
     await tx.conn.execute(
         update(Agent)
-        .where(Agent.name == agent, Agent.status == AgentStatus.ACTIVE.value)
+        .where(Agent.name.in_(idle), Agent.status == AgentStatus.ACTIVE.value)
         .values(status=AgentStatus.IDLE.value)
     )
-    tx.notify("agent", agent=agent)
+    for agent in idle:
+        tx.notify("agent", agent=agent)
 
 
 # ---------------------------------------------------------------- recovery

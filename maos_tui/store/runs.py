@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.store.models import Agent, Run
@@ -18,6 +18,21 @@ if TYPE_CHECKING:
 # The database keeps the tail of each run's output: enough to debug a failure, bounded so a
 # chatty agent cannot grow the file without limit.
 LOG_TAIL_CHARS = 64 * 1024
+
+_RUNS = Run.__table__  # type: ignore[attr-defined]
+# Built once: the scheduler starts and ends runs many at a time, with executemany.
+_INSERT_RUN = insert(_RUNS)
+_LAST_RUN_ID = select(func.max(_RUNS.c.id))
+_FINISH_RUN = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("_id"), _RUNS.c.ended_at.is_(None))
+    .values(ended_at=bindparam("_ended"), outcome=bindparam("_outcome"), error=bindparam("_error"))
+)
+_SET_LOG = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("_id"))
+    .values(output_log=bindparam("_log"), last_progress_at=bindparam("_now"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +71,76 @@ class RunService:
         )
         tx.notify("run", task_id=task_id, agent=agent)
         return int(result.inserted_primary_key[0])
+
+    async def start_many_in(self, tx: Tx, starts: Sequence[tuple[str, str, str]]) -> list[int]:
+        """Start runs of (task, agent, kind) in one statement; returns their IDs in order.
+
+        The IDs are given here, not read back (as the Activities' are in Tx.flush): SQLite
+        does not promise RETURNING's order, and this transaction holds the write lock."""
+        if not starts:
+            return []
+        if len(starts) == 1:
+            return [await self.start_in(tx, *starts[0])]
+        last = (await tx.conn.execute(_LAST_RUN_ID)).scalar_one() or 0
+        ids = list(range(last + 1, last + 1 + len(starts)))
+        rows = [
+            {
+                "id": run_id,
+                "task_id": task_id,
+                "agent_name": agent,
+                "kind": kind,
+                "started_at": tx.now,
+                "last_progress_at": tx.now,
+                "tokens_in": 0,
+                "tokens_out": 0,
+                "cost_usd": 0.0,
+                "output_log": "",
+            }
+            for run_id, (task_id, agent, kind) in zip(ids, starts, strict=True)
+        ]
+        await tx.conn.execute(_INSERT_RUN, rows)
+        for task_id, agent, _kind in starts:
+            tx.notify("run", task_id=task_id, agent=agent)
+        return ids
+
+    async def finish_many_in(self, tx: Tx, ends: Sequence[tuple[int, str, str | None]]) -> None:
+        """`finish_in` for many (run ID, outcome, error), in one executemany."""
+        if not ends:
+            return
+        await tx.conn.execute(
+            _FINISH_RUN,
+            [
+                {"_id": run_id, "_ended": tx.now, "_outcome": outcome, "_error": error}
+                for run_id, outcome, error in ends
+            ],
+        )
+        for _ in ends:
+            tx.notify("run")
+
+    async def append_logs_in(
+        self, tx: Tx, texts: Mapping[int, str], *, empty: Collection[int] = ()
+    ) -> None:
+        """`append_log_in` for many runs: the logs of runs in `empty` are known to be
+        empty (nothing was ever written to them) and are not read."""
+        texts = {run_id: text for run_id, text in texts.items() if text}
+        if not texts:
+            return
+        current = {run_id: "" for run_id in texts if run_id in empty}
+        unknown = [run_id for run_id in texts if run_id not in current]
+        if unknown:
+            rows = await tx.conn.execute(
+                select(_RUNS.c.id, _RUNS.c.output_log).where(_RUNS.c.id.in_(unknown))
+            )
+            current.update({run_id: log for run_id, log in rows.all() if log is not None})
+        params = [
+            {"_id": run_id, "_log": (current[run_id] + text)[-LOG_TAIL_CHARS:], "_now": tx.now}
+            for run_id, text in texts.items()
+            if run_id in current
+        ]
+        if params:
+            await tx.conn.execute(_SET_LOG, params)
+        for _ in params:
+            tx.notify("run")
 
     async def finish_in(self, tx: Tx, run_id: int, outcome: str, error: str | None = None) -> None:
         await tx.conn.execute(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -79,6 +80,57 @@ _WITH_RELATIONS = select(
 
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+_VERBS = {
+    TaskStatus.DONE: "completed",
+    TaskStatus.FAILED: "failed",
+    TaskStatus.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One status change for `move_many_in`: `current` is the status this transaction
+    already read, so the row is not read again."""
+
+    task_id: str
+    status: TaskStatus
+    current: TaskStatus
+    actor: str = HUMAN
+    reason: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)  # more columns to set
+
+
+# UPDATE tasks ... WHERE id = ?, one per set of columns, sent with executemany.
+_UPDATES_BY_COLUMNS: dict[tuple[str, ...], Any] = {}
+
+
+def _update_by_id(columns: tuple[str, ...]) -> Any:
+    statement = _UPDATES_BY_COLUMNS.get(columns)
+    if statement is None:
+        # Bound names differ from the columns': SQLAlchemy reserves those for SET itself.
+        statement = (
+            update(Task)
+            .where(Task.id == bindparam("_id"))
+            .values({c: bindparam(f"_v_{c}") for c in columns})
+        )
+        _UPDATES_BY_COLUMNS[columns] = statement
+    return statement
+
+
+async def update_rows_in(
+    conn: AsyncConnection, rows: Iterable[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Set columns on many tasks: one executemany per distinct set of columns."""
+    grouped: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for task_id, values in rows:
+        columns = tuple(sorted(values))
+        params = {f"_v_{c}": values[c] for c in columns}
+        params["_id"] = task_id
+        grouped[columns].append(params)
+    for columns, params in grouped.items():
+        await conn.execute(_update_by_id(columns), params)
 
 
 class TaskService:
@@ -316,29 +368,37 @@ class TaskService:
         *,
         actor: str = HUMAN,
         reason: str | None = None,
+        current: TaskStatus | None = None,
         **extra: Any,
     ) -> TaskStatus:
-        """Change status; agents must follow the status graph, humans may jump anywhere."""
+        """Change status; agents must follow the status graph, humans may jump anywhere.
+        `current` is the status as already read in this transaction, if it was."""
         tid = parse_task_id(task_id)
-        row = await self._row(tx.conn, tid)
-        current = TaskStatus(row["status"])
-        if current is status and not extra:
-            return current
-        check_transition(current, status, human=actor == HUMAN)
-        values: dict[str, Any] = {"status": status.value, "updated_at": tx.now, **extra}
-        if status is TaskStatus.INBOX:
-            values.setdefault("status_reason", None)
-        await tx.conn.execute(update(Task).where(Task.id == tid).values(**values))
-        verb = {
-            TaskStatus.DONE: "completed",
-            TaskStatus.FAILED: "failed",
-            TaskStatus.CANCELLED: "cancelled",
-        }.get(status, "moved")
-        details: dict[str, Any] = {"from": current.value, "to": status.value}
-        if reason:
-            details["reason"] = reason
-        await tx.activity(actor, verb, tid, **details)
+        if current is None:
+            current = TaskStatus((await self._row(tx.conn, tid))["status"])
+        await self.move_many_in(tx, [Move(tid, status, current, actor, reason, extra)])
         return current
+
+    async def move_many_in(self, tx: Tx, moves: Sequence[Move]) -> None:
+        """Status changes of many tasks whose status this transaction has read: each
+        checked and recorded as `move_in` does, the rows written with executemany. All are
+        checked before anything is written."""
+        moving = [m for m in moves if m.current is not m.status or m.values]
+        for move in moving:
+            check_transition(move.current, move.status, human=move.actor == HUMAN)
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for move in moving:
+            values: dict[str, Any] = {"status": move.status.value, "updated_at": tx.now}
+            values.update(move.values)
+            if move.status is TaskStatus.INBOX:
+                values.setdefault("status_reason", None)
+            rows.append((move.task_id, values))
+        await update_rows_in(tx.conn, rows)
+        for move in moving:
+            details: dict[str, Any] = {"from": move.current.value, "to": move.status.value}
+            if move.reason:
+                details["reason"] = move.reason
+            await tx.activity(move.actor, _VERBS.get(move.status, "moved"), move.task_id, **details)
 
     async def edit(self, task_id: str, **fields: Any) -> TaskRecord:
         """Edit a task in its own transaction; `fields` are those of `edit_in`."""
