@@ -307,3 +307,55 @@ async def test_reading_a_few_tasks_matches_reading_the_board(store: Store) -> No
     assert await store.tasks.get(third.id) == listed[third.id]
     assert listed[third.id].after == (first.id, second.id) and listed[third.id].blocked
     assert not listed[second.id].blocked and listed[second.id].assignees == ("a1", "b2")
+    async with store.write() as tx:
+        inside = {t.id: t for t in await store.tasks.get_many_in(tx, [first.id, second.id])}
+    assert inside == {k: listed[k] for k in (first.id, second.id)}
+
+
+@pytest.fixture(params=["driver", "sqlalchemy"])
+async def either_path(request: pytest.FixtureRequest, store: Store) -> Store:
+    """The store as is (Prepared statements on the SQLite driver) and with the path other
+    databases take (the same statements through SQLAlchemy)."""
+    if request.param == "sqlalchemy":
+
+        async def no_driver(_conn: object) -> None:
+            return None
+
+        store._driver_of = no_driver  # type: ignore[method-assign]
+    return store
+
+
+async def test_prepared_statements_write_and_read_as_sqlalchemy_does(either_path: Store) -> None:
+    from sqlalchemy import bindparam, select, update
+
+    from maos_tui.store.core import Prepared
+    from maos_tui.store.models import Task
+
+    store = either_path
+    task = await store.tasks.create("moving")
+    table = Task.__table__  # type: ignore[attr-defined]
+    when = task.created_at.replace(microsecond=123456)
+    set_retry = Prepared(
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values(retry_at=bindparam("_at"), archived=bindparam("_archived"))
+    )
+    read = Prepared(
+        select(table.c.retry_at, table.c.archived).where(table.c.id == bindparam("_id"))
+    )
+    async with store.write() as tx:
+        await tx.run_many(set_retry, [{"_id": task.id, "_at": when, "_archived": True}])
+        assert await tx.rows(read, {"_id": task.id}) == [(when, True)]
+        inside = await store.tasks.get_many_in(tx, [task.id, "TASK-999"])
+        await tx.activity(HUMAN, "edited", task.id)
+        await tx.activity(HUMAN, "edited", task.id)
+    (changed,) = inside
+    assert changed == await store.tasks.get(task.id)
+    assert (changed.retry_at, changed.archived) == (when, True)
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        async with store.write() as tx:
+            bad_parent = Prepared(
+                update(table).where(table.c.id == bindparam("_id")).values(parent_id="TASK-999")
+            )
+            await tx.run(bad_parent, {"_id": task.id})
+    assert (await store.tasks.get(task.id)).parent is None

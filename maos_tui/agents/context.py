@@ -4,19 +4,23 @@ WORKING.md, truncated to fit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.config import WORKING_FILE
 from maos_tui.domain import TaskRecord, iso_z
+from maos_tui.store.core import Prepared
 from maos_tui.store.models import Message, Notification
 
 if TYPE_CHECKING:
     from maos_tui.config import Workspace
-    from maos_tui.store import Store
+    from maos_tui.store import Store, Tx
 
 WORKING_MD_CHARS = 12_000
 MESSAGES_KEPT = 50
@@ -33,27 +37,45 @@ async def gather(
 async def gather_many(
     store: Store, workspace: Workspace, wanted: Sequence[tuple[TaskRecord, str | None]]
 ) -> list[dict[str, Any]]:
-    """`gather` for runs starting together: the same contexts, in order, read with one
-    statement per kind of thing for all of them instead of a few statements each."""
+    """`gather` for many runs: the same contexts, in order."""
+    async with store.read() as conn:
+        drafts = await draft_many(store, conn, wanted)
+    return [await complete(store, draft) for draft in drafts]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A run's context as read together with other runs' (draft_many), before the parts
+    that take statements of their own: claiming its mentions (a write) and, after a
+    review asked for changes, the reviewer's feedback. Most runs need neither."""
+
+    context: dict[str, Any]
+    task: TaskRecord
+    agent: str | None
+    mentioned: bool  # undelivered mentions of `agent` on the task were seen
+
+
+async def draft_many(
+    store: Store, source: AsyncConnection | Tx, wanted: Sequence[tuple[TaskRecord, str | None]]
+) -> list[Draft]:
+    """Read the contexts of runs starting together, with one statement per kind of thing
+    for all of them: threads, parents and dependencies, pending mentions. `source` is a
+    read connection, or the transaction that starts the runs (the scheduler's)."""
     ids = [task.id for task, _ in wanted]
     agents = sorted({agent for _, agent in wanted if agent is not None})
-    async with store.read() as conn:
-        others = {t for task, _ in wanted for t in (task.parent, *task.after) if t}
-        found = await store.tasks.get_many(others, conn) if others else []
-        briefs = {t.id: _brief(t) for t in found}
-        threads = await _threads(conn, ids)
-        # Most runs start with no mention to claim: look before taking the write lock.
-        pending: set[tuple[str, str]] = set()
+    others = sorted({t for task, _ in wanted for t in (task.parent, *task.after) if t})
+    if isinstance(source, AsyncConnection):
+        found = await store.tasks.get_many(others, source) if others else []
+        threads = _threads(await source.execute(_threads_query(ids)))
+        pending = set()
         if agents:
-            rows = await conn.execute(
-                select(Notification.recipient, Notification.task_id).where(
-                    Notification.recipient.in_(agents),
-                    Notification.task_id.in_(ids),
-                    Notification.delivered_at.is_(None),
-                )
-            )
+            rows = await source.execute(_pending_query(agents, ids))
             pending = {(recipient, task_id) for recipient, task_id in rows.all()}
-    contexts = []
+    else:
+        found = await store.tasks.get_many_in(source, others) if others else []
+        threads, pending = await _read_in(source, ids, agents)
+    briefs = {t.id: _brief(t) for t in found}
+    drafts = []
     for task, agent in wanted:
         task_json = task.to_json()
         task_json["last_error"] = task.last_error
@@ -63,38 +85,84 @@ async def gather_many(
             "dependencies": [briefs[d] for d in task.after if d in briefs],
             "messages": threads.get(task.id, []),
         }
-        if agent is not None:
-            delivered = (
-                await store.notifications.claim_for(agent, task_id=task.id)
-                if (agent, task.id) in pending
-                else []
-            )
-            context["notifications"] = [
-                {"id": n.id, "message_id": n.message_id, "text": n.text} for n in delivered
-            ]
-        if task.review_rounds:
-            async with store.read() as conn:
-                review = await store.runs.latest(conn, task.id, "review", outcome="changes")
-            if review is not None:
-                feedback = {"reviewer": review.agent_name, "changes": review.error}
-                context["review_feedback"] = feedback
-        contexts.append(context)
-    return contexts
+        drafts.append(Draft(context, task, agent, (agent, task.id) in pending))
+    return drafts
 
 
-async def _threads(conn: Any, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+async def complete(store: Store, draft: Draft) -> dict[str, Any]:
+    """The context of a drafted run: its mentions claimed, the review feedback added."""
+    context = dict(draft.context)
+    task, agent = draft.task, draft.agent
+    if agent is not None:
+        # Most runs start with no mention to claim: the draft looked before the write lock.
+        delivered = (
+            await store.notifications.claim_for(agent, task_id=task.id) if draft.mentioned else []
+        )
+        context["notifications"] = [
+            {"id": n.id, "message_id": n.message_id, "text": n.text} for n in delivered
+        ]
+    if task.review_rounds:
+        async with store.read() as conn:
+            review = await store.runs.latest(conn, task.id, "review", outcome="changes")
+        if review is not None:
+            feedback = {"reviewer": review.agent_name, "changes": review.error}
+            context["review_feedback"] = feedback
+    return context
+
+
+def _threads_query(ids: Any) -> Any:
     """The last MESSAGES_KEPT messages of each task's thread, oldest first."""
     newest_first = func.row_number().over(partition_by=Message.task_id, order_by=Message.id.desc())
     numbered = (
         select(Message, newest_first.label("newest")).where(Message.task_id.in_(ids)).subquery()
     )
-    rows = await conn.execute(
-        select(numbered)
+    return (
+        select(*(numbered.c[key] for key in _MESSAGE_KEYS))
         .where(numbered.c.newest <= MESSAGES_KEPT)
         .order_by(numbered.c.task_id, numbered.c.id)
     )
+
+
+def _pending_query(agents: Any, ids: Any) -> Any:
+    return select(Notification.recipient, Notification.task_id).where(
+        Notification.recipient.in_(agents),
+        Notification.task_id.in_(ids),
+        Notification.delivered_at.is_(None),
+    )
+
+
+_MESSAGE_KEYS = ("id", "task_id", "author", "type", "text", "reply_to", "created_at")
+
+
+def _json_array(name: str) -> Any:
+    """SQLite: the values of a JSON array parameter, so one statement takes any number."""
+    return select(literal_column("value")).select_from(func.json_each(bindparam(name)))
+
+
+_THREADS_IN = Prepared(_threads_query(_json_array("_ids")))
+_PENDING_IN = Prepared(_pending_query(_json_array("_agents"), _json_array("_ids")))
+
+
+async def _read_in(
+    tx: Tx, ids: list[str], agents: list[str]
+) -> tuple[dict[str, list[dict[str, Any]]], set[tuple[str, str]]]:
+    if not tx.native:
+        threads = _threads(await tx.conn.execute(_threads_query(ids)))
+        rows = (await tx.conn.execute(_pending_query(agents, ids))).all() if agents else []
+        return threads, {(recipient, task_id) for recipient, task_id in rows}
+    ids_json = json.dumps(ids)
+    threads = _threads(await tx.rows(_THREADS_IN, {"_ids": ids_json}))
+    pending: set[tuple[str, str]] = set()
+    if agents:
+        rows = await tx.rows(_PENDING_IN, {"_agents": json.dumps(agents), "_ids": ids_json})
+        pending = {(recipient, task_id) for recipient, task_id in rows}
+    return threads, pending
+
+
+def _threads(rows: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
     threads: dict[str, list[dict[str, Any]]] = {}
-    for m in rows.mappings().all():
+    for row in rows:
+        m = dict(zip(_MESSAGE_KEYS, row, strict=True))
         threads.setdefault(m["task_id"], []).append(
             {
                 "id": m["id"],

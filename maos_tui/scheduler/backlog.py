@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.scheduler.planner import WORK_STATUSES
+from maos_tui.store.core import Reader
 from maos_tui.store.tasks import seq_key
 
 if TYPE_CHECKING:
@@ -57,6 +58,23 @@ class Backlog:
         else:
             self._changed.add(task_id)
 
+    def started(self, tasks: list[TaskRecord]) -> None:
+        """The scheduler started runs on these tasks, and they are as given (it wrote
+        them and has their records): kept without reading them again. The events of
+        that transaction are not noted as changes; any other change still is."""
+        for task in tasks:
+            old = self._tasks.get(task.id)
+            if old is None:
+                continue  # not open: a reply run on a finished task, say
+            if task.status not in PLANNED or task.archived:
+                self._drop(task.id)
+                continue
+            if _order(old) != _order(task):
+                del self._order[bisect.bisect_left(self._order, (_order(old), task.id))]
+                bisect.insort(self._order, (_order(task), task.id))
+            self._tasks[task.id] = task
+        self._listed = None
+
     def get(self, task_id: str) -> TaskRecord | None:
         """The open task as last read, or None if it is not open (or archived)."""
         return self._tasks.get(task_id)
@@ -75,9 +93,11 @@ class Backlog:
                 self._tasks[task_id] = replace(task, status_reason=reason)
         self._listed = None
 
-    async def refresh(self, conn: AsyncConnection) -> None:
+    async def refresh(self, source: AsyncConnection | Reader) -> None:
         """Bring the copy up to date. Changes noted while this runs wait for the next call;
         they are committed before being noted, so none is lost in between."""
+        reader = source if isinstance(source, Reader) else Reader(source)
+        conn = reader.conn
         if self._stale or len(self._changed) > _FULL_READ_ABOVE:
             self._stale = False
             self._changed.clear()
@@ -88,7 +108,7 @@ class Backlog:
             # the changed ones too. Tasks that are not open need no read: one that opens
             # (or starts depending on another) changes, and so is read anyway.
             dependents = {d for t in changed for d in self._waiting.get(t, ())}
-            await self._read(conn, changed | dependents)
+            await self._read(reader, changed | dependents)
 
     async def _read_all(self, conn: AsyncConnection) -> None:
         tasks = await self.store.tasks.list(list(PLANNED), conn=conn)
@@ -103,8 +123,9 @@ class Backlog:
         self.parked = await self.store.messages.needs_human(ids, conn)
         self._listed = None
 
-    async def _read(self, conn: AsyncConnection, ids: set[str]) -> None:
-        fresh = {t.id: t for t in await self.store.tasks.get_many(ids, conn)}
+    async def _read(self, reader: Reader, ids: set[str]) -> None:
+        conn = reader.conn
+        fresh = {t.id: t for t in await self.store.tasks.get_many_in(reader, ids)}
         for task_id in ids:
             self._drop(task_id)
         kept = [t for t in fresh.values() if t.status in PLANNED and not t.archived]

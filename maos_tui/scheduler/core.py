@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, RunnerFactory, RunResult
-from maos_tui.agents.context import gather_many
+from maos_tui.agents.context import Draft, complete
 from maos_tui.agents.factory import runner_for
 from maos_tui.agents.secrets import scrub
-from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, TaskRecord, TaskStatus
+from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, TaskStatus
 from maos_tui.events import Event
 from maos_tui.scheduler import outcomes
 from maos_tui.scheduler.backlog import Backlog
@@ -29,6 +29,7 @@ from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
+from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
     from maos_tui.config import Config, Workspace
@@ -64,11 +65,29 @@ class ActiveRun:
     log_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Whether any output was written before the run's end (else its log is still empty).
     logged: bool = False
+    pending_chars: int = 0
+
+    def add_output(self, text: str) -> None:
+        self.pending_output.append(text)
+        self.pending_chars += len(text)
+        if self.pending_chars > _PENDING_OUTPUT_CHARS:
+            # The store keeps the log's last LOG_TAIL_CHARS: an agent printing faster than
+            # the loop flushes must not pile up more (100 MB of output took ~100 MB here).
+            # Scrubbed first, as the whole text would be, so no cut secret survives.
+            kept = scrub("".join(self.pending_output))[-LOG_TAIL_CHARS:]
+            self.pending_output[:] = [kept]
+            self.pending_chars = len(kept)
 
     def take_output(self) -> str:
         text = "".join(self.pending_output)
         self.pending_output.clear()
+        self.pending_chars = 0
         return scrub(text)
+
+
+_NO_SPEND = {"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
+# Output held for a run between flushes, at most: then only its tail is kept.
+_PENDING_OUTPUT_CHARS = 4 * LOG_TAIL_CHARS
 
 
 def _expected(active: ActiveRun) -> TaskStatus:
@@ -86,7 +105,7 @@ class _Hooks:
 
     async def output(self, text: str) -> None:
         self.progress()
-        self._active.pending_output.append(text)
+        self._active.add_output(text)
 
     async def usage(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:
         self.progress()
@@ -135,11 +154,7 @@ class Scheduler:
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
         self._key_reasons: dict[str, tuple[str, str | None]] = {}
-        # Runs starting together read their contexts together; runs ending together are
-        # recorded in one transaction.
-        self._contexts: Batcher[tuple[TaskRecord, str], dict[str, Any]] = Batcher(
-            self._gather, "maos-run-contexts"
-        )
+        # Runs ending together are recorded in one transaction.
         self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
             self._record_ends, "maos-run-ends"
         )
@@ -217,15 +232,18 @@ class Scheduler:
         await self._pass_done.wait()
 
     def _on_event(self, event: Event) -> None:
+        if self._started_here(event):
+            return
         if event.topic in _TASK_TOPICS:
             self._backlog.changed(event.task_id)
-        if event.topic in _WAKE_TOPICS and not self._started_here(event):
+        if event.topic in _WAKE_TOPICS:
             self.wake()
 
     def _started_here(self, event: Event) -> bool:
         """Is this an event of the runs the current pass is starting? The pass planned
-        them: they change nothing it has not counted (the backlog still reads the tasks
-        again), and waking for them would only repeat the pass with no free slot."""
+        them and has the records of their tasks as it left them (Backlog.started): they
+        change nothing it has not counted, and waking for them would only repeat the pass
+        with no free slot."""
         if self._starting is None:
             return False
         if self._starting_ids is None:
@@ -370,9 +388,13 @@ class Scheduler:
 
     async def _dispatch(self) -> None:
         async with self.store.read() as conn:
-            await self._backlog.refresh(conn)
-            agents = await self.store.agents.list(conn)
-            totals = await self.store.agents.totals(conn)
+            reader = await self.store.reader(conn)
+            await self._backlog.refresh(reader)
+            agents = await self.store.agents.list_in(reader)
+            # Spend adds up every run: not read when no workspace budget needs it.
+            settings = self.settings
+            budgeted = settings.budget_usd is not None or settings.budget_tokens is not None
+            totals = await self.store.agents.totals(conn) if budgeted else _NO_SPEND
             mentions = await self.store.notifications.open_mentions(conn)
         self._agents = agents
         await self._check_active()
@@ -457,9 +479,10 @@ class Scheduler:
             begun = await outcomes.begin_runs(self, placements)
         finally:
             self._starting = self._starting_ids = None
+        self._backlog.started([placement.task for placement, _, _ in begun])
         # No await from here until the handles exist: stop() must find every run it can
         # cancel, and a run cancelled at any point is handed back by finish_run.
-        for placement, run_id in begun:
+        for placement, run_id, draft in begun:
             active = ActiveRun(
                 run_id=run_id,
                 task_id=placement.task.id,
@@ -471,10 +494,10 @@ class Scheduler:
             )
             self.active_runs[active.task_id] = active
             active.handle = asyncio.create_task(
-                self._execute(active, placement), name=f"run-{run_id}"
+                self._execute(active, placement, draft), name=f"run-{run_id}"
             )
 
-    async def _job(self, active: ActiveRun, placement: Placement) -> Job:
+    async def _job(self, active: ActiveRun, placement: Placement, draft: Draft) -> Job:
         task = placement.task
         return Job(
             run_id=active.run_id,
@@ -482,37 +505,19 @@ class Scheduler:
             task=task,
             agent=placement.agent,
             workspace=self.workspace.root,
-            context=await self._contexts.submit((task, placement.agent.name)),
+            context=await complete(self.store, draft),
             settings=self.settings,
             config=self.config,
             store=self.store,
             db_url=None if self.store.url == self.workspace.default_db_url() else self.store.url,
         )
 
-    async def _gather(
-        self, wanted: list[tuple[TaskRecord, str]]
-    ) -> list[dict[str, Any] | BaseException]:
-        """The contexts of runs starting together, read together; if that fails, one by
-        one, so a failure fails only its own run."""
-        try:
-            return list(await gather_many(self.store, self.workspace, wanted))
-        except Exception:
-            if len(wanted) == 1:
-                raise
-        contexts: list[dict[str, Any] | BaseException] = []
-        for one in wanted:
-            try:
-                contexts.extend(await gather_many(self.store, self.workspace, [one]))
-            except Exception as exc:
-                contexts.append(exc)
-        return contexts
-
-    async def _execute(self, active: ActiveRun, placement: Placement) -> None:
+    async def _execute(self, active: ActiveRun, placement: Placement, draft: Draft) -> None:
         hooks = _Hooks(self, active)
         result: RunResult | None = None
         timeout = placement.task.timeout_seconds
         try:
-            job = await self._job(active, placement)
+            job = await self._job(active, placement, draft)
             runner = self.runner_factory(job.agent)
             async with asyncio.timeout(timeout):
                 result = await runner.run(job, hooks)

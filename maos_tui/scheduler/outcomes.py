@@ -10,11 +10,12 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 
 from maos_tui.agents.base import Outcome, RunResult
 from maos_tui.agents.command import kill_orphan
-from maos_tui.collab import NEEDS_HUMAN
+from maos_tui.agents.context import Draft, draft_many
+from maos_tui.collab import NEEDS_HUMAN, MessageType
 from maos_tui.domain import (
     AgentRecord,
     AgentStatus,
@@ -25,7 +26,8 @@ from maos_tui.domain import (
 )
 from maos_tui.scheduler.clock import backoff_seconds
 from maos_tui.scheduler.planner import REVIEW_CAPABILITY
-from maos_tui.store.models import Activity, Agent, Notification, Task, TaskAssignee
+from maos_tui.store.core import Prepared
+from maos_tui.store.models import Activity, Agent, Message, Notification, Task, TaskAssignee
 from maos_tui.store.tasks import Move, update_rows_in
 
 if TYPE_CHECKING:
@@ -43,18 +45,22 @@ _STALL_PREFIX = "stalled:"
 # ---------------------------------------------------------------- starting a run
 
 
-async def begin_runs(s: Scheduler, placements: list[Placement]) -> list[tuple[Placement, int]]:
+async def begin_runs(
+    s: Scheduler, placements: list[Placement]
+) -> list[tuple[Placement, int, Draft]]:
     """Assign and start, all of a pass's placements in one transaction: each task goes
     assigned → in_progress (or stays in review for a reviewer) and gets a runs row.
-    Returns the placements started, each with the task as this transaction left it, and
-    their run IDs; a task that changed since it was planned, or whose agent was removed
-    meanwhile, is left out."""
+    Returns the placements started, each with the task as this transaction left it, its
+    run ID and its context as this transaction reads it; a task that changed since it was
+    planned, or whose agent was removed meanwhile, is left out."""
     if not placements:
         return []
     async with s.store.write() as tx:
         begun = await _begin_in(s, tx, placements)
+        wanted = [(placement.task, placement.agent.name) for placement, _ in begun]
+        drafts = await draft_many(s.store, tx, wanted)
         s.starting(tx.events)
-    return begun
+    return [(p, run_id, draft) for (p, run_id), draft in zip(begun, drafts, strict=True)]
 
 
 async def _begin_in(
@@ -63,10 +69,8 @@ async def _begin_in(
     """The rows of all placements go in with one statement per table; the Activities and
     events are those of set_assignees_in, move_in and runs.start_in, task by task."""
     store = s.store
-    tasks = {t.id: t for t in await store.tasks.get_many([p.task.id for p in placements], tx.conn)}
-    names = sorted({p.agent.name for p in placements})
-    rows = await tx.conn.execute(select(Agent.name, Agent.status).where(Agent.name.in_(names)))
-    agent_status = {name: AgentStatus(status) for name, status in rows.all()}
+    tasks = {t.id: t for t in await store.tasks.get_many_in(tx, [p.task.id for p in placements])}
+    agent_status = {name: AgentStatus(status) for name, status in await tx.rows(_AGENT_STATUSES)}
     kept: list[tuple[Placement, TaskRecord]] = []
     for placement in placements:
         task = tasks.get(placement.task.id)
@@ -105,23 +109,35 @@ async def _begin_in(
             task_rows.append((task.id, values))
         await tx.activity(agent, "started", task.id, run=run_id, kind=placement.kind, agent=agent)
         begun.append((replace(placement, task=started), run_id))
-    if new_assignees:
-        await tx.conn.execute(insert(TaskAssignee), new_assignees)
-    await update_rows_in(tx.conn, task_rows)
+    await tx.run_many(_ADD_ASSIGNEE, new_assignees)
+    await update_rows_in(tx, task_rows)
     agent_rows = []
     for name in sorted({p.agent.name for p, _ in kept}):
         status = agent_status[name]
         if status is AgentStatus.IDLE:
             status = AgentStatus.ACTIVE
         agent_rows.append({"_name": name, "_at": tx.now, "_status": status.value})
-    await tx.conn.execute(_AGENT_ASSIGNED, agent_rows)
+    await tx.run_many(_AGENT_ASSIGNED, agent_rows)
     return begun
 
 
-_AGENT_ASSIGNED = (
-    update(Agent.__table__)  # type: ignore[attr-defined]
-    .where(Agent.__table__.c.name == bindparam("_name"))  # type: ignore[attr-defined]
+# The statements of starting and ending runs, prepared once (see store.core.Prepared).
+_AGENTS = Agent.__table__  # type: ignore[attr-defined]
+_AGENT_STATUSES = Prepared(select(_AGENTS.c.name, _AGENTS.c.status))
+_REVIEW_CANDIDATES = Prepared(select(_AGENTS.c.name, _AGENTS.c.capabilities))
+_AGENT_ASSIGNED = Prepared(
+    update(_AGENTS)
+    .where(_AGENTS.c.name == bindparam("_name"))
     .values(last_assigned_at=bindparam("_at"), status=bindparam("_status"))
+)
+_AGENT_IDLE = Prepared(
+    update(_AGENTS)
+    .where(_AGENTS.c.name == bindparam("_name"), _AGENTS.c.status == AgentStatus.ACTIVE.value)
+    .values(status=AgentStatus.IDLE.value)
+)
+_ASSIGNEES = TaskAssignee.__table__  # type: ignore[attr-defined]
+_ADD_ASSIGNEE = Prepared(
+    insert(_ASSIGNEES).values(task_id=bindparam("task_id"), agent_name=bindparam("agent_name"))
 )
 
 
@@ -174,6 +190,7 @@ async def finish_runs(s: Scheduler, ends: Sequence[tuple[ActiveRun, RunResult | 
             for active, _ in ends:
                 if texts.get(active.run_id):
                     active.pending_output.insert(0, texts[active.run_id])
+                    active.pending_chars += len(texts[active.run_id])
             raise
     messages = getattr(store, "messages", None)
     for task_id, agent, note in notes:
@@ -196,7 +213,7 @@ async def _finish_in(
     await store.runs.append_logs_in(
         tx, texts, empty={active.run_id for active, _ in ends if not active.logged}
     )
-    tasks = {t.id: t for t in await store.tasks.get_many([a.task_id for a, _ in ends], tx.conn)}
+    tasks = {t.id: t for t in await store.tasks.get_many_in(tx, [a.task_id for a, _ in ends])}
     for active, _ in ends:
         if active.task_id not in tasks:
             raise DomainError(f"unknown task {active.task_id}")
@@ -207,7 +224,7 @@ async def _finish_in(
         for a, result in ends
         if a.kind == "work" and result is not None and result.outcome is not Outcome.WAITING
     ]
-    asking = await store.messages.needs_human(asked, tx.conn) if asked else set()
+    asking = await _needs_human(s, tx, asked)
     finished: list[tuple[int, str, str | None]] = []
     moves: list[Move] = []
     reviewers: list[str] | None = None
@@ -245,7 +262,7 @@ async def _finish_in(
     await store.runs.finish_many_in(tx, finished)
     await store.tasks.move_many_in(tx, moves)
     # Mentions delivered with these runs were theirs to answer; they are no longer pending.
-    await tx.conn.execute(
+    await tx.run_many(
         _ANSWERED, [{"_agent": a.agent, "_task": a.task_id, "_now": tx.now} for a, _ in ends]
     )
     await _agents_done_in(s, tx, [active for active, _ in ends])
@@ -254,7 +271,7 @@ async def _finish_in(
 
 # NotificationService.answered_in, for many (agent, task) pairs in one executemany.
 _NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
-_ANSWERED = (
+_ANSWERED = Prepared(
     update(_NOTIFICATIONS)
     .where(
         _NOTIFICATIONS.c.recipient == bindparam("_agent"),
@@ -264,6 +281,29 @@ _ANSWERED = (
     )
     .values(read_at=bindparam("_now"))
 )
+# Which of a JSON array of tasks have a question in their thread (needs_human can only
+# hold those): most runs end with none, and then needs_human is not asked.
+_MESSAGES = Message.__table__  # type: ignore[attr-defined]
+_WITH_QUESTIONS = Prepared(
+    select(_MESSAGES.c.task_id)
+    .distinct()
+    .where(
+        _MESSAGES.c.task_id.in_(
+            select(literal_column("value")).select_from(func.json_each(bindparam("_ids")))
+        ),
+        _MESSAGES.c.type == MessageType.QUESTION.value,
+    )
+)
+
+
+async def _needs_human(s: Scheduler, tx: Tx, task_ids: list[str]) -> set[str]:
+    """MessageService.needs_human, asked only about tasks with a question in the thread."""
+    if task_ids and tx.native:
+        rows = await tx.rows(_WITH_QUESTIONS, {"_ids": json.dumps(task_ids)})
+        task_ids = [task_id for (task_id,) in rows]
+    if not task_ids:
+        return set()
+    return await s.store.messages.needs_human(task_ids, tx.conn)
 
 
 async def _end_reply(s: Scheduler, tx: Tx, active: ActiveRun, result: RunResult | None) -> None:
@@ -401,8 +441,8 @@ async def _drop_auto_assignees(s: Scheduler, tx: Tx, task_id: str) -> None:
 
 async def _review_agents(tx: Tx) -> list[str]:
     """The agents that may review (the author is then left out)."""
-    rows = await tx.conn.execute(select(Agent.name, Agent.capabilities))
-    return [name for name, caps in rows.all() if REVIEW_CAPABILITY in json.loads(caps or "[]")]
+    rows = await tx.rows(_REVIEW_CANDIDATES)
+    return [name for name, caps in rows if REVIEW_CAPABILITY in json.loads(caps or "[]")]
 
 
 async def _agents_done_in(s: Scheduler, tx: Tx, ended: Sequence[ActiveRun]) -> None:
@@ -412,13 +452,7 @@ async def _agents_done_in(s: Scheduler, tx: Tx, ended: Sequence[ActiveRun]) -> N
         r.agent for r in s.active_runs.values() if r.handle is not None and r.run_id not in ending
     }
     idle = sorted({active.agent for active in ended} - busy)
-    if not idle:
-        return
-    await tx.conn.execute(
-        update(Agent)
-        .where(Agent.name.in_(idle), Agent.status == AgentStatus.ACTIVE.value)
-        .values(status=AgentStatus.IDLE.value)
-    )
+    await tx.run_many(_AGENT_IDLE, [{"_name": agent} for agent in idle])
     for agent in idle:
         tx.notify("agent", agent=agent)
 

@@ -22,10 +22,14 @@ from maos_tui.domain import (
     validate_capability,
     validate_positive,
 )
+from maos_tui.store.core import Prepared
 from maos_tui.store.models import Agent, Run, Task, TaskAssignee
 
 if TYPE_CHECKING:
-    from maos_tui.store.core import Store, Tx
+    from maos_tui.store.core import Reader, Store, Tx
+
+_LIST = Prepared(select(Agent.__table__).order_by(Agent.__table__.c.name))  # type: ignore[attr-defined]
+_LIST_KEYS = tuple(c.key for c in _LIST.statement.selected_columns)
 
 
 def _record(row: Any) -> AgentRecord:
@@ -167,6 +171,12 @@ class AgentService:
                 return await self.list(fresh)
         rows = (await conn.execute(select(Agent).order_by(Agent.name))).mappings().all()
         return [_record(r) for r in rows]
+
+    async def list_in(self, reader: Reader) -> list[AgentRecord]:
+        """`list`, with a Prepared statement (the scheduler reads it on every pass)."""
+        return [
+            _record(dict(zip(_LIST_KEYS, row, strict=True))) for row in await reader.rows(_LIST)
+        ]
 
     async def add(self, name: str, *, actor: str = HUMAN, **definition: Any) -> AgentRecord:
         values = agent_values(name, **definition)

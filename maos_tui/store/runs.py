@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maos_tui.store.core import Prepared
 from maos_tui.store.models import Agent, Run
 
 if TYPE_CHECKING:
@@ -20,15 +21,27 @@ if TYPE_CHECKING:
 LOG_TAIL_CHARS = 64 * 1024
 
 _RUNS = Run.__table__  # type: ignore[attr-defined]
-# Built once: the scheduler starts and ends runs many at a time, with executemany.
-_INSERT_RUN = insert(_RUNS)
-_LAST_RUN_ID = select(func.max(_RUNS.c.id))
-_FINISH_RUN = (
+# Prepared once: the scheduler starts and ends runs many at a time, with executemany.
+_START_COLUMNS = (
+    "id",
+    "task_id",
+    "agent_name",
+    "kind",
+    "started_at",
+    "last_progress_at",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+    "output_log",
+)
+_INSERT_RUN = Prepared(insert(_RUNS).values({c: bindparam(c) for c in _START_COLUMNS}))
+_LAST_RUN_ID = Prepared(select(func.max(_RUNS.c.id)))
+_FINISH_RUN = Prepared(
     update(_RUNS)
     .where(_RUNS.c.id == bindparam("_id"), _RUNS.c.ended_at.is_(None))
     .values(ended_at=bindparam("_ended"), outcome=bindparam("_outcome"), error=bindparam("_error"))
 )
-_SET_LOG = (
+_SET_LOG = Prepared(
     update(_RUNS)
     .where(_RUNS.c.id == bindparam("_id"))
     .values(output_log=bindparam("_log"), last_progress_at=bindparam("_now"))
@@ -81,7 +94,7 @@ class RunService:
             return []
         if len(starts) == 1:
             return [await self.start_in(tx, *starts[0])]
-        last = (await tx.conn.execute(_LAST_RUN_ID)).scalar_one() or 0
+        last = (await tx.rows(_LAST_RUN_ID))[0][0] or 0
         ids = list(range(last + 1, last + 1 + len(starts)))
         rows = [
             {
@@ -98,7 +111,7 @@ class RunService:
             }
             for run_id, (task_id, agent, kind) in zip(ids, starts, strict=True)
         ]
-        await tx.conn.execute(_INSERT_RUN, rows)
+        await tx.run_many(_INSERT_RUN, rows)
         for task_id, agent, _kind in starts:
             tx.notify("run", task_id=task_id, agent=agent)
         return ids
@@ -107,7 +120,7 @@ class RunService:
         """`finish_in` for many (run ID, outcome, error), in one executemany."""
         if not ends:
             return
-        await tx.conn.execute(
+        await tx.run_many(
             _FINISH_RUN,
             [
                 {"_id": run_id, "_ended": tx.now, "_outcome": outcome, "_error": error}
@@ -137,8 +150,7 @@ class RunService:
             for run_id, text in texts.items()
             if run_id in current
         ]
-        if params:
-            await tx.conn.execute(_SET_LOG, params)
+        await tx.run_many(_SET_LOG, params)
         for _ in params:
             tx.notify("run")
 

@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -30,6 +41,7 @@ from maos_tui.domain import (
     validate_priority,
     validate_title,
 )
+from maos_tui.store.core import Prepared
 from maos_tui.store.models import (
     Agent,
     Counter,
@@ -42,7 +54,7 @@ from maos_tui.store.models import (
 from maos_tui.store.search import index_task_in, set_task_indexed_in
 
 if TYPE_CHECKING:
-    from maos_tui.store.core import Store, Tx
+    from maos_tui.store.core import Reader, Store, Tx
 
 _UNSET: Any = object()
 _HELD_STATUSES = [s.value for s in (TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS, TaskStatus.REVIEW)]
@@ -103,25 +115,23 @@ class Move:
 
 
 # UPDATE tasks ... WHERE id = ?, one per set of columns, sent with executemany.
-_UPDATES_BY_COLUMNS: dict[tuple[str, ...], Any] = {}
+_UPDATES_BY_COLUMNS: dict[tuple[str, ...], Prepared] = {}
 
 
-def _update_by_id(columns: tuple[str, ...]) -> Any:
+def _update_by_id(columns: tuple[str, ...]) -> Prepared:
     statement = _UPDATES_BY_COLUMNS.get(columns)
     if statement is None:
         # Bound names differ from the columns': SQLAlchemy reserves those for SET itself.
-        statement = (
-            update(Task)
-            .where(Task.id == bindparam("_id"))
+        statement = Prepared(
+            update(Task.__table__)  # type: ignore[attr-defined]
+            .where(Task.__table__.c.id == bindparam("_id"))  # type: ignore[attr-defined]
             .values({c: bindparam(f"_v_{c}") for c in columns})
         )
         _UPDATES_BY_COLUMNS[columns] = statement
     return statement
 
 
-async def update_rows_in(
-    conn: AsyncConnection, rows: Iterable[tuple[str, Mapping[str, Any]]]
-) -> None:
+async def update_rows_in(tx: Tx, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
     """Set columns on many tasks: one executemany per distinct set of columns."""
     grouped: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for task_id, values in rows:
@@ -130,7 +140,25 @@ async def update_rows_in(
         params["_id"] = task_id
         grouped[columns].append(params)
     for columns, params in grouped.items():
-        await conn.execute(_update_by_id(columns), params)
+        await tx.run_many(_update_by_id(columns), params)
+
+
+# get_many inside a write transaction, on SQLite: the IDs go in as one JSON array, so one
+# Prepared statement serves any number of them.
+_IN_JSON_IDS = select(literal_column("value")).select_from(func.json_each(bindparam("_ids")))
+_GET_MANY_IN = Prepared(_WITH_RELATIONS.where(Task.id.in_(_IN_JSON_IDS)))
+_GET_MANY_KEYS = tuple(c.key for c in _GET_MANY_IN.statement.selected_columns)
+
+
+def _with_relations(row: Mapping[str, Any]) -> TaskRecord:
+    return _record(
+        row,
+        assignees=json.loads(row["_assignees"]),
+        after=json.loads(row["_after"]),
+        needs=json.loads(row["_needs"]),
+        labels=json.loads(row["_labels"]),
+        blocked=bool(row["_blocked"]),
+    )
 
 
 class TaskService:
@@ -272,6 +300,16 @@ class TaskService:
 
     # ------------------------------------------------------------ mutations
 
+    async def get_many_in(self, tx: Reader, ids: Iterable[str]) -> list[TaskRecord]:
+        """`get_many` in a transaction with Prepared statements (a write transaction
+        reading what it is about to change, the scheduler's pass): on SQLite one Prepared
+        statement for any number of IDs."""
+        wanted = list(ids)
+        if not tx.native or len(wanted) > _BULK_THRESHOLD:
+            return await self.get_many(wanted, tx.conn)
+        rows = await tx.rows(_GET_MANY_IN, {"_ids": json.dumps(wanted)})
+        return [_with_relations(dict(zip(_GET_MANY_KEYS, row, strict=True))) for row in rows]
+
     async def create(self, title: str, **fields: Any) -> TaskRecord:
         """Create a task in its own transaction; `fields` are those of `create_in`."""
         async with self.store.write() as tx:
@@ -393,7 +431,7 @@ class TaskService:
             if move.status is TaskStatus.INBOX:
                 values.setdefault("status_reason", None)
             rows.append((move.task_id, values))
-        await update_rows_in(tx.conn, rows)
+        await update_rows_in(tx, rows)
         for move in moving:
             details: dict[str, Any] = {"from": move.current.value, "to": move.status.value}
             if move.reason:

@@ -143,14 +143,15 @@ async def test_a_run_that_cannot_be_recorded_does_not_lose_the_others(
     finally:
         await scheduler.stop()
     for task in tasks:
-        status = (await store.tasks.get(task.id)).status
-        assert status is (TaskStatus.IN_PROGRESS if task.id == broken else TaskStatus.DONE)
+        done = (await store.tasks.get(task.id)).status is TaskStatus.DONE
+        assert done is (task.id != broken)
     assert max(sizes) > 1  # the broken run ended with others, which were then recorded alone
     assert "could not record the end of run" in caplog.text
-    # Left open, as after a crash: the next scheduler's recovery requeues it.
+    # Its runs are left open, as after a crash (the next scheduler's recovery requeues
+    # the task), unless the last one was stopped by the shutdown, which requeued it.
     async with store.read() as conn:
         open_runs = await store.runs.open_runs(conn)
-    assert {r.task_id for r in open_runs} == {broken}
+    assert {r.task_id for r in open_runs} <= {broken}
 
 
 async def test_contexts_read_together_are_those_read_alone(store: Store, workspace: Path) -> None:
