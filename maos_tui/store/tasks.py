@@ -186,17 +186,7 @@ class TaskService:
         # The scheduler reads a few tasks at every step: one statement, where _hydrate
         # spends five (one per relation, one for the dependencies' status).
         rows = (await conn.execute(_WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
-        return [
-            _record(
-                row,
-                assignees=json.loads(row["_assignees"]),
-                after=json.loads(row["_after"]),
-                needs=json.loads(row["_needs"]),
-                labels=json.loads(row["_labels"]),
-                blocked=bool(row["_blocked"]),
-            )
-            for row in rows.all()
-        ]
+        return [_with_relations(row) for row in rows.all()]
 
     async def list(
         self,
