@@ -359,3 +359,21 @@ async def test_prepared_statements_write_and_read_as_sqlalchemy_does(either_path
             )
             await tx.run(bad_parent, {"_id": task.id})
     assert (await store.tasks.get(task.id)).parent is None
+
+
+def test_saved_events_keep_every_field() -> None:
+    """Tx.flush builds the saved event and Activity field by field (_saved): a new field
+    must be added there too."""
+    from dataclasses import fields
+
+    from maos_tui.domain import ActivityRecord
+
+    assert [f.name for f in fields(Event)] == ["topic", "activity", "task_id", "agent"]
+    assert [f.name for f in fields(ActivityRecord)] == [
+        "id",
+        "created_at",
+        "actor",
+        "verb",
+        "task_id",
+        "details",
+    ]

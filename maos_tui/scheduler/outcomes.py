@@ -96,12 +96,19 @@ async def _begin_in(
         started = task
         if placement.kind != "reply":  # a reply leaves the task's own state alone
             values: dict[str, Any] = {"status_reason": None, "retry_at": None}
-            started = replace(task, status_reason=None, retry_at=None, updated_at=tx.now)
             if placement.kind == "work":
                 await _take_in(tx, task, agent, new_assignees)
                 values["status"] = TaskStatus.IN_PROGRESS.value
-                assignees = tuple(sorted({*task.assignees, agent}))
-                started = replace(started, status=TaskStatus.IN_PROGRESS, assignees=assignees)
+                started = replace(
+                    task,
+                    status=TaskStatus.IN_PROGRESS,
+                    assignees=tuple(sorted({*task.assignees, agent})),
+                    status_reason=None,
+                    retry_at=None,
+                    updated_at=tx.now,
+                )
+            else:
+                started = replace(task, status_reason=None, retry_at=None, updated_at=tx.now)
             if task.status is not TaskStatus.INBOX and task.status is not TaskStatus.ASSIGNED:
                 # No move records an Activity (update_fields_in's event says it changed).
                 tx.notify("task", task_id=task.id)

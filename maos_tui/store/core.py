@@ -7,7 +7,6 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select, text
@@ -38,61 +37,68 @@ if TYPE_CHECKING:
     from maos_tui.store.tasks import TaskService
 
 
-_Processor = Callable[[Any], Any] | None
+class _Form:
+    """A Prepared statement as compiled for one dialect."""
+
+    __slots__ = ("binds", "dialect", "fixed", "names", "results", "sql")
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.dialect = dialect
+        self.sql = str(compiled)
+        self.names = tuple(compiled.positiontup or ())
+        binds = compiled.binds
+        # Values the statement carries itself (`status != 'done'`), by name.
+        self.fixed = {n: binds[n].value for n in self.names if not binds[n].required}
+        # Type conversions, by position: only the columns that need one (datetimes...).
+        self.binds = _conversions(
+            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
+        )
+        selected = getattr(statement, "selected_columns", ())
+        self.results = _conversions(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
+        )
+
+
+def _conversions(
+    processors: Iterable[Callable[[Any], Any] | None],
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    return tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 class Prepared:
     """A Core statement for the store's hottest paths, compiled once per dialect.
 
-    On SQLite it runs on the driver connection (see `Tx.run`): SQLAlchemy's per-statement
-    work (cache key, compiled-cache lookup, execution context, result wrapping: ~0.2 ms of
-    Python) is skipped, and aiosqlite needs one hop to its thread where the adapter makes
-    four (cursor, execute, fetch, close). Parameters and results still go through the
-    columns' own types (aware UTC datetimes, booleans), so the rows are those SQLAlchemy
-    would write and read. Parameters are named by the statement's bindparams; IN lists are
-    not supported (one list length would be one statement).
+    On SQLite it runs on the driver connection (see `Reader.rows`, `Tx.run`): SQLAlchemy's
+    per-statement work (cache key, compiled-cache lookup, execution context, result
+    wrapping: ~0.2 ms of Python) is skipped, and aiosqlite needs one hop to its thread
+    where the adapter makes four (cursor, execute, fetch, close). Parameters and results
+    still go through the columns' own types (aware UTC datetimes, booleans), so the rows
+    are those SQLAlchemy would write and read. Parameters are named by the statement's
+    bindparams. An IN list would make one statement per length: statements run only on
+    SQLite (`Reader.native`) take a JSON array instead, `IN (SELECT value FROM
+    json_each(:ids))`; elsewhere the caller uses its plain SQLAlchemy query.
     """
 
-    __slots__ = ("_compiled", "_results", "statement")
+    __slots__ = ("_form", "statement")
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._compiled: Any = None
-        self._results: dict[int, tuple[_Processor, ...]] = {}
+        self._form: _Form | None = None
 
-    def compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[_Processor, ...]]:
-        found = self._compiled
-        if found is None or found[0] is not dialect:
-            compiled = self.statement.compile(dialect=dialect)
-            names = tuple(compiled.positiontup or ())
-            binds = compiled.binds
-            processors = tuple(
-                binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-            )
-            # Values the statement carries itself (`status != 'done'`), by name.
-            fixed = {n: binds[n].value for n in names if not binds[n].required}
-            found = self._compiled = (dialect, str(compiled), names, processors, fixed)
-        return found[1], found[2], found[3]
+    def form(self, dialect: Dialect) -> _Form:
+        form = self._form
+        if form is None or form.dialect is not dialect:
+            form = self._form = _Form(self.statement, dialect)
+        return form
 
-    def parameters(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        _, names, processors = self.compiled(dialect)
-        fixed = self._compiled[4]  # type: ignore[index]
-        if fixed:
-            values = {**fixed, **values}
-        return tuple(
-            values[name] if process is None else process(values[name])
-            for name, process in zip(names, processors, strict=True)
-        )
-
-    def result_processors(self, dialect: Dialect) -> tuple[_Processor, ...]:
-        found = self._results.get(id(dialect))
-        if found is None:
-            found = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in self.statement.selected_columns
-            )
-            self._results[id(dialect)] = found
-        return found
+    def parameters(self, form: _Form, values: Mapping[str, Any]) -> list[Any]:
+        if form.fixed:
+            values = {**form.fixed, **values}
+        row = [values[name] for name in form.names]
+        for index, convert in form.binds:
+            row[index] = convert(row[index])
+        return row
 
 
 # Every write records an Activity, so this is the store's hottest statement. Built once,
@@ -135,23 +141,21 @@ class Reader:
         if self._driver is None:
             result = await self.conn.execute(prepared.statement, params or {})
             return [tuple(row) for row in result.all()]
-        dialect = self.conn.dialect
-        sql, _, _ = prepared.compiled(dialect)
-        values = prepared.parameters(dialect, params or {})
+        form = prepared.form(self.conn.dialect)
+        values = prepared.parameters(form, params or {})
         try:
-            found: Iterable[Any] = await self._driver.execute_fetchall(sql, values)
+            found: list[Any] = await self._driver.execute_fetchall(form.sql, values)
         except sqlite3.Error as exc:
             raise translate_error(exc, self._db_label) from None
-        processors = prepared.result_processors(dialect)
-        if not any(processors):
-            return [tuple(row) for row in found]
-        return [
-            tuple(
-                value if process is None else process(value)
-                for value, process in zip(row, processors, strict=True)
-            )
-            for row in found
-        ]
+        if not form.results:
+            return found
+        rows = []
+        for raw in found:
+            row = list(raw)
+            for index, convert in form.results:
+                row[index] = convert(row[index])
+            rows.append(tuple(row))
+        return rows
 
 
 class Tx(Reader):
@@ -174,10 +178,10 @@ class Tx(Reader):
         if self._driver is None:
             result = await self.conn.execute(prepared.statement, params or {})
             return result.lastrowid  # type: ignore[attr-defined, no-any-return]
-        sql, _, _ = prepared.compiled(self.conn.dialect)
-        values = prepared.parameters(self.conn.dialect, params or {})
+        form = prepared.form(self.conn.dialect)
+        values = prepared.parameters(form, params or {})
         try:
-            row = await self._driver.execute_insert(sql, values)
+            row = await self._driver.execute_insert(form.sql, values)
         except sqlite3.Error as exc:
             raise translate_error(exc, self._db_label) from None
         return None if row is None else int(row[0])
@@ -189,11 +193,10 @@ class Tx(Reader):
         if self._driver is None:
             await self.conn.execute(prepared.statement, list(rows))
             return
-        sql, _, _ = prepared.compiled(self.conn.dialect)
-        dialect = self.conn.dialect
-        values = [prepared.parameters(dialect, row) for row in rows]
+        form = prepared.form(self.conn.dialect)
+        values = [prepared.parameters(form, row) for row in rows]
         try:
-            await self._driver.executemany(sql, values)
+            await self._driver.executemany(form.sql, values)
         except sqlite3.Error as exc:
             raise translate_error(exc, self._db_label) from None
 
@@ -264,9 +267,8 @@ class Tx(Reader):
             rows = [{**row, "id": i} for (_, row), i in zip(unsaved, new_ids, strict=True)]
             await self.run_many(_INSERT_ACTIVITY_WITH_ID, rows)
         saved = {
-            id(event): replace(event, activity=replace(event.activity, id=new_id))
+            id(event): _saved(event, new_id)
             for (event, _), new_id in zip(unsaved, new_ids, strict=True)
-            if event.activity is not None
         }
         # They are among the newest events: walk back only that far (a merge flushes once
         # per hand-edited line, and rebuilding the whole list each time was quadratic).
@@ -284,6 +286,25 @@ class Tx(Reader):
         new_id = await self.run(_INSERT_ONE_ACTIVITY, row)
         assert new_id is not None
         return new_id
+
+
+def _saved(event: Event, new_id: int) -> Event:
+    """The event with its Activity's ID (built directly: dataclasses.replace costs ~3x)."""
+    record = event.activity
+    assert record is not None
+    return Event(
+        topic=event.topic,
+        activity=ActivityRecord(
+            id=new_id,
+            created_at=record.created_at,
+            actor=record.actor,
+            verb=record.verb,
+            task_id=record.task_id,
+            details=record.details,
+        ),
+        task_id=event.task_id,
+        agent=event.agent,
+    )
 
 
 class Store:
