@@ -69,8 +69,10 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         server = CommandServer(store, ctx.workspace, ctx.config)
         try:
             await scheduler.start()
-            sync = await _start_working_sync(store, ctx)
+            # Serving first: the sync's first pass waits for an editor that keeps saving,
+            # and commands served meanwhile reach the file through its commit poll.
             await _start_server(server)
+            sync = await _start_working_sync(store, ctx)
             waiters = [asyncio.create_task(stop.wait())]
             if args.until_idle:
                 waiters.append(asyncio.create_task(scheduler.wait_idle()))

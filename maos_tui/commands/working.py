@@ -110,10 +110,13 @@ async def rewrite_after_command(ctx: Context, store: Store) -> None:
     from maos_tui.store import StoreError
     from maos_tui.working_md.owners import sync_running
 
-    if sync_running(ctx.workspace.maos_dir, store.url):
+    def sync_elsewhere() -> bool:
+        return sync_running(ctx.workspace.maos_dir, store.url)
+
+    if sync_elsewhere():
         return
     try:
-        problems = await _sync(ctx, store).sync_once()
+        problems = await _sync(ctx, store).sync_once(give_up=sync_elsewhere)
     except (OSError, StoreError, DomainError) as exc:
         ctx.warn(f"WORKING.md was not updated: {exc}")
         return

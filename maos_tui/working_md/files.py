@@ -16,7 +16,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,12 @@ MAX_BYTES = 8 * 1024 * 1024
 LOCK_TIMEOUT = 30.0
 # Give up waiting for a file that never stops changing, and read it as it is.
 MAX_SETTLE_WAIT = 5.0
+# How often a waiter for the lock asks whether it should still wait (see `lock`).
+_GIVE_UP_CHECK_SECONDS = 0.1
+
+
+class StepAside(Exception):
+    """Raised by `lock()` when its `give_up` says the pass is someone else's now."""
 
 
 @dataclass
@@ -80,20 +86,29 @@ class WorkingFiles:
     # ------------------------------------------------------------------ the lock
 
     @contextlib.asynccontextmanager
-    async def lock(self) -> AsyncIterator[None]:
+    async def lock(self, give_up: Callable[[], bool] | None = None) -> AsyncIterator[None]:
+        """Hold the file lock. A waiter polls for it, so under contention a long-running
+        sync can win it again and again; `give_up` lets a one-shot command stop waiting
+        (`StepAside`) once the pass has become someone else's job."""
         self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            deadline = time.monotonic() + LOCK_TIMEOUT
+            started = time.monotonic()
+            asked = started
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
-                    if time.monotonic() > deadline:
+                    now = time.monotonic()
+                    if now - started > LOCK_TIMEOUT:
                         raise OSError(
                             f"{self.lock_path} is held by another maos-tui process"
                         ) from None
+                    if give_up is not None and now - asked >= _GIVE_UP_CHECK_SECONDS:
+                        asked = now
+                        if give_up():
+                            raise StepAside from None
                     await asyncio.sleep(0.01)
             yield
         finally:

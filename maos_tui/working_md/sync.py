@@ -27,7 +27,7 @@ from maos_tui.domain import DomainError, iso_z, utcnow
 from maos_tui.events import Event
 from maos_tui.working_md.atomic import Stamp, atomic_write, cleanup_temp_files
 from maos_tui.working_md.board import load_board
-from maos_tui.working_md.files import Snapshot, SyncState, WorkingFiles
+from maos_tui.working_md.files import Snapshot, StepAside, SyncState, WorkingFiles
 from maos_tui.working_md.history import KEEP, History, Revision
 from maos_tui.working_md.merge import apply_hand_edit
 from maos_tui.working_md.owners import Ownership
@@ -95,8 +95,14 @@ class WorkingSync:
         self._watch_db = await self.store.engine.connect()
         try:
             version = await self._data_version()
+            # Claimed before the first pass, which can take seconds while an editor keeps
+            # saving: from here on every commit moves the counter the poll loop follows, and
+            # the watcher's first look takes any hand edit, so CLI commands may leave their
+            # rewrite to us instead of queueing on the file lock behind that pass.
+            self._ownership.claim(self.store.url)
             await self.sync_once()
         except BaseException:
+            self._ownership.release()
             await self._watch_db.close()
             self._watch_db = None
             raise
@@ -111,8 +117,6 @@ class WorkingSync:
         # Return once hand edits are being watched, so no save can slip through.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._watching.wait(), _WATCH_READY_TIMEOUT)
-        # Only now may CLI commands leave the rewrite to us: we follow their commits.
-        self._ownership.claim(self.store.url)
 
     async def stop(self) -> None:
         # Released first: a command that still saw the claim committed before this point,
@@ -205,24 +209,35 @@ class WorkingSync:
 
     # ------------------------------------------------------------ one pass
 
-    async def sync_once(self, *, only_if_edited: bool = False) -> list[Problem]:
-        """Apply the file's hand edits (if any), then rewrite it from the store."""
+    async def sync_once(
+        self, *, only_if_edited: bool = False, give_up: Callable[[], bool] | None = None
+    ) -> list[Problem]:
+        """Apply the file's hand edits (if any), then rewrite it from the store.
+
+        `give_up` is asked while waiting for the file lock and between attempts; once it
+        says yes, the pass is left undone (another process has taken it over).
+        """
         # Passes of this process queue here, in order; the flock (which a waiter can only
         # poll for) is then contended by other processes alone.
-        async with self._pass_lock, self.files.lock():
-            blocked = self.files.unwritable()
-            if blocked is not None:
-                problems = [Problem(0, f"WORKING.md is not synced: {blocked}", "")]
-                self._report(problems)
-                return problems
-            if only_if_edited and self.files.unchanged(self.files.load_state()):
-                return self.problems
-            for _ in range(_MAX_PASS_ATTEMPTS):
-                problems = await self._pass()
-                if problems is not None:
-                    break
-            else:
-                problems = [Problem(0, "the file kept changing; will try again", "")]
+        try:
+            async with self._pass_lock, self.files.lock(give_up):
+                blocked = self.files.unwritable()
+                if blocked is not None:
+                    problems = [Problem(0, f"WORKING.md is not synced: {blocked}", "")]
+                    self._report(problems)
+                    return problems
+                if only_if_edited and self.files.unchanged(self.files.load_state()):
+                    return self.problems
+                for _ in range(_MAX_PASS_ATTEMPTS):
+                    problems = await self._pass()
+                    if problems is not None:
+                        break
+                    if give_up is not None and give_up():
+                        raise StepAside
+                else:
+                    problems = [Problem(0, "the file kept changing; will try again", "")]
+        except StepAside:
+            return []
         self._report(problems)
         return problems
 
