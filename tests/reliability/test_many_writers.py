@@ -90,8 +90,11 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     cli.ok("agent", "add", "worker", "--max-concurrent", "2",
            "--command", f"{sys.executable} -c 'print(\"worked\")'")  # fmt: skip
     env = cli.env()
-    run = subprocess.Popen(cli.argv("run"), env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    # run's stderr goes to a file: a pipe read only at the end could fill and stall it.
+    run_log = root / "run.stderr"
+    with run_log.open("w") as run_stderr:
+        run = subprocess.Popen(cli.argv("run"), env=env, stdout=subprocess.DEVNULL,
+                               stderr=run_stderr, text=True)  # fmt: skip
     try:
         editor = subprocess.Popen(
             [sys.executable, "-c", EDITOR, str(workspace / "WORKING.md"), str(EDIT_SECONDS)],
@@ -111,7 +114,16 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
         ]
         added, warnings = [], ""
         for writer in writers:
-            out, err = writer.communicate(timeout=180)
+            try:
+                out, err = writer.communicate(timeout=180)
+            except subprocess.TimeoutExpired as late:
+                for other in writers:
+                    other.kill()
+                done = len((late.output or b"").split())
+                raise AssertionError(
+                    f"a writer had added {done} tasks after 180 s; run exit code: {run.poll()}; "
+                    f"run's stderr ends:\n{run_log.read_text()[-3000:]}"
+                ) from None
             assert writer.returncode == 0, err[-3000:]
             added += out.split()
             warnings += err
@@ -119,7 +131,8 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
         assert editor.returncode == 0, err
         edits = [int(n) for n in out.split()]
         run.send_signal(signal.SIGTERM)  # a clean stop leaves the file current
-        _out, run_err = run.communicate(timeout=60)
+        run.wait(timeout=60)
+        run_err = run_log.read_text()
         assert run.returncode == 0, run_err[-3000:]
     finally:
         run.kill()
