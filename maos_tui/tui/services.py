@@ -1,9 +1,9 @@
 """The background services the app hosts: the scheduler (#4), the WORKING.md sync (#3) and
 the server that answers `maos-tui task ...` from other terminals.
 
-They start after the board's first paint. Either may be missing from this build (they
-land separately) or refuse to start; the board keeps working and shows the scheduler as
-"off" with the reason.
+They start after the board's first paint. The scheduler may refuse to start (another
+process runs it); the board keeps working and shows the scheduler as "off" with the
+reason.
 """
 
 from __future__ import annotations
@@ -51,20 +51,15 @@ class Services:
         await self._start_server()
 
     async def _start_sync(self) -> None:
-        try:
-            from maos_tui.working_md.sync import WorkingSync
-        except ImportError:
-            return
+        from maos_tui.working_md.sync import WorkingSync
+
         sync = WorkingSync(self.store, self.workspace, on_problems=self.on_problems)
         await sync.start()
         self.sync = sync
 
     async def _start_scheduler(self) -> None:
-        try:
-            from maos_tui.scheduler import Scheduler, SchedulerBusy
-        except ImportError:
-            self.off_reason = "not installed"
-            return
+        from maos_tui.scheduler import Scheduler, SchedulerBusy
+
         scheduler = Scheduler(self.store, self.workspace, self.config)
         try:
             await scheduler.start()
