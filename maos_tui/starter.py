@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from maos_tui.domain import AgentRecord
-from maos_tui.store import Store
+
+if TYPE_CHECKING:
+    from maos_tui.store import Store
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,45 @@
 """Import hygiene: litellm costs seconds to import, so the CLI and the board's first paint
-must never load it (only a scheduler that is about to call a model does)."""
+must never load it (only a scheduler that is about to call a model does). The database
+layer (SQLAlchemy, SQLModel, pydantic) alone takes longer than the first paint may: on a
+current SQLite database the paint happens before it is imported."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
 from tests.conftest import Cli
 
-# Runs the real entry point in a fresh interpreter, then reports which litellm modules
-# ended up loaded. TEXTUAL_DRIVER swaps in the headless driver: no terminal needed.
+# Runs the real entry point in a fresh interpreter, then reports which of the packages
+# named in its first argument ended up loaded. TEXTUAL_DRIVER swaps in the headless
+# driver: no terminal needed. With MAOS_BENCH_EXIT_AFTER_PAINT=1 the app exits in the
+# first paint's callback, so what is loaded at the end was loaded by the paint (exiting
+# imports none of these).
 _PROBE = """
 import json, sys
 from maos_tui.cli import main
-code = main(sys.argv[1:])
-print(json.dumps({"code": code, "litellm": sorted(
-    m for m in sys.modules if m == "litellm" or m.startswith("litellm.")
+code = main(sys.argv[2:])
+wanted = set(sys.argv[1].split(","))
+print(json.dumps({"code": code, "loaded": sorted(
+    {m.split(".")[0] for m in sys.modules} & wanted
 )}))
 """
+_DATABASE_LAYER = ("sqlalchemy", "sqlmodel", "pydantic")
+_PAINT_ONLY = {
+    "MAOS_BENCH_EXIT_AFTER_PAINT": "1",
+    "TEXTUAL_DRIVER": "textual.drivers.headless_driver:HeadlessDriver",
+}
 
 
-def loaded_litellm(cli: Cli, *args: str, **env: str) -> tuple[list[str], str]:
-    """The litellm modules loaded by `maos-tui *args`, and what it wrote to stderr."""
+def loaded_packages(
+    cli: Cli, packages: tuple[str, ...], *args: str, **env: str
+) -> tuple[list[str], str]:
+    """Which of `packages` `maos-tui *args` loaded, and what it wrote to stderr."""
+    probe = [sys.executable, "-c", _PROBE, ",".join(packages)]
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, "--workspace", str(cli.workspace), *args],
+        [*probe, "--workspace", str(cli.workspace), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -34,7 +49,7 @@ def loaded_litellm(cli: Cli, *args: str, **env: str) -> tuple[list[str], str]:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] == 0, done.stderr
-    return report["litellm"], done.stderr
+    return report["loaded"], done.stderr
 
 
 def with_llm_agent(cli: Cli) -> None:
@@ -44,17 +59,43 @@ def with_llm_agent(cli: Cli) -> None:
 
 def test_task_add_does_not_import_litellm(cli: Cli) -> None:
     with_llm_agent(cli)
-    loaded, _ = loaded_litellm(cli, "task", "add", "Write the docs")
+    loaded, _ = loaded_packages(cli, ("litellm",), "task", "add", "Write the docs")
     assert loaded == []
 
 
 def test_first_paint_does_not_import_litellm(cli: Cli) -> None:
     with_llm_agent(cli)
     cli.ok("task", "add", "Write the docs", "--assign", "coder")
-    loaded, stderr = loaded_litellm(
-        cli,
-        MAOS_BENCH_EXIT_AFTER_PAINT="1",
-        TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
-    )
+    loaded, stderr = loaded_packages(cli, ("litellm",), **_PAINT_ONLY)
     assert "first paint" in stderr  # the board really painted before the app exited
     assert loaded == []
+
+
+def test_first_paint_does_not_import_the_database_layer(cli: Cli) -> None:
+    with_llm_agent(cli)
+    cli.ok("task", "add", "Write the docs", "--assign", "coder")
+    loaded, stderr = loaded_packages(cli, _DATABASE_LAYER, **_PAINT_ONLY)
+    assert "first paint" in stderr
+    assert loaded == []
+
+
+def test_an_older_schema_is_painted_through_the_store(cli: Cli) -> None:
+    cli.ok("task", "add", "Write the docs")
+    db = cli.workspace / ".maos" / "state.db"
+    with sqlite3.connect(db) as conn:  # a database as schema 1 left it: no search index
+        conn.execute("DROP TABLE search_index")
+        conn.execute("UPDATE maos_meta SET value = '1' WHERE key = 'schema_version'")
+    loaded, stderr = loaded_packages(cli, _DATABASE_LAYER, **_PAINT_ONLY)
+    assert "first paint" in stderr
+    assert loaded == sorted(_DATABASE_LAYER)  # the store was opened (and migrated) first
+    with sqlite3.connect(db) as conn:
+        version = conn.execute("SELECT value FROM maos_meta WHERE key = 'schema_version'")
+        assert version.fetchone() == ("2",)
+
+
+def test_a_store_failing_after_the_paint_is_one_error_line(cli: Cli) -> None:
+    cli.ok("task", "add", "Write the docs")
+    # Only opening the store finds this (it mirrors the config's agents), after the paint.
+    (cli.workspace / ".maos" / "config.toml").write_text('[[agents]]\nname = "x"\nbogus = 1\n')
+    line = cli.error(TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
+    assert "bogus" in line

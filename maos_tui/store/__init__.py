@@ -1,6 +1,24 @@
-"""The store: tables, engine, migrations and the one service layer that mutates state."""
+"""The store: tables, engine, migrations and the one service layer that mutates state.
 
-from maos_tui.store.core import Store, Tx
-from maos_tui.store.engine import DatabaseLockedError, StoreError
+`Store` and `Tx` are imported when first asked for: the board's first paint uses modules of
+this package (errors, records, first_read) without loading SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from maos_tui.store.errors import DatabaseLockedError, StoreError
+
+if TYPE_CHECKING:
+    from maos_tui.store.core import Store, Tx
 
 __all__ = ["DatabaseLockedError", "Store", "StoreError", "Tx"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Store", "Tx"):
+        from maos_tui.store import core
+
+        return getattr(core, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

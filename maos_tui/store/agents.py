@@ -24,39 +24,18 @@ from maos_tui.domain import (
 )
 from maos_tui.store.core import Prepared
 from maos_tui.store.models import Agent, Run, Task, TaskAssignee
+from maos_tui.store.records import agent_record, totals_of
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store, Tx
 
-_LIST = Prepared(select(Agent.__table__).order_by(Agent.__table__.c.name))  # type: ignore[attr-defined]
-_LIST_KEYS = tuple(c.key for c in _LIST.statement.selected_columns)
-
-
-def _record(row: Any) -> AgentRecord:
-    command = json.loads(row["command"]) if row["command"] else None
-    return AgentRecord(
-        name=row["name"],
-        role=row["role"],
-        kind=AgentKind(row["kind"]),
-        model=row["model"],
-        command=tuple(command) if command is not None else None,
-        capabilities=tuple(json.loads(row["capabilities"] or "[]")),
-        status=AgentStatus(row["status"]),
-        heartbeat_seconds=row["heartbeat_seconds"],
-        max_concurrent=row["max_concurrent"],
-        last_heartbeat=row["last_heartbeat"],
-        tokens_in=row["tokens_in"],
-        tokens_out=row["tokens_out"],
-        cost_usd=row["cost_usd"],
-        system_prompt=row["system_prompt"],
-        api_base=row["api_base"],
-        shell=bool(row["shell"]),
-        status_reason=row["status_reason"],
-        budget_usd=row["budget_usd"],
-        budget_tokens=row["budget_tokens"],
-        source=row["source"],
-        last_assigned_at=row["last_assigned_at"],
-    )
+LIST = Prepared(select(Agent.__table__).order_by(Agent.__table__.c.name))  # type: ignore[attr-defined]
+LIST_KEYS = tuple(c.key for c in LIST.statement.selected_columns)
+TOTALS = select(
+    func.coalesce(func.sum(Run.tokens_in), 0),
+    func.coalesce(func.sum(Run.tokens_out), 0),
+    func.coalesce(func.sum(Run.cost_usd), 0.0),
+)
 
 
 def agent_values(
@@ -163,19 +142,19 @@ class AgentService:
         row = (await conn.execute(select(Agent).where(Agent.name == name))).mappings().first()
         if row is None:
             raise DomainError(f"unknown agent {name}")
-        return _record(row)
+        return agent_record(row)
 
     async def list(self, conn: AsyncConnection | None = None) -> list[AgentRecord]:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.list(fresh)
-        rows = (await conn.execute(select(Agent).order_by(Agent.name))).mappings().all()
-        return [_record(r) for r in rows]
+        rows = (await conn.execute(LIST.statement)).mappings().all()
+        return [agent_record(r) for r in rows]
 
     async def list_in(self, reader: Reader) -> list[AgentRecord]:
         """`list`, with a Prepared statement (the scheduler reads it on every pass)."""
         return [
-            _record(dict(zip(_LIST_KEYS, row, strict=True))) for row in await reader.rows(_LIST)
+            agent_record(dict(zip(LIST_KEYS, row, strict=True))) for row in await reader.rows(LIST)
         ]
 
     async def add(self, name: str, *, actor: str = HUMAN, **definition: Any) -> AgentRecord:
@@ -292,13 +271,4 @@ class AgentService:
 
     async def totals(self, conn: AsyncConnection) -> dict[str, Any]:
         """Workspace totals come from runs, so removing an agent keeps its spend counted."""
-        row = (
-            await conn.execute(
-                select(
-                    func.coalesce(func.sum(Run.tokens_in), 0),
-                    func.coalesce(func.sum(Run.tokens_out), 0),
-                    func.coalesce(func.sum(Run.cost_usd), 0.0),
-                )
-            )
-        ).one()
-        return {"tokens_in": int(row[0]), "tokens_out": int(row[1]), "cost_usd": float(row[2])}
+        return totals_of((await conn.execute(TOTALS)).one())

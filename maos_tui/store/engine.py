@@ -12,18 +12,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from maos_tui.store.errors import DatabaseLockedError, StoreError
+
 BUSY_TIMEOUT_MS = 5000
 # How long a writer keeps waiting while the lock is busy but other writers make progress.
 CONTENDED_WAIT_SECONDS = 60
 WRITE_OPTION = "maos_write"
-
-
-class StoreError(RuntimeError):
-    """The database could not be used; the message is meant for the user as-is."""
-
-
-class DatabaseLockedError(StoreError):
-    """Another process held the write lock past busy_timeout; trying again may succeed."""
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, select, text
 
 from maos_tui.store.engine import StoreError
-from maos_tui.store.models import TABLES
+from maos_tui.store.models import TABLES, Meta
 from maos_tui.store.search import create_and_fill
 
 
@@ -34,6 +34,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index", create_and_fill, in_metadata=False),
 )
 LATEST = MIGRATIONS[-1].version
+# The schema version of a database that has one (the board's first paint reads it too).
+VERSION = select(Meta.value).where(Meta.key == "schema_version")
 
 
 class SchemaTooNewError(StoreError):
@@ -47,7 +49,7 @@ def current_version(conn: Connection) -> int | None:
         return None
     if "maos_meta" not in tables:
         raise StoreError("the database holds tables that are not maos-tui's; refusing to touch it")
-    row = conn.execute(text("SELECT value FROM maos_meta WHERE key = 'schema_version'")).first()
+    row = conn.execute(VERSION).first()
     if row is None:
         raise StoreError("the database has no schema version; refusing to touch it")
     return int(row[0])

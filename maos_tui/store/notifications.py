@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.collab import Mentions, NotificationRecord, find_mentions
@@ -63,6 +63,12 @@ def _record(row: Any) -> NotificationRecord:
 def excerpt(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
+
+
+# Module level: the board's first paint runs it too (store/first_read_gen.py).
+UNREAD = select(func.count()).where(
+    Notification.recipient == bindparam("recipient"), Notification.read_at.is_(None)
+)
 
 
 class NotificationService:
@@ -168,10 +174,7 @@ class NotificationService:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.unread_count(recipient, fresh)
-        query = select(func.count()).where(
-            Notification.recipient == recipient, Notification.read_at.is_(None)
-        )
-        return int((await conn.execute(query)).scalar_one())
+        return int((await conn.execute(UNREAD, {"recipient": recipient})).scalar_one())
 
     async def pending_for(
         self, agent: str, conn: AsyncConnection | None = None, *, task_id: str | None = None

@@ -51,6 +51,7 @@ from maos_tui.store.models import (
     TaskLabel,
     TaskNeed,
 )
+from maos_tui.store.records import seq_key, task_record, task_with_relations
 from maos_tui.store.search import index_task_in, set_task_indexed_in
 
 if TYPE_CHECKING:
@@ -149,16 +150,27 @@ _IN_JSON_IDS = select(literal_column("value")).select_from(func.json_each(bindpa
 _GET_MANY_IN = Prepared(_WITH_RELATIONS.where(Task.id.in_(_IN_JSON_IDS)))
 _GET_MANY_KEYS = tuple(c.key for c in _GET_MANY_IN.statement.selected_columns)
 
+# Live tasks per status. Module level, like the column statements below: the board's first
+# paint runs these very statements, compiled ahead (store/first_read_gen.py).
+COUNTS = (
+    select(Task.status, func.count())
+    .where(Task.archived == False)  # noqa: E712 - SQL expression
+    .group_by(Task.status)
+)
 
-def _with_relations(row: Mapping[str, Any]) -> TaskRecord:
-    return _record(
-        row,
-        assignees=json.loads(row["_assignees"]),
-        after=json.loads(row["_after"]),
-        needs=json.loads(row["_needs"]),
-        labels=json.loads(row["_labels"]),
-        blocked=bool(row["_blocked"]),
+
+def _column(newest_first: bool) -> Any:
+    order = (Task.updated_at.desc(), Task.seq.desc()) if newest_first else (Task.priority, Task.seq)
+    return (
+        _WITH_RELATIONS.where(Task.archived == False, Task.status == bindparam("status"))  # noqa: E712
+        .order_by(*order)
+        .limit(bindparam("limit"))
     )
+
+
+# A board column's first `limit` cards with their relations, in one statement (SQLite).
+COLUMN = _column(newest_first=False)
+COLUMN_NEWEST = _column(newest_first=True)
 
 
 class TaskService:
@@ -186,7 +198,7 @@ class TaskService:
         # The scheduler reads a few tasks at every step: one statement, where _hydrate
         # spends five (one per relation, one for the dependencies' status).
         rows = (await conn.execute(_WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
-        return [_with_relations(row) for row in rows.all()]
+        return [task_with_relations(row) for row in rows.all()]
 
     async def list(
         self,
@@ -238,7 +250,7 @@ class TaskService:
         dep_ids = {d for values in deps.values() for d in values}
         open_deps = await self._not_done(conn, dep_ids)
         return [
-            _record(
+            task_record(
                 row,
                 assignees=related[TaskAssignee].get(row["id"], ()),
                 after=deps.get(row["id"], ()),
@@ -262,13 +274,19 @@ class TaskService:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.counts(fresh)
-        query = (
-            select(Task.status, func.count())
-            .where(Task.archived == False)  # noqa: E712 - SQL expression
-            .group_by(Task.status)
-        )
-        found = dict((await conn.execute(query)).all())
+        found = dict((await conn.execute(COUNTS)).all())
         return {s.value: int(found.get(s.value, 0)) for s in TaskStatus}
+
+    async def column(
+        self, conn: AsyncConnection, status: TaskStatus, limit: int, *, newest_first: bool
+    ) -> list[TaskRecord]:
+        """`list` of one status with a limit (an unfiltered board column): on SQLite one
+        statement, where `list` spends six."""
+        if conn.dialect.name != "sqlite":  # json_group_array is SQLite's
+            return await self.list([status], conn=conn, limit=limit, newest_first=newest_first)
+        statement = COLUMN_NEWEST if newest_first else COLUMN
+        rows = await conn.execute(statement, {"status": status.value, "limit": limit})
+        return [task_with_relations(row) for row in rows.mappings().all()]
 
     async def count_matching(
         self, conn: AsyncConnection, status: TaskStatus, match: TaskMatch
@@ -298,7 +316,7 @@ class TaskService:
         if not tx.native or len(wanted) > _BULK_THRESHOLD:
             return await self.get_many(wanted, tx.conn)
         rows = await tx.rows(_GET_MANY_IN, {"_ids": json.dumps(wanted)})
-        return [_with_relations(dict(zip(_GET_MANY_KEYS, row, strict=True))) for row in rows]
+        return [task_with_relations(dict(zip(_GET_MANY_KEYS, row, strict=True))) for row in rows]
 
     async def create(self, title: str, **fields: Any) -> TaskRecord:
         """Create a task in its own transaction; `fields` are those of `create_in`."""
@@ -718,49 +736,6 @@ def _matching(query: Any, match: TaskMatch) -> Any:
         )
         query = query.where(Task.id.in_(open_dependency))
     return query
-
-
-def _record(
-    row: Any,
-    *,
-    assignees: Iterable[str],
-    after: Iterable[str],
-    needs: Iterable[str],
-    labels: Iterable[str],
-    blocked: bool,
-) -> TaskRecord:
-    return TaskRecord(
-        id=row["id"],
-        title=row["title"],
-        description=row["description"],
-        status=TaskStatus(row["status"]),
-        priority=row["priority"],
-        assignees=tuple(sorted(assignees)),
-        created_by=row["created_by"],
-        parent=row["parent_id"],
-        after=tuple(sorted(after, key=seq_key)),
-        needs=tuple(sorted(needs)),
-        labels=tuple(sorted(labels)),
-        blocked=blocked,
-        archived=bool(row["archived"]),
-        retry_count=row["retry_count"],
-        max_retries=row["max_retries"],
-        timeout_seconds=row["timeout_seconds"],
-        result=row["result"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        due_at=row["due_at"],
-        last_error=row["last_error"],
-        status_reason=row["status_reason"],
-        retry_at=row["retry_at"],
-        review_rounds=row["review_rounds"],
-    )
-
-
-def seq_key(task_id: str) -> tuple[int, str]:
-    """Task IDs in creation order (TASK-010 after TASK-009)."""
-    digits = task_id.rsplit("-", 1)[-1]
-    return (int(digits), task_id) if digits.isdigit() else (0, task_id)
 
 
 def _brief(changed: dict[str, Any]) -> dict[str, Any]:

@@ -2,19 +2,24 @@
 
 The board paints from the store first; the scheduler and WORKING.md sync start after
 that first paint, so neither (nor litellm, which only the scheduler imports) delays it.
+
+Started by `maos-tui` on a current SQLite database, the app paints before the store is
+even open: a `FirstReader` (store/first_read.py) runs the first read with the stdlib, and
+SQLAlchemy is imported after the paint, while the store opens. Input waits meanwhile.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.command import Provider
@@ -24,11 +29,17 @@ from maos_tui.config import Config, Workspace, save_user_setting, user_themes_di
 from maos_tui.domain import utcnow
 from maos_tui.events import Event
 from maos_tui.resources import themes_dir
-from maos_tui.store import Store, StoreError
+from maos_tui.store import StoreError
 from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
 from maos_tui.tui.screens.main import MainScreen
 from maos_tui.tui.services import Services
 from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from maos_tui.store import Store
+    from maos_tui.store.first_read import FirstReader
 
 POLL_SECONDS = 0.2
 
@@ -63,6 +74,8 @@ class MaosApp(App[int]):
         *,
         store: Store | None = None,
         db_url: str | None = None,
+        first_reader: FirstReader | None = None,
+        open_store: Callable[[], Awaitable[Store]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         start_services: bool = True,
         env: Mapping[str, str] | None = None,
@@ -72,6 +85,15 @@ class MaosApp(App[int]):
         self.config = config
         self._store = store
         self.db_url = db_url or workspace.default_db_url()
+        # Without a store: what the first paint reads instead, and how the store is opened
+        # (Store.open by default; the CLI also mirrors the config's agents).
+        self._first_reader = first_reader
+        self._open_store = open_store or self._open_store_at_url
+        self._owns_store = store is None
+        # Input that arrived before the store was open, replayed once it is; None once open.
+        self._held: list[events.Event] | None = None
+        # Why the store could not be opened after the first paint; launch() reports it.
+        self.open_error: Exception | None = None
         self.clock = clock
         self.start_services = start_services
         self.env = os.environ if env is None else env
@@ -88,8 +110,13 @@ class MaosApp(App[int]):
 
     @property
     def store(self) -> Store:
-        assert self._store is not None, "the store opens before the first screen"
+        assert self._store is not None, "the store is open before any input is handled"
         return self._store
+
+    async def _open_store_at_url(self) -> Store:
+        from maos_tui.store import Store
+
+        return await Store.open(self.db_url)
 
     # ------------------------------------------------------------ start-up
 
@@ -106,15 +133,42 @@ class MaosApp(App[int]):
         keymap = self.config.keymap
         if keymap:
             self.set_keymap(keymap)
+        # The board's first read too, so the first frame drawn already has the cards:
+        # drawing the empty board while the store was read cost as much as the full one.
+        if await self._read_first_without_store():
+            return
         if self._store is None:
-            self._store = await Store.open(self.db_url)
-        # The version before the first read: a commit landing during it is then refreshed.
+            self._store = await self._open_store()
+        await self._watch_store()
+        await self.main_screen.read_first()
+
+    async def _read_first_without_store(self) -> bool:
+        """The first read from the stdlib reader, if there is one and it works; the store
+        is then opened after the first paint (open_store_late)."""
+        reader, self._first_reader = self._first_reader, None
+        if reader is None:
+            return False
+        try:
+            await self.main_screen.read_first(reader)
+        except sqlite3.Error:
+            return False  # opened with SQLAlchemy then, as without a reader
+        finally:
+            reader.close()
+        self._held = []
+        return True
+
+    async def _watch_store(self) -> None:
+        # The version before the board's read: a commit landing during it is then refreshed.
         self._watch_conn = await self.store.engine.connect()
         self._version = await self.poll_version()
         self._unsubscribe = self.store.bus.subscribe(self.on_store_event)
-        # The board's first read too, so the first frame drawn already has the cards:
-        # drawing the empty board while the store was read cost as much as the full one.
-        await self.main_screen.read_first()
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys (and clicks) before the store is open wait for it: most of them use it.
+        if self._held is not None and isinstance(event, events.InputEvent):
+            self._held.append(event)
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self.check_changes)
@@ -127,9 +181,34 @@ class MaosApp(App[int]):
         if self.env.get("MAOS_BENCH_EXIT_AFTER_PAINT") == "1":
             self.exit(0)
             return
+        if self._store is None:
+            self.run_worker(self.open_store_late(), name="store")
+        else:
+            self.start_background()
+
+    def start_background(self) -> None:
         self.run_worker(self.main_screen.finish_loading(), name="finish", exit_on_error=False)
         if self.start_services:
             self.run_worker(self.begin_services(), name="services", exit_on_error=False)
+
+    async def open_store_late(self) -> None:
+        """Open the store after a first paint made without it, then carry on as usual.
+        finish_loading reads the whole board again after the watch below starts, so a
+        commit made since the first read is shown either way."""
+        gc.disable()  # as before the first paint: SQLAlchemy's modules are long-lived
+        try:
+            self._store = await self._open_store()
+            await self._watch_store()
+        except Exception as exc:  # reported by launch() once the screen is restored
+            self.open_error = exc
+            self.exit(1)
+            return
+        finally:
+            freeze_startup_objects()
+        self.start_background()
+        held, self._held = self._held or [], None
+        for event in held:
+            self.post_message(event)
 
     async def begin_services(self) -> None:
         services = Services(self.store, self.workspace, self.config, self.on_sync_problems)
@@ -157,6 +236,8 @@ class MaosApp(App[int]):
             await self.services.stop()
         if self._watch_conn is not None:
             await self._watch_conn.close()
+        if self._owns_store and self._store is not None:
+            await self._store.close()
 
     # ------------------------------------------------------------ themes
 
@@ -206,7 +287,7 @@ class MaosApp(App[int]):
 
     async def check_changes(self) -> None:
         """Refresh when this process committed or another one did (PRAGMA data_version)."""
-        if self._checking:
+        if self._checking or self._watch_conn is None:  # the store is not open yet
             return
         self._checking = True
         try:

@@ -7,14 +7,23 @@ Columns are windows: the first `limit` cards of each status, never the whole tab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from maos_tui.domain import BOARD_STATUSES, AgentRecord, TaskRecord, TaskStatus
-from maos_tui.store import Store
+from maos_tui.domain import BOARD_STATUSES, HUMAN, AgentRecord, TaskRecord, TaskStatus
 from maos_tui.tui.filters import BoardFilter
-from maos_tui.tui.queries import TaskRunFigures, column_tasks, current_tasks, run_figures
+from maos_tui.tui.queries import (
+    NEWEST_FIRST,
+    TaskRunFigures,
+    column_tasks,
+    current_tasks,
+    run_figures,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from maos_tui.store import Store
+    from maos_tui.store.first_read import FirstReader
 
 PAGE = 100
 
@@ -56,6 +65,28 @@ async def load_board(
         data.agents = await store.agents.list(conn)
         data.agent_tasks = await current_tasks(conn)
         data.totals = await store.agents.totals(conn)
+    return data
+
+
+def first_board(reader: FirstReader, limits: dict[TaskStatus, int]) -> BoardData:
+    """load_board without a filter, from the first paint's stdlib reader (the same
+    statements, run before SQLAlchemy is imported), with the unread count."""
+    data = BoardData()
+    data.counts = reader.counts()
+    data.stored_counts = dict(data.counts)
+    for status in data.statuses():
+        limit = limits.get(status, PAGE)
+        newest_first = status in NEWEST_FIRST
+        has_tasks = data.counts.get(status.value)
+        data.columns[status] = (
+            reader.column(status, limit, newest_first=newest_first) if has_tasks else []
+        )
+    shown = [t.id for tasks in data.columns.values() for t in tasks]
+    data.figures.update(reader.run_figures(shown))
+    data.agents = reader.agents()
+    data.agent_tasks = reader.current_tasks()
+    data.totals = reader.totals()
+    data.unread = reader.unread(HUMAN)
     return data
 
 

@@ -1,7 +1,12 @@
 """Start the TUI from the CLI.
 
-The store is opened before the terminal is taken over, so an unopenable or too-new
-database ends as one `error:` line from the CLI, never a traceback or a flashed screen.
+On a SQLite database of the current schema, the board's first paint reads it with the
+stdlib (store/first_read.py) and the store opens right after the paint: importing
+SQLAlchemy, SQLModel and pydantic took longer than the paint may. Otherwise the store is
+opened before the terminal is taken over, so an unopenable or too-new database ends as
+one `error:` line from the CLI, never a traceback or a flashed screen. (A store that fails
+to open after a paint made without it ends the app, then raises here: the same one line,
+once the screen is restored.)
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import gc
 import sys
 import time
 from typing import TYPE_CHECKING
+
+from maos_tui.store.first_read import FirstReader
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -22,7 +29,8 @@ def launch(ctx: Context) -> int:
 
 
 async def _run(ctx: Context, started: float) -> int:
-    store = await ctx.open_store()
+    reader = FirstReader.open(ctx.db_url)
+    store = None if reader is not None else await ctx.open_store()
     # Collection stays off until the first paint (MaosApp.after_first_paint turns it back
     # on): Textual's modules and the first screen are long-lived objects that each
     # collection pass would walk again while they are being created.
@@ -30,10 +38,23 @@ async def _run(ctx: Context, started: float) -> int:
     try:
         from maos_tui.tui.app import MaosApp
 
-        app = MaosApp(ctx.workspace, ctx.config, store=store, env=ctx.env)
+        app = MaosApp(
+            ctx.workspace,
+            ctx.config,
+            store=store,
+            db_url=ctx.db_url,
+            first_reader=reader,
+            open_store=ctx.open_store,
+            env=ctx.env,
+        )
         await app.run_async()
     finally:
-        await store.close()
+        if reader is not None:
+            reader.close()  # the app closes it after its read; not if it never got there
+        if store is not None:
+            await store.close()
+    if app.open_error is not None:
+        raise app.open_error
     if ctx.env.get("MAOS_BENCH_EXIT_AFTER_PAINT") == "1" and app.first_paint_at is not None:
         # `at` is the raw perf_counter (CLOCK_MONOTONIC on Linux, shared by processes):
         # the benchmark harness subtracts its own pre-spawn stamp to count interpreter start.

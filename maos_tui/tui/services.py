@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maos_tui.config import Config, Workspace
-from maos_tui.store import Store
+
+if TYPE_CHECKING:
+    from maos_tui.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from maos_tui.domain import (
 )
 from maos_tui.events import Event
 from maos_tui.tui.attempt import attempt
-from maos_tui.tui.board_data import PAGE, BoardData, load_board, load_columns
+from maos_tui.tui.board_data import PAGE, BoardData, first_board, load_board, load_columns
 from maos_tui.tui.filters import BoardFilter, parse_filter
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.queries import activities_after, activities_since, dependents_of, statuses_of
@@ -43,6 +43,7 @@ from maos_tui.tui.widgets.header import StatusHeader
 from maos_tui.tui.widgets.welcome import Welcome
 
 if TYPE_CHECKING:
+    from maos_tui.store.first_read import FirstReader
     from maos_tui.tui.app import MaosApp
 
 T = TypeVar("T")
@@ -113,14 +114,19 @@ class MainScreen(Screen[None]):
             await self._reload(refill_feed=True)
             self.filled = True
 
-    async def read_first(self) -> None:
+    async def read_first(self, reader: FirstReader | None = None) -> None:
         """The first paint's read, made before the screen is drawn (MaosApp.on_load).
 
         Only the cards a column can show, not a whole page, and the feed's last lines:
         building and measuring a hundred cards a column was ~0.1 s of the wait. The rest
-        is read right after the paint (finish_loading)."""
+        is read right after the paint (finish_loading). With `reader`, the same statements
+        run on the stdlib reader, before the store is open; sqlite3.Error then escapes."""
         shown = min(PAGE, self.app.size.height // 2 + 1)
         limits = dict.fromkeys(TaskStatus, shown)
+        if reader is not None:
+            self.data = first_board(reader, limits)
+            self._first_feed = reader.feed(FEED_FIRST)
+            return
         self.data = await load_board(self.app.store, limits, self.filter)
         # Only the unread count: toasting marks notifications delivered, a write that
         # finish_loading does once the board is up.

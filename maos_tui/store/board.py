@@ -1,0 +1,38 @@
+"""The board's reads that belong to no single service: run figures for cards, the agents'
+current tasks and the activity feed.
+
+Statements at module level, like tasks.COUNTS and tasks.COLUMN: the board's first paint
+runs these very statements, compiled ahead by store/first_read_gen.py.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, case, func, literal_column, select
+
+from maos_tui.store.models import Activity, Run
+
+_FIGURES = select(
+    Run.task_id,
+    func.min(case((Run.ended_at.is_(None), Run.started_at))),
+    func.coalesce(func.sum(Run.cost_usd), 0.0),
+).group_by(Run.task_id)
+# Per task among `ids` (a JSON array, SQLite): since when its open run runs, and its cost.
+RUN_FIGURES = _FIGURES.where(
+    Run.task_id.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids"))))
+)
+
+
+def run_figures_of(task_ids: list[str]) -> object:
+    """RUN_FIGURES for databases without json_each: an IN list."""
+    return _FIGURES.where(Run.task_id.in_(task_ids))
+
+
+# (agent, task) of each open run, oldest first.
+CURRENT_TASKS = select(Run.agent_name, Run.task_id).where(Run.ended_at.is_(None)).order_by(Run.id)
+# The newest `limit` Activities after `after_id`, newest first.
+FEED = (
+    select(Activity)
+    .where(Activity.id > bindparam("after_id"))
+    .order_by(Activity.id.desc())
+    .limit(bindparam("limit"))
+)

@@ -1,0 +1,142 @@
+"""The board's first paint without SQLAlchemy: the stdlib `sqlite3` runs the store's own
+statements, compiled ahead into first_read_sql.py (see first_read_gen.py), and the rows
+become records through the store's own conversions (records.py).
+
+Importing SQLAlchemy, SQLModel and pydantic takes longer than the whole first paint may;
+the store is opened right after the paint instead. This reader is used only when that is
+safe: a SQLite file that exists and has the current schema version, opened read-only, with
+the store's busy_timeout. Anything else (another database, an older or newer schema, any
+sqlite3 error) gives None, and the caller opens the store as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from maos_tui.domain import ActivityRecord, AgentRecord, TaskRecord, TaskStatus
+from maos_tui.store import first_read_sql as sql
+from maos_tui.store.records import (
+    TaskRunFigures,
+    activity_record,
+    agent_record,
+    run_figures_of,
+    task_with_relations,
+    totals_of,
+)
+
+_SCHEMES = ("sqlite", "sqlite+aiosqlite")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a plain SQLite URL; None for anything this reader leaves to SQLAlchemy
+    (other databases, in-memory ones, URLs with options or escapes)."""
+    scheme, sep, database = url.partition(":///")
+    if not sep or scheme not in _SCHEMES or not database or database == ":memory:":
+        return None
+    if any(c in database for c in "?%#"):
+        return None
+    return Path(database)
+
+
+class FirstReader:
+    """One read-only snapshot of the database: `open` begins it and checks the schema
+    version, the reads then all see the same commits, `close` ends it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    def open(cls, url: str) -> FirstReader | None:
+        path = sqlite_file(url)
+        # A file the store cannot write is refused by it before the screen is taken over.
+        if path is None or not path.is_file() or not os.access(path, os.R_OK | os.W_OK):
+            return None
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=sql.BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+            )
+        except sqlite3.Error:
+            return None
+        reader = cls(conn)
+        try:
+            conn.execute("BEGIN")
+            found = reader._rows(sql.VERSION)
+        except sqlite3.Error:
+            reader.close()
+            return None
+        if not found or found[0][0] != str(sql.SCHEMA_VERSION):
+            reader.close()
+            return None
+        return reader
+
+    def close(self) -> None:
+        self._conn.close()  # never committed: the open transaction only read
+
+    def counts(self) -> dict[str, int]:
+        found = dict(self._rows(sql.COUNTS))
+        return {s.value: int(found.get(s.value, 0)) for s in TaskStatus}
+
+    def column(self, status: TaskStatus, limit: int, *, newest_first: bool) -> list[TaskRecord]:
+        statement = sql.COLUMN_NEWEST if newest_first else sql.COLUMN
+        rows = self._rows(statement, {"status": status.value, "limit": limit})
+        return [task_with_relations(_mapping(statement, row)) for row in rows]
+
+    def run_figures(self, task_ids: Sequence[str]) -> dict[str, TaskRunFigures]:
+        if not task_ids:
+            return {}
+        return run_figures_of(self._rows(sql.RUN_FIGURES, {"ids": json.dumps(list(task_ids))}))
+
+    def current_tasks(self) -> dict[str, str]:
+        return dict(self._rows(sql.CURRENT_TASKS))
+
+    def agents(self) -> list[AgentRecord]:
+        return [agent_record(_mapping(sql.AGENTS, row)) for row in self._rows(sql.AGENTS)]
+
+    def totals(self) -> dict[str, Any]:
+        return totals_of(self._rows(sql.TOTALS)[0])
+
+    def unread(self, recipient: str) -> int:
+        return int(self._rows(sql.UNREAD, {"recipient": recipient})[0][0])
+
+    def feed(self, limit: int) -> list[ActivityRecord]:
+        rows = self._rows(sql.FEED, {"after_id": 0, "limit": limit})
+        return [activity_record(_mapping(sql.FEED, row)) for row in reversed(rows)]
+
+    def _rows(
+        self, statement: sql.Statement, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows, each value converted as SQLAlchemy's column type would."""
+        found = self._conn.execute(statement.sql, {**statement.fixed, **(params or {})}).fetchall()
+        if not statement.datetimes and not statement.booleans:
+            return found
+        rows = []
+        for raw in found:
+            row = list(raw)
+            for index in statement.datetimes:
+                row[index] = utc_datetime(row[index])
+            for index in statement.booleans:
+                if row[index] is not None:
+                    row[index] = bool(row[index])
+            rows.append(tuple(row))
+        return rows
+
+
+def utc_datetime(value: str | None) -> datetime | None:
+    """A stored datetime as SQLModel's UTCDateTime reads it: aware, in UTC."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _mapping(statement: sql.Statement, row: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(statement.keys, row, strict=True))
