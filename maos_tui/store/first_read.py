@@ -30,14 +30,16 @@ from maos_tui.store.records import (
     totals_of,
 )
 
-_SCHEMES = ("sqlite", "sqlite+aiosqlite")
+# The store's driver: with another one the store fails to open, and should say so before
+# the screen is taken over.
+_SCHEME = "sqlite+aiosqlite"
 
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a plain SQLite URL; None for anything this reader leaves to SQLAlchemy
-    (other databases, in-memory ones, URLs with options or escapes)."""
+    (other databases and drivers, in-memory ones, URLs with options or escapes)."""
     scheme, sep, database = url.partition(":///")
-    if not sep or scheme not in _SCHEMES or not database or database == ":memory:":
+    if not sep or scheme != _SCHEME or not database or database == ":memory:":
         return None
     if any(c in database for c in "?%#"):
         return None
