@@ -7,7 +7,9 @@ runs these very statements, compiled ahead by store/first_read_gen.py.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, func, literal_column, select
+from typing import Any
+
+from sqlalchemy import Select, bindparam, case, func, literal_column, select
 
 from maos_tui.store.models import Activity, Run
 
@@ -22,8 +24,8 @@ RUN_FIGURES = _FIGURES.where(
 )
 
 
-def run_figures_of(task_ids: list[str]) -> object:
-    """RUN_FIGURES for databases without json_each: an IN list."""
+def run_figures_listed(task_ids: list[str]) -> Select[Any]:
+    """RUN_FIGURES for databases without json_each: the IDs as an IN list."""
     return _FIGURES.where(Run.task_id.in_(task_ids))
 
 

@@ -48,7 +48,7 @@ async def run_figures(conn: AsyncConnection, task_ids: Sequence[str]) -> dict[st
     if conn.dialect.name == "sqlite":
         rows = await conn.execute(board.RUN_FIGURES, {"ids": json.dumps(list(task_ids))})
     else:
-        rows = await conn.execute(board.run_figures_of(list(task_ids)))
+        rows = await conn.execute(board.run_figures_listed(list(task_ids)))
     return run_figures_of(rows.all())
 
 
