@@ -4,6 +4,7 @@ the columns they touch, other processes' changes reload, and redraws skip what i
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.tui.app import MaosApp
 from maos_tui.tui.board_data import PAGE
-from maos_tui.tui.widgets.board import MORE_ID
+from maos_tui.tui.widgets.board import MORE_ID, TaskList
 from maos_tui.tui.widgets.footer import KeyFooter
 
 from .conftest import card_ids, column
@@ -146,3 +147,29 @@ async def test_footer_keeps_its_keys_while_the_focus_moves_between_columns(
         app.main_screen.feed.focus()  # the feed has other keys than a column
         await pilot.pause()
         assert list(footer.children) != keys
+
+
+async def test_moving_between_columns_redraws_the_cursors_not_the_columns(
+    store: Store, make_app: Callable[..., MaosApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(40):
+        task = await store.tasks.create(f"task {n}")
+        if n % 2:
+            await store.tasks.move(task.id, TaskStatus.ASSIGNED)
+    app = make_app()
+    drawn: Counter[str] = Counter()
+    render_line = TaskList.render_line
+
+    def counting(self: TaskList, y: int) -> Any:
+        drawn[self.status.value] += 1
+        return render_line(self, y)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.main_screen.filled)
+        await pilot.pause()
+        monkeypatch.setattr(TaskList, "render_line", counting)
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.focused is column(app, "assigned")
+        # Two lines of the card under each cursor: its look with or without focus.
+        assert drawn == {"inbox": 2, "assigned": 2}

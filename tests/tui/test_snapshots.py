@@ -42,6 +42,12 @@ def test_populated_board_themes(snap_compare, tmp_path: Path, theme: str):
     assert snap_compare(app, terminal_size=SMALL, run_before=settle())
 
 
+def test_focus_on_the_next_column(snap_compare, tmp_path: Path):
+    # The cursor and title of both columns change look; nothing else does.
+    app = build_app(tmp_path / "ws")
+    assert snap_compare(app, terminal_size=SMALL, run_before=settle("l"))
+
+
 def test_task_detail(snap_compare, tmp_path: Path):
     app = build_app(tmp_path / "ws")
     # In progress is the third column; its only card is TASK-003.

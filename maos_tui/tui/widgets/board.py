@@ -95,6 +95,12 @@ class BoardColumn(Vertical):
         yield self.title
         yield self.tasks
 
+    def on_descendant_focus(self) -> None:
+        self.title.add_class("-focused")
+
+    def on_descendant_blur(self) -> None:
+        self.title.remove_class("-focused")
+
     def show(
         self,
         tasks: list[TaskRecord],
