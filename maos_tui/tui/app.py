@@ -230,6 +230,8 @@ class MaosApp(App[int]):
             )
 
     async def on_unmount(self) -> None:
+        # A move is drawn before it is saved: one made just before quitting is saved too.
+        await self.main_screen.settle_writes()
         if self._unsubscribe is not None:
             self._unsubscribe()
         if self.services is not None:

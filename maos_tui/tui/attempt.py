@@ -16,8 +16,11 @@ T = TypeVar("T")
 LOCK_RETRIES = 3
 
 
-async def attempt(node: DOMNode, action: Callable[[], Awaitable[T]]) -> T | None:
-    """`action` makes a fresh call per try; None means nothing was done (and was said)."""
+async def attempt(
+    node: DOMNode, action: Callable[[], Awaitable[T]], *, title: str = "Not done"
+) -> T | None:
+    """`action` makes a fresh call per try; None means nothing was done (and was said,
+    under `title`)."""
     for tries_left in range(LOCK_RETRIES, -1, -1):
         try:
             return await action()
@@ -25,12 +28,12 @@ async def attempt(node: DOMNode, action: Callable[[], Awaitable[T]]) -> T | None
             if not tries_left:
                 node.notify(
                     "The database is still locked by another process; nothing was changed.",
-                    title="Not done",
+                    title=title,
                     severity="error",
                 )
                 return None
             node.notify("The database is locked by another process; retrying…", severity="warning")
         except (DomainError, StoreError) as exc:
-            node.notify(str(exc), title="Not done", severity="error")
+            node.notify(str(exc), title=title, severity="error")
             return None
     return None

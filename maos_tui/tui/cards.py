@@ -32,8 +32,25 @@ def money(amount: float) -> str:
     return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:.4f}"
 
 
+def card_key(task: TaskRecord) -> tuple[object, ...]:
+    """What `card` reads of a task: tasks with equal keys get the same card. The board
+    compares keys, not whole records, so a change no card shows (the time a move was
+    saved, a description) redraws nothing."""
+    return (
+        task.id,
+        task.priority,
+        task.title,
+        task.assignees,
+        task.blocked,
+        task.status,
+        task.status_reason,
+        task.retry_count,
+        task.max_retries,
+    )
+
+
 def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Content:
-    """Two lines: priority, ID and title; then assignees and badges."""
+    """Two lines: priority, ID and title; then assignees and badges (see card_key)."""
     head = Content.assemble(
         (f"P{task.priority}", f"$priority-{task.priority}"), " ", (task.id, "bold"), " ", task.title
     )

@@ -62,19 +62,21 @@ async def test_brackets_move_to_neighbour_columns(store: Store, make_app: Callab
     await seed(store)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
         await pilot.press("right_square_bracket")
-        await pilot.pause()
+        await screen.settle_writes()
         assert (await store.tasks.get("TASK-001")).status is TaskStatus.ASSIGNED
         assert "TASK-001" in card_ids(app, "assigned")
         await pilot.press("right_square_bracket", "right_square_bracket")
-        await pilot.pause()
+        await screen.settle_writes()
         assert (await store.tasks.get("TASK-001")).status is TaskStatus.REVIEW
         await pilot.press("left_square_bracket")
-        await pilot.pause()
+        await screen.settle_writes()
         assert (await store.tasks.get("TASK-001")).status is TaskStatus.IN_PROGRESS
         # u undoes the last move.
         await pilot.press("u")
         await pilot.pause()
+        await screen.settle_writes()
         assert (await store.tasks.get("TASK-001")).status is TaskStatus.REVIEW
 
 
@@ -87,6 +89,7 @@ async def test_status_picker(store: Store, make_app: Callable[..., MaosApp]):
         # The picker starts on the current status (inbox); done is four below.
         await pilot.press("down", "down", "down", "down", "enter")
         await pilot.pause()
+        await app.main_screen.settle_writes()
         assert (await store.tasks.get("TASK-001")).status is TaskStatus.DONE
         assert "TASK-001" in card_ids(app, "done")
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from maos_tui.domain import TaskStatus
+from dataclasses import fields, replace
+from datetime import datetime, timedelta
+from typing import get_type_hints
+
+from maos_tui.collab import NEEDS_HUMAN
+from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.store import Store
-from maos_tui.tui.cards import card
+from maos_tui.tui.cards import card, card_key
 from tests.tui.conftest import FIXED_NOW
 
 
@@ -23,3 +28,37 @@ async def test_a_reason_is_not_shown_once_the_task_moves_on(store: Store) -> Non
         await store.tasks.set_reasons_in(tx, {task.id: "no agents"})
     moved = await store.tasks.move(task.id, TaskStatus.DONE)
     assert "no agents" not in card(moved, None, FIXED_NOW).plain
+
+
+def _variants(hint: object) -> list[object]:
+    """Values of one TaskRecord field's type that a card could tell apart."""
+    moments = [FIXED_NOW, FIXED_NOW - timedelta(days=1)]
+    pool: dict[object, list[object]] = {
+        str: ["", "other", NEEDS_HUMAN],
+        str | None: [None, "other", NEEDS_HUMAN],
+        int: [0, 1, 3],
+        bool: [False, True],
+        tuple[str, ...]: [(), ("qa",), ("qa", "coder")],
+        datetime: moments,
+        datetime | None: [None, *moments],
+        TaskStatus: list(TaskStatus),
+    }
+    assert hint in pool, f"no test values for a TaskRecord field of type {hint}"
+    return pool[hint]
+
+
+async def test_tasks_with_equal_card_keys_get_the_same_card(store: Store) -> None:
+    # The board redraws a card only when its key changes: a field the card shows but the
+    # key leaves out would leave the card stale.
+    base = await store.tasks.create("Query the warehouse", assignees=[])
+    hints = get_type_hints(TaskRecord)
+
+    def drawn(task: TaskRecord) -> tuple[object, ...]:
+        content = card(task, None, FIXED_NOW)
+        return (content.plain, tuple(content.spans))
+
+    for field in fields(TaskRecord):
+        for value in _variants(hints[field.name]):
+            changed = replace(base, **{field.name: value})
+            if drawn(changed) != drawn(base):
+                assert card_key(changed) != card_key(base), field.name

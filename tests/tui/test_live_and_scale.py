@@ -81,7 +81,7 @@ async def test_ten_thousand_tasks_open_and_navigate(store: Store, make_app: Call
         await pilot.pause()
         assert inbox.option_count == 2 * PAGE + 1
         await pilot.press("g", "right_square_bracket")
-        await pilot.pause()
+        await app.main_screen.settle_writes()
         assert (await store.tasks.get(first)).status is TaskStatus.ASSIGNED
         await pilot.press("l", "l", "l", "l")
         assert app.focused is done

@@ -2,13 +2,16 @@
 
 Key actions mutate through the store's services, patch the on-screen cards at once (so a
 key answers without waiting for a full reload) and leave the reconciling reload to the
-app's change watcher.
+app's change watcher. A move is drawn before it is saved: the store write (10-15 ms) runs
+in the background, moves commit in key order, and a refused one puts the card back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.app import ComposeResult
@@ -54,6 +57,20 @@ _NEWEST_FIRST = (TaskStatus.DONE, TaskStatus.FAILED)
 
 # What drawing raises once the app has begun removing its widgets on exit.
 _TEARDOWN = (NoMatches, NoScreen)
+_Undo = tuple[str, str, TaskStatus]  # ("move" or "archive", task ID, the status before)
+
+
+@dataclass
+class _Unsaved:
+    """A card whose moves are drawn but not all committed yet."""
+
+    stored: TaskRecord  # as the store has it
+    shown: TaskStatus  # the column it is drawn in
+    pending: int = 0  # moves not committed yet
+
+
+def _reraise(error: BaseException) -> None:
+    raise error
 
 
 class MainScreen(Screen[None]):
@@ -69,10 +86,15 @@ class MainScreen(Screen[None]):
         self.limits: dict[TaskStatus, int] = {}
         self.filter = BoardFilter()
         self.feed_task: str | None = None
-        self.undo_stack: list[tuple[str, str, TaskStatus]] = []
+        self.undo_stack: list[_Undo] = []
         self.filled = False  # the full pages the first paint left out are read
         self._first_feed: list[ActivityRecord] = []
         self.patches = 0  # how many times a key patched the board in (see place())
+        # The last of the store writes already drawn, which run one at a time in key order
+        # (see move()). Plain tasks, not workers: Textual cancels those as the app closes,
+        # before MaosApp.on_unmount waits for the writes.
+        self._saving: asyncio.Task[None] | None = None
+        self._unsaved: dict[str, _Unsaved] = {}
         # Held, not queried: redraws that land while the app tears down on exit then touch
         # detached widgets harmlessly instead of failing to find them.
         self.header = StatusHeader(id="header")
@@ -149,6 +171,8 @@ class MainScreen(Screen[None]):
     async def _reload(self, *, refill_feed: bool = False) -> None:
         from maos_tui.tui.notices import toast_new
 
+        # A read made before a drawn move is saved would draw the card where it was.
+        await self.settle_writes()
         for _attempt in range(3):  # keys held down must not starve the reload
             patches = self.patches
             data = await load_board(self.app.store, self.limits, self.filter)
@@ -177,6 +201,7 @@ class MainScreen(Screen[None]):
         activities = [e.activity.id for e in events if e.topic == "task" and e.activity]
         if not self.filled or self.filter.active or len(activities) != len(events):
             return False
+        await self.settle_writes()  # see _reload()
         store = self.app.store
         data = self.data
         patches = self.patches
@@ -245,6 +270,7 @@ class MainScreen(Screen[None]):
         return task
 
     async def attempt(self, action: Callable[[], Awaitable[T]]) -> T | None:
+        await self.settle_writes()  # a key's write lands after the moves drawn before it
         result = await attempt(self, action)
         # If the app began to exit while the store call ran, the change is saved but there
         # is no board left to update: the caller's follow-up is skipped.
@@ -290,14 +316,64 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------ moving
 
-    async def move(self, task: TaskRecord, status: TaskStatus, *, undoable: bool = True) -> None:
-        moved = await self.attempt(lambda: self.app.store.tasks.move(task.id, status))
-        if moved is None:
+    def move(self, task: TaskRecord, status: TaskStatus, *, undoable: bool = True) -> None:
+        """Draw the move now and save it in the background (_commit_move)."""
+        unsaved = self._unsaved.setdefault(task.id, _Unsaved(task, task.status))
+        unsaved.shown = status
+        unsaved.pending += 1
+        undo: _Undo | None = ("move", task.id, task.status) if undoable else None
+        if undo is not None:
+            self.undo_stack.append(undo)
+        # The store's record follows when the move is saved; until then the card shows what
+        # a move changes.
+        self.place(replace(task, status=status, updated_at=self.app.clock()), task.status)
+        self.board.focus_task(status, task.id)
+        self._save_later(lambda: self._commit_move(task.id, status, undo))
+
+    async def _commit_move(self, task_id: str, status: TaskStatus, undo: _Undo | None) -> None:
+        moved = await attempt(
+            self,
+            lambda: self.app.store.tasks.move(task_id, status),
+            title=f"{task_id} not moved to {status.value}",
+        )
+        unsaved = self._unsaved[task_id]
+        unsaved.pending -= 1
+        if moved is not None:
+            unsaved.stored = moved
+        elif undo is not None:
+            self.undo_stack[:] = [entry for entry in self.undo_stack if entry is not undo]
+        if unsaved.pending:
+            return  # a later move of this card decides where it is drawn
+        del self._unsaved[task_id]
+        if not self.is_attached:
             return
-        if undoable:
-            self.undo_stack.append(("move", task.id, task.status))
-        self.place(moved, task.status)
-        self.board.focus_task(moved.status, moved.id)
+        focused = self.board.focused_list()
+        follow = moved is None and focused is not None and focused.task_id == task_id
+        self.place(unsaved.stored, unsaved.shown)
+        if follow:  # the cursor goes back with the card, unless it has gone elsewhere
+            self.board.focus_task(unsaved.stored.status, task_id)
+
+    def _save_later(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Run `write` in the background, once the writes queued before it have run."""
+        previous = self._saving
+
+        async def in_turn() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            await write()
+
+        self._saving = asyncio.create_task(in_turn())
+        self._saving.add_done_callback(self._saved)
+
+    def _saved(self, saving: asyncio.Task[None]) -> None:
+        if not saving.cancelled() and (error := saving.exception()) is not None:
+            # A bug (attempt() reports a refused write): fail as a key's handler would.
+            self.app.call_later(_reraise, error)
+
+    async def settle_writes(self) -> None:
+        """Wait until every move drawn so far is saved or, if refused, put back."""
+        while (saving := self._saving) is not None and not saving.done():
+            await asyncio.wait([saving])
 
     async def action_move_step(self, delta: int) -> None:
         task = self.require_task()
@@ -309,7 +385,7 @@ class MainScreen(Screen[None]):
         if target is task.status:
             self.notify(f"{task.id} is already in the {target.value} column")
             return
-        await self.move(task, target)
+        self.move(task, target)
 
     def action_pick_status(self) -> None:
         task = self.require_task()
@@ -317,9 +393,9 @@ class MainScreen(Screen[None]):
             return
         from maos_tui.tui.screens.pickers import StatusPicker
 
-        async def chosen(status: TaskStatus | None) -> None:
+        def chosen(status: TaskStatus | None) -> None:
             if status is not None and status is not task.status:
-                await self.move(task, status)
+                self.move(task, status)
 
         self.app.push_screen(StatusPicker(task), chosen)
 
@@ -354,7 +430,7 @@ class MainScreen(Screen[None]):
             return
         current = await self.attempt(lambda: self.app.store.tasks.get(task_id))
         if current is not None:
-            await self.move(current, status, undoable=False)
+            self.move(current, status, undoable=False)
             self.notify(f"Moved {task_id} back to {status.value}")
 
     # ------------------------------------------------------------ editing

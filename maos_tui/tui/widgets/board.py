@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus
 from maos_tui.tui.board_data import BoardData
-from maos_tui.tui.cards import age, card, more_prompt
+from maos_tui.tui.cards import age, card, card_key, more_prompt
 from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.queries import TaskRunFigures
@@ -121,10 +121,15 @@ class BoardColumn(Vertical):
             for t in shown
             if (since := getattr(figures.get(t.id), "running_since", None)) is not None
         )
-        # A card's looks depend on the task, its run figures and its running time. Checked
+        # A card's looks depend on its card_key, its run figures and its running time. Checked
         # before building any card: most redraws (the clock, another column's change)
         # leave a column as it was, and a hundred cards cost milliseconds to build.
-        signature = (tuple(shown), tuple(figures.get(t.id) for t in shown), running, hidden)
+        signature = (
+            tuple(card_key(t) for t in shown),
+            tuple(figures.get(t.id) for t in shown),
+            running,
+            hidden,
+        )
         if signature == self.tasks.signature:
             return
         options = [self.card_option(t, figures.get(t.id), now) for t in shown]
@@ -139,7 +144,7 @@ class BoardColumn(Vertical):
         self, task: TaskRecord, figures: TaskRunFigures | None, now: datetime
     ) -> Option:
         since = figures.running_since if figures is not None else None
-        looks = (task, figures, age(since, now) if since is not None else None)
+        looks = (card_key(task), figures, age(since, now) if since is not None else None)
         known = self.cards.get(task.id)
         if known is None or known[0] != looks:
             known = self.cards[task.id] = (looks, Option(card(task, figures, now), id=task.id))
