@@ -173,3 +173,28 @@ async def test_moving_between_columns_redraws_the_cursors_not_the_columns(
         assert app.focused is column(app, "assigned")
         # Two lines of the card under each cursor: its look with or without focus.
         assert drawn == {"inbox": 2, "assigned": 2}
+
+
+async def test_a_moved_card_leaves_the_lines_above_it_as_they_were(
+    store: Store, make_app: Callable[..., MaosApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(30):
+        await store.tasks.create(f"task {n}")
+    app = make_app()
+    drawn: Counter[str] = Counter()
+    render_line = TaskList.render_line
+
+    def counting(self: TaskList, y: int) -> Any:
+        drawn[self.status.value] += 1
+        return render_line(self, y)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.main_screen.filled)
+        inbox = column(app, "inbox")
+        await pilot.press(*"jjjjj")
+        await pilot.pause()
+        monkeypatch.setattr(TaskList, "render_line", counting)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        # The five two-line cards above the moved one stay; the lines below move up.
+        assert drawn["inbox"] == inbox.scrollable_content_region.height - 10

@@ -36,7 +36,7 @@ def column_title(status: TaskStatus) -> str:
     return status.value.replace("_", " ").upper()
 
 
-@fixed_box
+@fixed_box(repaint=False)
 @width_keyed_cache
 class TaskList(CardList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("list")

@@ -8,7 +8,8 @@ measured and rendered again, one card having changed). Here:
 - a highlight change repaints the lines of the option it leaves and the one it reaches;
 - `replace_options` keeps the rendered strips and heights of the Option objects it is given
   again (the board hands back the same Option for an unchanged card), so only new cards
-  are rendered;
+  are rendered, and repaints from the first option that changed down, not the lines above
+  it (a moved card leaves its column's upper part as it was);
 - a repaint brings the line list up to date once, not once per line drawn (each time
   re-measuring the content region) and looks each card up once, not once per line: a
   fifth of a column's repaint;
@@ -113,6 +114,10 @@ class CardList(OptionList):
         """Like set_options, but what was drawn for an Option that stays is kept, and the
         highlight and scroll position are left for the caller to settle."""
         kept = set(options)
+        same = zip(self._options, options, strict=False)
+        changed = next((i for i, (old, new) in enumerate(same) if old is not new), None)
+        if changed is None:
+            changed = min(len(self._options), len(options))
         self._options[:] = options
         self._id_to_option = {o.id: o for o in options if o.id is not None}
         self._option_to_index = {o: index for index, o in enumerate(options)}
@@ -124,7 +129,15 @@ class CardList(OptionList):
         # The lines are re-listed from the heights each option's visual remembers.
         self._line_cache.clear()
         self._update_lines()
-        self.refresh()
+        self._refresh_from(changed)
+
+    def _refresh_from(self, index: int) -> None:
+        """Repaint the visible lines from option `index`'s first line down."""
+        top = self._index_to_line.get(index, len(self._lines)) - self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        if top < height:
+            top = max(top, 0)
+            self.refresh(Region(0, top, self.scrollable_content_region.width, height - top))
 
     def _get_option_render(self, option: Option, style: Style) -> list[Strip]:
         painting = self._painting

@@ -16,7 +16,7 @@ from maos_tui.tui.widgets.fixed_scroll import fixed_box
 KEEP = 500
 
 
-@fixed_box
+@fixed_box()
 class ActivityFeed(RichLog):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(wrap=False, markup=False, max_lines=KEEP, **kwargs)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ needs (`show_vertical_scrollbar` does that).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from textual.geometry import Size
@@ -19,15 +20,20 @@ from textual.scroll_view import ScrollView
 V = TypeVar("V", bound=type[ScrollView])
 
 
-def fixed_box(cls: V) -> V:
-    """Class decorator: a change of virtual size updates the scrollbars, not the layout."""
+def fixed_box(*, repaint: bool = True) -> Callable[[V], V]:
+    """Class decorator: a change of virtual size updates the scrollbars, not the layout.
+    With `repaint=False` it does not repaint the widget either, for one that repaints what
+    changed itself (CardList: a moved card leaves the lines above it as they were)."""
 
-    def watch_virtual_size(self: ScrollView, size: Size) -> None:
-        self._scroll_update(size)
+    def decorate(cls: V) -> V:
+        def watch_virtual_size(self: ScrollView, size: Size) -> None:
+            self._scroll_update(size)
 
-    reactive: Reactive[Size] = Reactive(Size(0, 0), layout=False)
-    reactive.__set_name__(cls, "virtual_size")
-    cls.virtual_size = reactive  # type: ignore[assignment]
-    cls._reactives = {**cls._reactives, "virtual_size": reactive}
-    cls.watch_virtual_size = watch_virtual_size  # type: ignore[attr-defined]
-    return cls
+        reactive: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=repaint)
+        reactive.__set_name__(cls, "virtual_size")
+        cls.virtual_size = reactive  # type: ignore[assignment]
+        cls._reactives = {**cls._reactives, "virtual_size": reactive}
+        cls.watch_virtual_size = watch_virtual_size  # type: ignore[attr-defined]
+        return cls
+
+    return decorate
