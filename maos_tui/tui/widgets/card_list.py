@@ -72,8 +72,12 @@ class CardList(OptionList):
             self._painting = None
 
     def _update_lines(self) -> None:
-        # Nothing adds options while the lines are drawn.
-        if self._painting is None:
+        # OptionList calls this before every look at its lines (a dozen times a key) and
+        # measures its content region each time to find there is nothing new. Nothing
+        # adds options while the lines are drawn, and there is nothing new once the last
+        # option is listed: replacing the options or a new width clears the lines first.
+        lines = self._line_cache.lines
+        if self._painting is None and not (lines and lines[-1][0] == len(self._options) - 1):
             super()._update_lines()
 
     def get_visual_style(self, *component_classes: str, partial: bool = False) -> Style:
