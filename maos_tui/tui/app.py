@@ -166,9 +166,22 @@ class MaosApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         # Keys (and clicks) before the store is open wait for it: most of them use it.
         if self._held is not None and isinstance(event, events.InputEvent):
+            # Not a quit key: nothing can be unsaved yet, and a store slow to open (another
+            # process holding the write lock) must not keep the user in.
+            if isinstance(event, events.Key) and event.key in self._quit_keys():
+                self.exit(0)
+                return
             self._held.append(event)
             return
         await super().on_event(event)
+
+    def _quit_keys(self) -> set[str]:
+        keys = {"ctrl+q"}  # Textual's own quit
+        for spec in KEYS:
+            if spec.action == "app.request_quit":
+                chosen = self.config.keymap.get(spec.id, spec.keys)
+                keys.update(key.strip() for key in chosen.split(","))
+        return keys
 
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self.check_changes)

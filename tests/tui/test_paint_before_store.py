@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from maos_tui.config import Workspace, load_config
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
@@ -68,6 +70,21 @@ async def test_keys_before_the_store_opens_wait_for_it(store: Store, workspace: 
             return stored.status is TaskStatus.ASSIGNED and card_ids(app, "assigned") == [task.id]
 
         await until(moved, pilot.pause)
+
+
+@pytest.mark.parametrize(("keymap", "key"), [("", "q"), ('"app.quit" = "x"', "x")])
+async def test_quit_does_not_wait_for_the_store(
+    store: Store, workspace: Path, keymap: str, key: str
+) -> None:
+    await store.tasks.create("Write the docs")
+    (workspace / ".maos" / "config.toml").write_text(f"[keymap]\n{keymap}\n")
+    app, _never_opens = app_before_store(workspace)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+        assert app._exit and app.return_code == 0
+    assert app._store is None
 
 
 async def test_a_commit_before_the_store_opens_is_shown(store: Store, workspace: Path) -> None:
