@@ -11,8 +11,8 @@ measured and rendered again, one card having changed). Here:
   are rendered, and repaints from the first option that changed down, not the lines above
   it (a moved card leaves its column's upper part as it was);
 - a repaint brings the line list up to date once, not once per line drawn (each time
-  re-measuring the content region) and looks each card up once, not once per line: a
-  fifth of a column's repaint;
+  re-measuring the content region), and looks each card and each line style up once,
+  not once per line: together half of a column's repaint;
 - focus changes the look of the highlighted option only, so gaining or losing focus
   repaints its lines, not the list and its scrollbar (~8 ms a column at 160x48, twice per
   column change). OptionList tints its background and restyles its cursor on focus; here
@@ -24,10 +24,11 @@ measured and rendered again, one card having changed). Here:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from textual import events
-from textual.geometry import Region
+from textual.geometry import Region, Spacing
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.style import Style
@@ -36,6 +37,18 @@ from textual.widgets.option_list import Option
 
 _HIGHLIGHTED = "option-list--option-highlighted"
 _CURSOR = "card-list--cursor"
+
+
+@dataclass
+class _Paint:
+    """What one repaint looks up once rather than once per line."""
+
+    strips: dict[tuple[Option, Style], list[Strip]] = field(default_factory=dict)
+    # Textual works a style out anew for each line (~30 µs: the pseudo classes first).
+    styles: dict[tuple[tuple[str, ...], bool], Style] = field(default_factory=dict)
+    # Part of the key of OptionList's render cache, which it works out (and measures the
+    # content region, ~50 µs together) before each lookup.
+    padding: Spacing | None = None
 
 
 class CardList(OptionList):
@@ -60,12 +73,11 @@ class CardList(OptionList):
     """
     # Repainted line by line in watch_highlighted instead of as a whole.
     highlighted: reactive[int | None] = reactive(None, repaint=False)
-    # While a repaint runs: each card's strips, looked up once rather than once per line.
-    _painting: dict[tuple[Option, Style], list[Strip]] | None = None
+    _painting: _Paint | None = None  # while a repaint runs
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._update_lines()
-        self._painting = {}
+        self._painting = _Paint()
         try:
             return super().render_lines(crop)
         finally:
@@ -81,9 +93,16 @@ class CardList(OptionList):
             super()._update_lines()
 
     def get_visual_style(self, *component_classes: str, partial: bool = False) -> Style:
+        painting = self._painting
+        if painting is not None and (style := painting.styles.get((component_classes, partial))):
+            return style
+        asked = component_classes
         if self.has_focus and component_classes[-1:] == (_HIGHLIGHTED,):
             component_classes = (*component_classes[:-1], _CURSOR)
-        return super().get_visual_style(*component_classes, partial=partial)
+        style = super().get_visual_style(*component_classes, partial=partial)
+        if painting is not None:
+            painting.styles[asked, partial] = style
+        return style
 
     def watch_has_focus(self, _has_focus: bool) -> None:
         """Nothing to restyle (see the module's docstring)."""
@@ -145,16 +164,23 @@ class CardList(OptionList):
 
     def _get_option_render(self, option: Option, style: Style) -> list[Strip]:
         painting = self._painting
-        if painting is not None and (strips := painting.get((option, style))) is not None:
-            return strips
-        strips = super()._get_option_render(option, style)
+        strips = None
+        if painting is not None:
+            strips = painting.strips.get((option, style))
+            if strips is not None:
+                return strips
+            if painting.padding is None:
+                painting.padding = self.get_component_styles("option-list--option").padding
+            strips = self._option_render_cache.get((option, style, painting.padding))
+        if strips is None:
+            strips = super()._get_option_render(option, style)
         # A kept option may have moved up or down the list: a click selects the option
         # whose index the strips carry, so they must carry the current one.
         index = self._option_to_index[option]
         if strips and _option_index(strips[0]) != index:
             strips[:] = [strip.apply_meta({"option": index}) for strip in strips]
         if painting is not None:
-            painting[option, style] = strips
+            painting.strips[option, style] = strips
         return strips
 
 
