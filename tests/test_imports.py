@@ -99,3 +99,18 @@ def test_a_store_failing_after_the_paint_is_one_error_line(cli: Cli) -> None:
     (cli.workspace / ".maos" / "config.toml").write_text('[[agents]]\nname = "x"\nbogus = 1\n')
     line = cli.error(TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
     assert "bogus" in line
+
+
+def test_the_loaded_board_for_rss_10k_has_its_store_and_services(cli: Cli) -> None:
+    """rss-10k measures the board fully open (MAOS_BENCH_EXIT_WHEN_LOADED=1), not the first
+    paint, which comes before the store is imported."""
+    cli.ok("task", "add", "Write the docs")
+    (cli.workspace / "WORKING.md").unlink()
+    loaded, _ = loaded_packages(
+        cli,
+        _DATABASE_LAYER,
+        MAOS_BENCH_EXIT_WHEN_LOADED="1",
+        TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
+    )
+    assert loaded == sorted(_DATABASE_LAYER)
+    assert "Write the docs" in (cli.workspace / "WORKING.md").read_text()  # the sync ran

@@ -200,9 +200,20 @@ class MaosApp(App[int]):
             self.start_background()
 
     def start_background(self) -> None:
+        if self.env.get("MAOS_BENCH_EXIT_WHEN_LOADED") == "1":
+            self.run_worker(self._load_then_exit(), name="finish")
+            return
         self.run_worker(self.main_screen.finish_loading(), name="finish", exit_on_error=False)
         if self.start_services:
             self.run_worker(self.begin_services(), name="services", exit_on_error=False)
+
+    async def _load_then_exit(self) -> None:
+        """For rss-10k: the memory of the board fully open (store, every read, services),
+        which the first paint, made before the store is loaded, does not show."""
+        await self.main_screen.finish_loading()
+        if self.start_services:
+            await self.begin_services()
+        self.exit(0)
 
     async def open_store_late(self) -> None:
         """Open the store after a first paint made without it, then carry on as usual.
