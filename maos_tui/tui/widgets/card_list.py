@@ -11,8 +11,8 @@ measured and rendered again, one card having changed). Here:
   are rendered, and repaints from the first option that changed down, not the lines above
   it (a moved card leaves its column's upper part as it was);
 - a repaint brings the line list up to date once, not once per line drawn (each time
-  re-measuring the content region), and looks each card and each line style up once,
-  not once per line: together half of a column's repaint;
+  re-measuring the content region), and looks each card, its cache key and each line
+  style up once, not once per line (with the first, half of a column's repaint);
 - focus changes the look of the highlighted option only, so gaining or losing focus
   repaints its lines, not the list and its scrollbar (~8 ms a column at 160x48, twice per
   column change). OptionList tints its background and restyles its cursor on focus; here
@@ -94,8 +94,10 @@ class CardList(OptionList):
 
     def get_visual_style(self, *component_classes: str, partial: bool = False) -> Style:
         painting = self._painting
-        if painting is not None and (style := painting.styles.get((component_classes, partial))):
-            return style
+        if painting is not None:
+            known = painting.styles.get((component_classes, partial))
+            if known is not None:
+                return known
         asked = component_classes
         if self.has_focus and component_classes[-1:] == (_HIGHLIGHTED,):
             component_classes = (*component_classes[:-1], _CURSOR)
