@@ -23,6 +23,33 @@ def test_shipped_theme_has_every_colour(name: str):
     assert set(BOARD_VARIABLES) <= set(theme.variables)
 
 
+def _luminance(hex_colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_labels_on_the_focused_card_stay_readable(name: str):
+    """The focused card's priority and assignees keep their own colours over the cursor's
+    background: none may be (nearly) that background's colour, as P2 was on `$primary`."""
+    theme = load_theme_file(themes_dir() / f"{name}.toml")
+    cursor = theme.variables.get("block-cursor-background", theme.primary)
+    labels = {f"priority-{n}": theme.variables[f"priority-{n}"] for n in range(4)}
+    labels["secondary (assignees)"] = theme.secondary or ""
+    labels["foreground"] = theme.variables.get("block-cursor-foreground", theme.foreground or "")
+    unreadable = {k: round(_contrast(v, cursor), 2) for k, v in labels.items()}
+    assert {k: v for k, v in unreadable.items() if v < 2.0} == {}
+
+
 def test_broken_theme_file_is_reported_not_raised(tmp_path: Path):
     (tmp_path / "bad.toml").write_text('name = "bad"\ndark = true\nprimary = "nope"\n')
     (tmp_path / "worse.toml").write_text("not toml at all [")
