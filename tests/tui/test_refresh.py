@@ -149,6 +149,19 @@ async def test_footer_keeps_its_keys_while_the_focus_moves_between_columns(
         assert list(footer.children) != keys
 
 
+def count_lines_drawn(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """From now on, how many lines each board column draws."""
+    drawn: Counter[str] = Counter()
+    render_line = TaskList.render_line
+
+    def counting(self: TaskList, y: int) -> Any:
+        drawn[self.status.value] += 1
+        return render_line(self, y)
+
+    monkeypatch.setattr(TaskList, "render_line", counting)
+    return drawn
+
+
 async def test_moving_between_columns_redraws_the_cursors_not_the_columns(
     store: Store, make_app: Callable[..., MaosApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,17 +170,10 @@ async def test_moving_between_columns_redraws_the_cursors_not_the_columns(
         if n % 2:
             await store.tasks.move(task.id, TaskStatus.ASSIGNED)
     app = make_app()
-    drawn: Counter[str] = Counter()
-    render_line = TaskList.render_line
-
-    def counting(self: TaskList, y: int) -> Any:
-        drawn[self.status.value] += 1
-        return render_line(self, y)
-
     async with app.run_test(size=(160, 48)) as pilot:
         await until(pilot, lambda: app.main_screen.filled)
         await pilot.pause()
-        monkeypatch.setattr(TaskList, "render_line", counting)
+        drawn = count_lines_drawn(monkeypatch)
         await pilot.press("l")
         await pilot.pause()
         assert app.focused is column(app, "assigned")
@@ -181,19 +187,12 @@ async def test_a_moved_card_leaves_the_lines_above_it_as_they_were(
     for n in range(30):
         await store.tasks.create(f"task {n}")
     app = make_app()
-    drawn: Counter[str] = Counter()
-    render_line = TaskList.render_line
-
-    def counting(self: TaskList, y: int) -> Any:
-        drawn[self.status.value] += 1
-        return render_line(self, y)
-
     async with app.run_test(size=(160, 48)) as pilot:
         await until(pilot, lambda: app.main_screen.filled)
         inbox = column(app, "inbox")
         await pilot.press(*"jjjjj")
         await pilot.pause()
-        monkeypatch.setattr(TaskList, "render_line", counting)
+        drawn = count_lines_drawn(monkeypatch)
         await pilot.press("right_square_bracket")
         await pilot.pause()
         # The five two-line cards above the moved one stay; the lines below move up.
