@@ -15,14 +15,8 @@ from maos_tui.domain import HUMAN, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.engine import sqlite_path
 from maos_tui.store.first_read import FirstReader, sqlite_file
-from maos_tui.store.first_read_gen import TARGET, render
 from maos_tui.tui.board_data import first_board, load_board
 from maos_tui.tui.queries import activities_after
-
-
-def test_the_generated_sql_is_current() -> None:
-    """Regenerate with `python -m maos_tui.store.first_read_gen` when this fails."""
-    assert TARGET.read_text(encoding="utf-8") == render()
 
 
 async def busy_board(store: Store) -> None:

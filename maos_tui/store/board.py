@@ -2,7 +2,7 @@
 current tasks and the activity feed.
 
 Statements at module level, like tasks.COUNTS and tasks.COLUMN: the board's first paint
-runs these very statements, compiled ahead by store/first_read_gen.py.
+runs these very statements, compiled ahead by store/compiled_sql_gen.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The board's first paint without SQLAlchemy: the stdlib `sqlite3` runs the store's own
-statements, compiled ahead into first_read_sql.py (see first_read_gen.py), and the rows
+statements, compiled ahead into compiled_sql.py (see compiled_sql_gen.py), and the rows
 become records through the store's own conversions (records.py).
 
 Importing SQLAlchemy, SQLModel and pydantic takes longer than the whole first paint may;
@@ -15,12 +15,12 @@ import json
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from maos_tui.domain import ActivityRecord, AgentRecord, TaskRecord, TaskStatus
-from maos_tui.store import first_read_sql as sql
+from maos_tui.store import compiled_sql as sql
+from maos_tui.store.compiled_run import mapping, rows
 from maos_tui.store.records import (
     TaskRunFigures,
     activity_record,
@@ -90,7 +90,7 @@ class FirstReader:
     def column(self, status: TaskStatus, limit: int, *, newest_first: bool) -> list[TaskRecord]:
         statement = sql.COLUMN_NEWEST if newest_first else sql.COLUMN
         rows = self._rows(statement, {"status": status.value, "limit": limit})
-        return [task_with_relations(_mapping(statement, row)) for row in rows]
+        return [task_with_relations(mapping(statement, row)) for row in rows]
 
     def run_figures(self, task_ids: Sequence[str]) -> dict[str, TaskRunFigures]:
         if not task_ids:
@@ -101,7 +101,7 @@ class FirstReader:
         return dict(self._rows(sql.CURRENT_TASKS))
 
     def agents(self) -> list[AgentRecord]:
-        return [agent_record(_mapping(sql.AGENTS, row)) for row in self._rows(sql.AGENTS)]
+        return [agent_record(mapping(sql.AGENTS, row)) for row in self._rows(sql.AGENTS)]
 
     def totals(self) -> dict[str, Any]:
         return totals_of(self._rows(sql.TOTALS)[0])
@@ -111,34 +111,9 @@ class FirstReader:
 
     def feed(self, limit: int) -> list[ActivityRecord]:
         rows = self._rows(sql.FEED, {"after_id": 0, "limit": limit})
-        return [activity_record(_mapping(sql.FEED, row)) for row in reversed(rows)]
+        return [activity_record(mapping(sql.FEED, row)) for row in reversed(rows)]
 
     def _rows(
         self, statement: sql.Statement, params: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
-        """The rows, each value converted as SQLAlchemy's column type would."""
-        found = self._conn.execute(statement.sql, {**statement.fixed, **(params or {})}).fetchall()
-        if not statement.datetimes and not statement.booleans:
-            return found
-        rows = []
-        for raw in found:
-            row = list(raw)
-            for index in statement.datetimes:
-                row[index] = utc_datetime(row[index])
-            for index in statement.booleans:
-                if row[index] is not None:
-                    row[index] = bool(row[index])
-            rows.append(tuple(row))
-        return rows
-
-
-def utc_datetime(value: str | None) -> datetime | None:
-    """A stored datetime as SQLModel's UTCDateTime reads it: aware, in UTC."""
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _mapping(statement: sql.Statement, row: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip(statement.keys, row, strict=True))
+        return rows(self._conn, statement, params)

@@ -151,7 +151,7 @@ _GET_MANY_IN = Prepared(_WITH_RELATIONS.where(Task.id.in_(_IN_JSON_IDS)))
 _GET_MANY_KEYS = tuple(c.key for c in _GET_MANY_IN.statement.selected_columns)
 
 # Live tasks per status. Module level, like the column statements below: the board's first
-# paint runs these very statements, compiled ahead (store/first_read_gen.py).
+# paint runs these very statements, compiled ahead (store/compiled_sql_gen.py).
 COUNTS = (
     select(Task.status, func.count())
     .where(Task.archived == False)  # noqa: E712 - SQL expression
