@@ -328,8 +328,8 @@ async def either_path(request: pytest.FixtureRequest, store: Store) -> Store:
 async def test_prepared_statements_write_and_read_as_sqlalchemy_does(either_path: Store) -> None:
     from sqlalchemy import bindparam, select, update
 
-    from maos_tui.store.core import Prepared
     from maos_tui.store.models import Task
+    from maos_tui.store.prepared import Prepared
 
     store = either_path
     task = await store.tasks.create("moving")

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.config import WORKING_FILE
 from maos_tui.domain import TaskRecord, iso_z
-from maos_tui.store.core import Prepared
 from maos_tui.store.models import Message, Notification
+from maos_tui.store.prepared import Prepared
 
 if TYPE_CHECKING:
     from maos_tui.config import Workspace

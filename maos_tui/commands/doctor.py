@@ -112,7 +112,7 @@ class _DatabaseProblem(Exception):
 
 def _inspect_database(path: Path) -> int:
     """Integrity check and schema version, through a read-only connection."""
-    from maos_tui.store.engine import BUSY_TIMEOUT_MS
+    from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS
 
     uri = f"file:{quote(str(path))}?mode=ro"
     con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -214,7 +214,7 @@ def check_working_md(path: Path, root: Path) -> list[Finding]:
 
 
 def check_config(config: Config) -> tuple[list[Finding], list[AgentRecord]]:
-    from maos_tui.store.agents import config_agent_values
+    from maos_tui.store.agent_values import config_agent_values
 
     findings = []
     try:

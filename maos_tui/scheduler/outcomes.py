@@ -26,8 +26,8 @@ from maos_tui.domain import (
 )
 from maos_tui.scheduler.clock import backoff_seconds
 from maos_tui.scheduler.planner import REVIEW_CAPABILITY
-from maos_tui.store.core import Prepared
 from maos_tui.store.models import Activity, Agent, Message, Notification, Task, TaskAssignee
+from maos_tui.store.prepared import Prepared
 from maos_tui.store.tasks import Move, update_rows_in
 
 if TYPE_CHECKING:

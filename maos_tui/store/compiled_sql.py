@@ -222,3 +222,142 @@ FEED = Statement(
     datetimes=(1,),
     booleans=(),
 )
+TASK_ARCHIVED = Statement(
+    sql="SELECT tasks.archived \nFROM tasks \nWHERE tasks.id = :id",
+    fixed={},
+    keys=("archived",),
+    datetimes=(),
+    booleans=(0,),
+)
+AGENT_NAME = Statement(
+    sql="SELECT agents.name \nFROM agents \nWHERE agents.name = :name",
+    fixed={},
+    keys=("name",),
+    datetimes=(),
+    booleans=(),
+)
+BUMP_TASK_COUNTER = Statement(
+    sql="UPDATE counters SET value=(counters.value + :value_1) WHERE counters.name = :name_1",
+    fixed={
+        "value_1": 1,
+        "name_1": "task",
+    },
+    keys=(),
+    datetimes=(),
+    booleans=(),
+)
+TASK_COUNTER = Statement(
+    sql="SELECT counters.value \nFROM counters \nWHERE counters.name = :name_1",
+    fixed={
+        "name_1": "task",
+    },
+    keys=("value",),
+    datetimes=(),
+    booleans=(),
+)
+INSERT_TASK = Statement(
+    sql="INSERT INTO tasks (id, seq, title, description, status, priority, archived, created_by, parent_id, retry_count, max_retries, timeout_seconds, due_at, result, last_error, status_reason, retry_at, review_rounds, created_at, updated_at) VALUES (:id, :seq, :title, :description, :status, :priority, :archived, :created_by, :parent_id, :retry_count, :max_retries, :timeout_seconds, :due_at, :result, :last_error, :status_reason, :retry_at, :review_rounds, :created_at, :updated_at)",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+    bind_datetimes=(
+        "due_at",
+        "retry_at",
+        "created_at",
+        "updated_at",
+    ),
+)
+INSERT_DEPENDENCY = Statement(
+    sql="INSERT INTO task_dependencies (task_id, depends_on) VALUES (:task_id, :value)",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+)
+INSERT_NEED = Statement(
+    sql="INSERT INTO task_needs (task_id, capability) VALUES (:task_id, :value)",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+)
+INSERT_LABEL = Statement(
+    sql="INSERT INTO task_labels (task_id, label) VALUES (:task_id, :value)",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+)
+INSERT_ASSIGNEE = Statement(
+    sql="INSERT INTO task_assignees (task_id, agent_name) VALUES (:task_id, :value)",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+)
+UNINDEX = Statement(
+    sql="DELETE FROM search_index WHERE rowid = :r",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+)
+INDEX = Statement(
+    sql="INSERT INTO search_index (rowid, title, body, kind, ref, task_id) VALUES (:r, :title, :body, :kind, :ref, :task_id)",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+)
+INSERT_ACTIVITY = Statement(
+    sql="INSERT INTO activities (created_at, actor, verb, task_id, details) VALUES (:created_at, :actor, :verb, :task_id, :details)",
+    fixed={},
+    keys=(),
+    datetimes=(),
+    booleans=(),
+    bind_datetimes=("created_at",),
+)
+GET_TASK = Statement(
+    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked \nFROM tasks \nWHERE tasks.id = :id",
+    fixed={
+        "status_1": "done",
+    },
+    keys=(
+        "id",
+        "seq",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "archived",
+        "created_by",
+        "parent_id",
+        "retry_count",
+        "max_retries",
+        "timeout_seconds",
+        "due_at",
+        "result",
+        "last_error",
+        "status_reason",
+        "retry_at",
+        "review_rounds",
+        "created_at",
+        "updated_at",
+        "_assignees",
+        "_after",
+        "_needs",
+        "_labels",
+        "_blocked",
+    ),
+    datetimes=(
+        12,
+        16,
+        18,
+        19,
+    ),
+    booleans=(
+        6,
+        24,
+    ),
+)

@@ -20,9 +20,9 @@ from sqlalchemy import Boolean, DateTime
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.type_api import TypeEngine
 
-from maos_tui.store import agents, board, migrations, notifications, tasks
-from maos_tui.store.core import Prepared
-from maos_tui.store.engine import BUSY_TIMEOUT_MS
+from maos_tui.store import agents, board, core, migrations, notifications, task_create, tasks
+from maos_tui.store.prepared import Prepared
+from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS
 
 TARGET = Path(__file__).with_name("compiled_sql.py")
 # Named parameters: sqlite3 binds them from a dict, so no order needs recording.
@@ -30,7 +30,7 @@ _DIALECT = sqlite.dialect(paramstyle="named")
 
 
 def statements() -> dict[str, Any]:
-    """What the first paint runs, by the name the generated module gives it."""
+    """What runs without SQLAlchemy, by the name the generated module gives it."""
     return {
         "VERSION": migrations.VERSION,
         "COUNTS": tasks.COUNTS,
@@ -42,6 +42,10 @@ def statements() -> dict[str, Any]:
         "TOTALS": agents.TOTALS,
         "UNREAD": notifications.UNREAD,
         "FEED": board.FEED,
+        # `task add` (store/lite.py)
+        **{name: getattr(tasks.CREATE_SQL, name) for name in task_create.STATEMENTS},
+        "INSERT_ACTIVITY": core.INSERT_ONE_ACTIVITY,
+        "GET_TASK": tasks.GET_ONE,
     }
 
 
@@ -84,16 +88,18 @@ def _render(name: str, statement: Any) -> str:
     if isinstance(statement, Prepared):
         statement = statement.statement
     compiled = statement.compile(dialect=_DIALECT)
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        # Defaults SQLAlchemy computes while executing: the stdlib runner would store NULL.
+        raise ValueError(f"{name}: give every column a value (it relies on a default)")
     fixed: dict[str, Any] = {}
     bind_datetimes: list[str] = []
     for bind, bound_name in compiled.bind_names.items():
         convert = bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
         if not bind.required:
             fixed[bound_name] = bind.value if convert is None else convert(bind.value)
-        elif convert is not None:
-            # Given at run time: the runner converts them as this type would.
-            if _kind(name, bound_name, bind.type) is not DateTime:
-                raise ValueError(f"{name}: parameter {bound_name} needs a conversion")
+        # Given at run time: the runner converts datetimes as this type would, and sqlite3
+        # stores a bool as 1 or 0 as SQLAlchemy does.
+        elif convert is not None and _kind(name, bound_name, bind.type) is DateTime:
             bind_datetimes.append(bound_name)
     keys, datetimes, booleans = [], [], []
     for index, column in enumerate(getattr(statement, "selected_columns", ())):

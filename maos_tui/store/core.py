@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select, text
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from maos_tui.domain import ActivityRecord, DomainError, utcnow
 from maos_tui.events import Event, EventBus
-from maos_tui.store.engine import (
-    WRITE_OPTION,
-    StoreError,
-    create_engine,
-    prepare_sqlite_file,
-    sqlite_path,
-    translate_error,
-)
+from maos_tui.store.engine import WRITE_OPTION, create_engine, prepare_sqlite_file, sqlite_path
+from maos_tui.store.errors import StoreError, translate_error
 from maos_tui.store.migrations import LATEST, current_version, migrate
 from maos_tui.store.models import Activity
+from maos_tui.store.prepared import Prepared
+from maos_tui.store.records import activity_row
 
 if TYPE_CHECKING:
     from maos_tui.store.agents import AgentService
@@ -37,70 +31,6 @@ if TYPE_CHECKING:
     from maos_tui.store.tasks import TaskService
 
 
-class _Form:
-    """A Prepared statement as compiled for one dialect."""
-
-    __slots__ = ("binds", "dialect", "fixed", "names", "results", "sql")
-
-    def __init__(self, statement: Any, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.dialect = dialect
-        self.sql = str(compiled)
-        self.names = tuple(compiled.positiontup or ())
-        binds = compiled.binds
-        # Values the statement carries itself (`status != 'done'`), by name.
-        self.fixed = {n: binds[n].value for n in self.names if not binds[n].required}
-        # Type conversions, by position: only the columns that need one (datetimes...).
-        self.binds = _conversions(
-            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
-        )
-        selected = getattr(statement, "selected_columns", ())
-        self.results = _conversions(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
-        )
-
-
-def _conversions(
-    processors: Iterable[Callable[[Any], Any] | None],
-) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-    return tuple((i, p) for i, p in enumerate(processors) if p is not None)
-
-
-class Prepared:
-    """A Core statement for the store's hottest paths, compiled once per dialect.
-
-    On SQLite it runs on the driver connection (see `Reader.rows`, `Tx.run`): SQLAlchemy's
-    per-statement work (cache key, compiled-cache lookup, execution context, result
-    wrapping: ~0.2 ms of Python) is skipped, and aiosqlite needs one hop to its thread
-    where the adapter makes four (cursor, execute, fetch, close). Parameters and results
-    still go through the columns' own types (aware UTC datetimes, booleans), so the rows
-    are those SQLAlchemy would write and read. Parameters are named by the statement's
-    bindparams. An IN list would make one statement per length: statements run only on
-    SQLite (`Reader.native`) take a JSON array instead, `IN (SELECT value FROM
-    json_each(:ids))`; elsewhere the caller uses its plain SQLAlchemy query.
-    """
-
-    __slots__ = ("_form", "statement")
-
-    def __init__(self, statement: Any) -> None:
-        self.statement = statement
-        self._form: _Form | None = None
-
-    def form(self, dialect: Dialect) -> _Form:
-        form = self._form
-        if form is None or form.dialect is not dialect:
-            form = self._form = _Form(self.statement, dialect)
-        return form
-
-    def parameters(self, form: _Form, values: Mapping[str, Any]) -> list[Any]:
-        if form.fixed:
-            values = {**form.fixed, **values}
-        row = [values[name] for name in form.names]
-        for index, convert in form.binds:
-            row[index] = convert(row[index])
-        return row
-
-
 # Every write records an Activity, so this is the store's hottest statement. Built once,
 # on the Table rather than the mapped class (the ORM's bulk-insert plugin costs ~0.3 ms of
 # Python a call), and sent once per transaction for all its Activities.
@@ -110,7 +40,7 @@ _INSERT_ACTIVITY = insert(_ACTIVITIES)
 _INSERT_ACTIVITY_WITH_ID = Prepared(
     insert(_ACTIVITIES).values({c: bindparam(c) for c in ("id", *_ACTIVITY_COLUMNS)})
 )
-_INSERT_ONE_ACTIVITY = Prepared(
+INSERT_ONE_ACTIVITY = Prepared(
     insert(_ACTIVITIES).values({c: bindparam(c) for c in _ACTIVITY_COLUMNS})
 )
 _LAST_ACTIVITY_ID = Prepared(select(func.max(_ACTIVITIES.c.id)))
@@ -128,6 +58,11 @@ class Reader:
         # On SQLite, the aiosqlite connection under `conn`, for Prepared statements.
         self._driver = driver
         self._db_label = db_label
+
+    @property
+    def fts(self) -> bool:
+        """The search index is an FTS table kept in the same transaction (search.py)."""
+        return self.conn.dialect.name == "sqlite"
 
     @property
     def native(self) -> bool:
@@ -220,14 +155,7 @@ class Tx(Reader):
         )
         event = Event(topic=topic, activity=record, task_id=task_id, agent=agent)
         self.events.append(event)
-        row = {
-            "created_at": self.now,
-            "actor": actor,
-            "verb": verb,
-            "task_id": task_id,
-            "details": json.dumps(details, default=str, ensure_ascii=False),
-        }
-        self._unsaved.append((event, row))
+        self._unsaved.append((event, activity_row(self.now, actor, verb, task_id, details)))
 
     def notify(self, topic: str, *, task_id: str | None = None, agent: str | None = None) -> None:
         """An event without an Activity, for changes too small for the history (heartbeats)."""
@@ -283,7 +211,7 @@ class Tx(Reader):
         if self._driver is None:
             result = await self.conn.execute(_INSERT_ACTIVITY, row)
             return int(result.inserted_primary_key[0])
-        new_id = await self.run(_INSERT_ONE_ACTIVITY, row)
+        new_id = await self.run(INSERT_ONE_ACTIVITY, row)
         assert new_id is not None
         return new_id
 

@@ -1,7 +1,12 @@
-"""The store's errors, importable without SQLAlchemy: the board's first paint and the
-screens catch them before (or without) the store being opened."""
+"""The store's errors, importable without SQLAlchemy: the board's first paint, the
+screens and `task add`'s stdlib path raise or catch them before (or without) the store
+being opened."""
 
 from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
 
 
 class StoreError(RuntimeError):
@@ -10,3 +15,47 @@ class StoreError(RuntimeError):
 
 class DatabaseLockedError(StoreError):
     """Another process held the write lock past busy_timeout; trying again may succeed."""
+
+
+class NeedsStore(Exception):
+    """A path that works without SQLAlchemy (`task add`, its WORKING.md rewrite) cannot
+    do this exactly as the store would; nothing was written, and the caller opens the
+    store instead."""
+
+
+def translate_error(exc: BaseException, db_label: str) -> StoreError:
+    """Turn driver errors (raw sqlite3 ones, or SQLAlchemy's wrapping them in `orig`) into
+    one clear sentence naming the database."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig or exc).strip()
+    lowered = text.lower()
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return DatabaseLockedError("database is locked")
+    if "disk is full" in lowered or ("disk i/o error" in lowered and _disk_full(db_label)):
+        return StoreError(
+            f"cannot write {db_label}: the disk is full ({text}); the change was not saved "
+            "and nothing else was lost: free some space and try again"
+        )
+    if "file is not a database" in lowered or "malformed" in lowered:
+        return StoreError(
+            f"{db_label} is not a usable maos-tui database ({text}); "
+            "run `maos-tui doctor` and keep the file: nothing was overwritten"
+        )
+    if "unable to open database" in lowered or "readonly database" in lowered:
+        return StoreError(f"cannot open database {db_label}: {text}")
+    if orig is not None or isinstance(exc, sqlite3.Error):
+        return StoreError(f"database error in {db_label}: {text.splitlines()[0]}")
+    return StoreError(f"database error in {db_label}: {text}")
+
+
+# Below this, a write failing with a generic I/O error is taken to be a full disk: SQLite
+# reports a full disk under WAL as "disk I/O error" when the -wal or -shm write fails.
+_FULL_DISK_BYTES = 1024 * 1024
+
+
+def _disk_full(db_label: str) -> bool:
+    try:
+        usage = os.statvfs(Path(db_label).parent)
+    except OSError:  # not a file path (a server URL), or the folder is gone
+        return False
+    return usage.f_bavail * usage.f_frsize < _FULL_DISK_BYTES

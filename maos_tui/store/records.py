@@ -143,3 +143,16 @@ def _as_datetime(value: object) -> datetime | None:
         return value
     parsed = datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def activity_row(
+    now: datetime, actor: str, verb: str, task_id: str | None, details: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An Activity's row as every writer inserts it."""
+    return {
+        "created_at": now,
+        "actor": actor,
+        "verb": verb,
+        "task_id": task_id,
+        "details": json.dumps(details, default=str, ensure_ascii=False),
+    }

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maos_tui.store.core import Prepared
 from maos_tui.store.models import Agent, Run
+from maos_tui.store.prepared import Prepared
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx

@@ -27,14 +27,22 @@ from sqlalchemy import Connection, String, and_, case, func, literal, or_, selec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.collab import SearchHit, format_doc_id
-from maos_tui.domain import DomainError, task_number
+from maos_tui.domain import DomainError
 from maos_tui.store.models import Document, DocumentVersion, Message, Task
+from maos_tui.store.prepared import Prepared
+from maos_tui.store.search_keys import STRIDE, search_rowid
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store
 
-_KIND_CODE = {"task": 0, "message": 1, "document": 2}
-_STRIDE = 4
+# An entry is replaced, never updated: FTS5 updates are a delete and an insert anyway.
+UNINDEX = Prepared(text("DELETE FROM search_index WHERE rowid = :r"))
+INDEX = Prepared(
+    text(
+        "INSERT INTO search_index (rowid, title, body, kind, ref, task_id) "
+        "VALUES (:r, :title, :body, :kind, :ref, :task_id)"
+    )
+)
 # Title matches weigh ten times a body match in bm25.
 _TITLE_WEIGHT, _BODY_WEIGHT = 10.0, 1.0
 SNIPPET_CHARS = 80
@@ -66,7 +74,7 @@ _FILL = (
 
 def _fill_statements(one_task: bool) -> list[str]:
     only = "AND t.id = :task_id" if one_task else ""
-    return [sql.format(stride=_STRIDE, only=only) for sql in _FILL]
+    return [sql.format(stride=STRIDE, only=only) for sql in _FILL]
 
 
 def uses_fts(conn: Connection | AsyncConnection) -> bool:
@@ -102,9 +110,9 @@ async def set_task_indexed_in(conn: AsyncConnection, task_id: str, indexed: bool
     await conn.execute(
         text(
             f"""DELETE FROM search_index WHERE rowid IN (
-            SELECT seq * {_STRIDE} + 0 FROM tasks WHERE id = :task_id
-            UNION ALL SELECT id * {_STRIDE} + 1 FROM messages WHERE task_id = :task_id
-            UNION ALL SELECT id * {_STRIDE} + 2 FROM documents WHERE task_id = :task_id)"""
+            SELECT seq * {STRIDE} + 0 FROM tasks WHERE id = :task_id
+            UNION ALL SELECT id * {STRIDE} + 1 FROM messages WHERE task_id = :task_id
+            UNION ALL SELECT id * {STRIDE} + 2 FROM documents WHERE task_id = :task_id)"""
         ),
         {"task_id": task_id},
     )
@@ -115,30 +123,22 @@ async def _put(
 ) -> None:
     if not uses_fts(conn):
         return
-    await conn.execute(text("DELETE FROM search_index WHERE rowid = :r"), {"r": rowid})
+    await conn.execute(UNINDEX.statement, {"r": rowid})
     await conn.execute(
-        text(
-            "INSERT INTO search_index (rowid, title, body, kind, ref, task_id) "
-            "VALUES (:r, :title, :body, :kind, :ref, :task_id)"
-        ),
+        INDEX.statement,
         {"r": rowid, "title": title, "body": body, "kind": kind, "ref": ref, "task_id": task_id},
     )
 
 
-async def index_task_in(conn: AsyncConnection, task_id: str, title: str, description: str) -> None:
-    rowid = task_number(task_id) * _STRIDE + _KIND_CODE["task"]
-    await _put(conn, rowid, "task", task_id, task_id, title, description)
-
-
 async def index_message_in(conn: AsyncConnection, message_id: int, task_id: str, body: str) -> None:
-    rowid = message_id * _STRIDE + _KIND_CODE["message"]
+    rowid = search_rowid("message", message_id)
     await _put(conn, rowid, "message", str(message_id), task_id, "", body)
 
 
 async def index_document_in(
     conn: AsyncConnection, doc_id: int, task_id: str, title: str, content: str
 ) -> None:
-    rowid = doc_id * _STRIDE + _KIND_CODE["document"]
+    rowid = search_rowid("document", doc_id)
     await _put(conn, rowid, "document", format_doc_id(doc_id), task_id, title, content)
 
 

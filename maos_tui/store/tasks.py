@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -33,15 +34,12 @@ from maos_tui.domain import (
     TaskStatus,
     check_no_cycle,
     check_transition,
-    format_task_id,
     parse_task_id,
     validate_capability,
     validate_label,
-    validate_positive,
     validate_priority,
     validate_title,
 )
-from maos_tui.store.core import Prepared
 from maos_tui.store.models import (
     Agent,
     Counter,
@@ -51,8 +49,16 @@ from maos_tui.store.models import (
     TaskLabel,
     TaskNeed,
 )
+from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import seq_key, task_record, task_with_relations
-from maos_tui.store.search import index_task_in, set_task_indexed_in
+from maos_tui.store.search import INDEX, UNINDEX, set_task_indexed_in
+from maos_tui.store.task_create import (
+    NewTask,
+    check_agents,
+    check_live_tasks,
+    index_task,
+    insert_task,
+)
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store, Tx
@@ -149,6 +155,36 @@ async def update_rows_in(tx: Tx, rows: Iterable[tuple[str, Mapping[str, Any]]]) 
 _IN_JSON_IDS = select(literal_column("value")).select_from(func.json_each(bindparam("_ids")))
 _GET_MANY_IN = Prepared(_WITH_RELATIONS.where(Task.id.in_(_IN_JSON_IDS)))
 _GET_MANY_KEYS = tuple(c.key for c in _GET_MANY_IN.statement.selected_columns)
+# `get` of one task, as `task add`'s stdlib path reads back what it created.
+GET_ONE = Prepared(_WITH_RELATIONS.where(Task.id == bindparam("id")))
+
+
+def _insert_relation(table: Any, column: Any) -> Prepared:
+    return Prepared(
+        insert(table).values({"task_id": bindparam("task_id"), column: bindparam("value")})
+    )
+
+
+# What task_create.insert_task runs; compiled ahead for the stdlib path too.
+CREATE_SQL = SimpleNamespace(
+    TASK_ARCHIVED=Prepared(select(Task.archived).where(Task.id == bindparam("id"))),
+    AGENT_NAME=Prepared(select(Agent.name).where(Agent.name == bindparam("name"))),
+    BUMP_TASK_COUNTER=Prepared(
+        update(Counter).where(Counter.name == "task").values(value=Counter.value + 1)
+    ),
+    TASK_COUNTER=Prepared(select(Counter.value).where(Counter.name == "task")),
+    # Every column given: a column's Python-side default is applied by SQLAlchemy's
+    # execution, which a Prepared statement skips.
+    INSERT_TASK=Prepared(
+        insert(Task).values({c.name: bindparam(c.name) for c in Task.__table__.columns})
+    ),
+    INSERT_DEPENDENCY=_insert_relation(TaskDependency, "depends_on"),
+    INSERT_NEED=_insert_relation(TaskNeed, "capability"),
+    INSERT_LABEL=_insert_relation(TaskLabel, "label"),
+    INSERT_ASSIGNEE=_insert_relation(TaskAssignee, "agent_name"),
+    UNINDEX=UNINDEX,
+    INDEX=INDEX,
+)
 
 # Live tasks per status. Module level, like the column statements below: the board's first
 # paint runs these very statements, compiled ahead (store/compiled_sql_gen.py).
@@ -343,52 +379,22 @@ class TaskService:
         due_at: datetime | None = None,
     ) -> str:
         """Create inside an open transaction (the agent tools and WORKING.md merge batch)."""
-        conn = tx.conn
-        clean_title = validate_title(title)
-        prio = validate_priority(priority)
-        after_ids = _unique(parse_task_id(a) for a in after)
-        need_caps = _unique(validate_capability(n) for n in needs)
-        label_list = _unique(validate_label(label) for label in labels)
-        agent_names = _unique(assignees)
-        parent_id = parse_task_id(parent) if parent else None
-        validate_positive("max_retries + 1", max_retries + 1)
-        validate_positive("timeout_seconds", timeout_seconds)
-        await self._check_live_tasks(conn, after_ids, "depend on")
-        if parent_id:
-            await self._check_live_tasks(conn, [parent_id], "be a subtask of")
-        await _check_agents(conn, agent_names)
-        if agent_names and status is TaskStatus.INBOX:
-            status = TaskStatus.ASSIGNED
-
-        await conn.execute(
-            update(Counter).where(Counter.name == "task").values(value=Counter.value + 1)
+        new = NewTask.checked(
+            title,
+            description=description,
+            priority=priority,
+            after=after,
+            needs=needs,
+            assignees=assignees,
+            parent=parent,
+            labels=labels,
+            created_by=created_by,
+            status=status,
+            max_retries=max_retries,
+            timeout_seconds=timeout_seconds,
+            due_at=due_at,
         )
-        seq = (await conn.execute(select(Counter.value).where(Counter.name == "task"))).scalar_one()
-        task_id = format_task_id(seq)
-        await conn.execute(
-            insert(Task).values(
-                id=task_id,
-                seq=seq,
-                title=clean_title,
-                description=description,
-                status=status.value,
-                priority=prio,
-                archived=False,
-                created_by=created_by,
-                parent_id=parent_id,
-                max_retries=max_retries,
-                timeout_seconds=timeout_seconds,
-                due_at=due_at,
-                created_at=tx.now,
-                updated_at=tx.now,
-            )
-        )
-        await _insert_relations(conn, task_id, TaskDependency, "depends_on", after_ids)
-        await _insert_relations(conn, task_id, TaskNeed, "capability", need_caps)
-        await _insert_relations(conn, task_id, TaskLabel, "label", label_list)
-        await _insert_relations(conn, task_id, TaskAssignee, "agent_name", agent_names)
-        await tx.activity(created_by, "created", task_id, title=clean_title, status=status.value)
-        await index_task_in(conn, task_id, clean_title, description)
+        task_id = await insert_task(tx, CREATE_SQL, new)
         await self.store.notifications.notify_in(
             tx, task_id=task_id, author=created_by, text=description
         )
@@ -484,13 +490,13 @@ class TaskService:
                 if parent_id == tid:
                     raise DomainError(f"{tid} cannot be its own parent")
                 if parent_id:
-                    await self._check_live_tasks(conn, [parent_id], "be a subtask of")
+                    await check_live_tasks(tx, CREATE_SQL, [parent_id], "be a subtask of")
                 values["parent_id"] = changed["parent"] = parent_id
         if after is not None:
             after_ids = _unique(parse_task_id(a) for a in after)
             if set(after_ids) != set(current.after):
                 added = [a for a in after_ids if a not in current.after]
-                await self._check_live_tasks(conn, added, "depend on")
+                await check_live_tasks(tx, CREATE_SQL, added, "depend on")
                 graph = await self._dependency_graph(conn)
                 check_no_cycle(tid, added, lambda node: graph.get(node, ()))
                 await _replace_relations(conn, tid, TaskDependency, "depends_on", after_ids)
@@ -512,7 +518,9 @@ class TaskService:
         await tx.activity(actor, "edited", tid, fields=sorted(changed), **_brief(changed))
         if ("title" in changed or "description" in changed) and not current.archived:
             new_description = changed.get("description", current.description)
-            await index_task_in(conn, tid, changed.get("title", current.title), new_description)
+            await index_task(
+                tx, CREATE_SQL, tid, changed.get("title", current.title), new_description
+            )
         if "description" in changed:
             # Only names the edit adds are news; the others were notified when first written.
             await self.store.notifications.notify_in(
@@ -557,7 +565,7 @@ class TaskService:
             current = await self.get(tid, conn)
         to_add = [a for a in _unique(add) if a not in current.assignees]
         to_remove = _unique(remove)
-        await _check_agents(conn, to_add)
+        await check_agents(tx, CREATE_SQL, to_add)
         unknown = [a for a in to_remove if a not in current.assignees]
         if unknown:
             raise DomainError(f"{tid} is not assigned to {', '.join(unknown)}")
@@ -672,17 +680,6 @@ class TaskService:
             raise DomainError(f"unknown task {tid}")
         return row
 
-    async def _check_live_tasks(self, conn: AsyncConnection, ids: list[str], verb: str) -> None:
-        if not ids:
-            return
-        rows = await conn.execute(select(Task.id, Task.archived).where(Task.id.in_(ids)))
-        found = dict(rows.all())
-        for tid in ids:
-            if tid not in found:
-                raise DomainError(f"unknown task {tid}")
-            if found[tid]:
-                raise DomainError(f"cannot {verb} {tid}: it is archived")
-
     async def _dependency_graph(self, conn: AsyncConnection) -> dict[str, list[str]]:
         graph: dict[str, list[str]] = defaultdict(list)
         rows = await conn.execute(select(TaskDependency.task_id, TaskDependency.depends_on))
@@ -755,13 +752,3 @@ async def _replace_relations(
 ) -> None:
     await conn.execute(delete(table).where(table.task_id == task_id))
     await _insert_relations(conn, task_id, table, column, values)
-
-
-async def _check_agents(conn: AsyncConnection, names: list[str]) -> None:
-    if not names:
-        return
-    rows = await conn.execute(select(Agent.name).where(Agent.name.in_(names)))
-    found = {r[0] for r in rows.all()}
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise DomainError(f"unknown agent {', '.join(missing)}")

@@ -89,7 +89,7 @@ def test_a_busy_but_moving_database_is_waited_out_past_busy_timeout(
 ) -> None:
     """Contention is not a stuck lock: while other writers commit, a command keeps waiting
     (fault 8's eight writers timed out here before)."""
-    from maos_tui.store.engine import BUSY_TIMEOUT_MS
+    from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS
 
     cli.ok("task", "add", "first")
     hog_seconds = BUSY_TIMEOUT_MS / 1000 + 3
