@@ -6,7 +6,6 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -355,48 +354,18 @@ class TaskService:
         return [task_with_relations(dict(zip(_GET_MANY_KEYS, row, strict=True))) for row in rows]
 
     async def create(self, title: str, **fields: Any) -> TaskRecord:
-        """Create a task in its own transaction; `fields` are those of `create_in`."""
+        """Create a task in its own transaction; `fields` are those of `NewTask.checked`."""
         async with self.store.write() as tx:
             task_id = await self.create_in(tx, title, **fields)
             return await self.get(task_id, tx.conn)
 
-    async def create_in(
-        self,
-        tx: Tx,
-        title: str,
-        *,
-        description: str = "",
-        priority: int = 2,
-        after: Iterable[str] = (),
-        needs: Iterable[str] = (),
-        assignees: Iterable[str] = (),
-        parent: str | None = None,
-        labels: Iterable[str] = (),
-        created_by: str = HUMAN,
-        status: TaskStatus = TaskStatus.INBOX,
-        max_retries: int = 3,
-        timeout_seconds: int = 900,
-        due_at: datetime | None = None,
-    ) -> str:
-        """Create inside an open transaction (the agent tools and WORKING.md merge batch)."""
-        new = NewTask.checked(
-            title,
-            description=description,
-            priority=priority,
-            after=after,
-            needs=needs,
-            assignees=assignees,
-            parent=parent,
-            labels=labels,
-            created_by=created_by,
-            status=status,
-            max_retries=max_retries,
-            timeout_seconds=timeout_seconds,
-            due_at=due_at,
-        )
-        task_id = await insert_task(tx, CREATE_SQL, new)
+    async def create_in(self, tx: Tx, title: str, **fields: Any) -> str:
+        """Create inside an open transaction (the agent tools and WORKING.md merge batch);
+        `fields` are those of `NewTask.checked`."""
+        created_by = fields.get("created_by", HUMAN)
+        task_id = await insert_task(tx, CREATE_SQL, NewTask.checked(title, **fields))
         await self.store.notifications.notify_in(
-            tx, task_id=task_id, author=created_by, text=description
+            tx, task_id=task_id, author=created_by, text=fields.get("description", "")
         )
         return task_id
 
