@@ -1,8 +1,9 @@
 """The board's reads that belong to no single service: run figures for cards, the agents'
-current tasks and the activity feed.
+current tasks, the activity feed, and what WORKING.md shows.
 
 Statements at module level, like tasks.COUNTS and tasks.COLUMN: the board's first paint
-runs these very statements, compiled ahead by store/compiled_sql_gen.py.
+and WORKING.md's rewrite without the store run these very statements, compiled ahead by
+store/compiled_sql_gen.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, literal_column, select
 
-from maos_tui.store.models import Activity, Run
+from maos_tui.store.models import Activity, Message, Run, Task
+from maos_tui.store.tasks import _WITH_RELATIONS
 
 _FIGURES = select(
     Run.task_id,
@@ -38,3 +40,11 @@ FEED = (
     .order_by(Activity.id.desc())
     .limit(bindparam("limit"))
 )
+
+# WORKING.md (working_md/board.py): every live task with its relations, in the order
+# tasks.list gives (priority, then creation), in one statement (SQLite's json_group_array);
+WORKING_TASKS = _WITH_RELATIONS.where(Task.archived == False).order_by(  # noqa: E712
+    Task.priority, Task.seq
+)
+# and how many messages each task has.
+MESSAGE_COUNTS = select(Message.task_id, func.count()).group_by(Message.task_id)

@@ -46,6 +46,39 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+def connect_read_only(url: str) -> sqlite3.Connection | None:
+    """A read-only stdlib connection (autocommit: the caller begins its reads) to the
+    plain SQLite file of `url`; None when the store should open it instead."""
+    path = sqlite_file(url)
+    # A file the store cannot write is refused by it, with a message for the user.
+    if path is None or not path.is_file() or not os.access(path, os.R_OK | os.W_OK):
+        return None
+    try:
+        return sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            timeout=sql.BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+        )
+    except sqlite3.Error:
+        return None
+
+
+def begin_current(conn: sqlite3.Connection) -> bool:
+    """Begin a read transaction if the database has the schema the compiled statements
+    were made for; False (and no transaction) otherwise, or on any sqlite3 error."""
+    try:
+        conn.execute("BEGIN")
+        found = rows(conn, sql.VERSION)
+        if found and found[0][0] == str(sql.SCHEMA_VERSION):
+            return True
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.rollback()
+    return False
+
+
 class FirstReader:
     """One read-only snapshot of the database: `open` begins it and checks the schema
     version, the reads then all see the same commits, `close` ends it."""
@@ -55,30 +88,13 @@ class FirstReader:
 
     @classmethod
     def open(cls, url: str) -> FirstReader | None:
-        path = sqlite_file(url)
-        # A file the store cannot write is refused by it before the screen is taken over.
-        if path is None or not path.is_file() or not os.access(path, os.R_OK | os.W_OK):
+        conn = connect_read_only(url)
+        if conn is None:
             return None
-        try:
-            conn = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro",
-                uri=True,
-                timeout=sql.BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-            )
-        except sqlite3.Error:
+        if not begin_current(conn):
+            conn.close()
             return None
-        reader = cls(conn)
-        try:
-            conn.execute("BEGIN")
-            found = reader._rows(sql.VERSION)
-        except sqlite3.Error:
-            reader.close()
-            return None
-        if not found or found[0][0] != str(sql.SCHEMA_VERSION):
-            reader.close()
-            return None
-        return reader
+        return cls(conn)
 
     def close(self) -> None:
         self._conn.close()  # never committed: the open transaction only read

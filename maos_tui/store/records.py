@@ -107,7 +107,11 @@ def agent_record(row: Mapping[str, Any]) -> AgentRecord:
 
 
 def activity_record(row: Mapping[str, Any]) -> ActivityRecord:
-    details = json.loads(row["details"] or "{}")
+    # An unreadable `details` must not stop a board (or WORKING.md) from being drawn.
+    try:
+        details = json.loads(row["details"] or "{}")
+    except ValueError:
+        details = {}
     return ActivityRecord(
         id=row["id"],
         created_at=row["created_at"],

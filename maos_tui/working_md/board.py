@@ -1,48 +1,77 @@
-"""Read the `Board` snapshot that `render.render_working` draws, in one read transaction."""
+"""Read the `Board` snapshot that `render.render_working` draws, in one read transaction:
+through the store (`load_board`), or on the stdlib `sqlite3` (`read_board`) for a rewrite
+that must not import SQLAlchemy (working_md/lite.py).
+
+Both run the same statements (store/board.py's WORKING_TASKS and MESSAGE_COUNTS,
+board.FEED, agents.LIST; compiled ahead into store/compiled_sql.py for `read_board`) and
+turn the rows into records with the same code, so both draw the same file.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from maos_tui.domain import ActivityRecord
-from maos_tui.store.models import Activity, Message
+from maos_tui.store import compiled_sql as sql
+from maos_tui.store.compiled_run import mapping, rows
+from maos_tui.store.records import activity_record, agent_record, task_with_relations
 from maos_tui.working_md.render import RECENT_ACTIVITY, Board
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from maos_tui.domain import TaskRecord
     from maos_tui.store import Store
+
+_FEED_PARAMS = {"after_id": 0, "limit": RECENT_ACTIVITY}
 
 
 async def load_board(store: Store, conn: AsyncConnection | None = None) -> Board:
     """Read with `conn` when given (a pass that is still inside its merge transaction)."""
+    # Imported here: this module also serves the path that must not load SQLAlchemy.
+    from maos_tui.store import agents, board
+
     if conn is None:
         async with store.read() as fresh:
             return await load_board(store, fresh)
-    tasks = await store.tasks.list(conn=conn)
-    agents = await store.agents.list(conn)
-    rows = await conn.execute(select(Activity).order_by(Activity.id.desc()).limit(RECENT_ACTIVITY))
-    activities = [
-        ActivityRecord(
-            id=row["id"],
-            created_at=row["created_at"],
-            actor=row["actor"],
-            verb=row["verb"],
-            task_id=row["task_id"],
-            details=_details(row["details"]),
-        )
-        for row in rows.mappings().all()
-    ]
-    counts = await conn.execute(select(Message.task_id, func.count()).group_by(Message.task_id))
-    messages = {task_id: int(n) for task_id, n in counts.all()}
-    return Board(tasks=tasks, agents=agents, activities=activities, messages=messages)
+    if conn.dialect.name == "sqlite":
+        found = (await conn.execute(board.WORKING_TASKS)).mappings()
+        tasks = [task_with_relations(row) for row in found]
+    else:  # WORKING_TASKS uses SQLite's json_group_array
+        tasks = await store.tasks.list(conn=conn)
+    return _board(
+        tasks,
+        (await conn.execute(agents.LIST.statement)).mappings(),
+        (await conn.execute(board.FEED, _FEED_PARAMS)).mappings(),
+        (await conn.execute(board.MESSAGE_COUNTS)).all(),
+    )
 
 
-def _details(raw: str) -> dict[str, object]:
-    try:
-        found = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
+def read_board(conn: sqlite3.Connection) -> Board:
+    """`load_board` on a stdlib connection to a database of the current schema, inside a
+    transaction the caller began (so all four reads see the same commits)."""
+
+    def found(statement: sql.Statement, params: Mapping[str, Any] | None = None) -> list[Any]:
+        return [mapping(statement, row) for row in rows(conn, statement, params)]
+
+    return _board(
+        [task_with_relations(row) for row in found(sql.WORKING_TASKS)],
+        found(sql.AGENTS),
+        found(sql.FEED, _FEED_PARAMS),
+        rows(conn, sql.MESSAGE_COUNTS),
+    )
+
+
+def _board(
+    tasks: list[TaskRecord],
+    agents: Iterable[Mapping[str, Any]],
+    activities: Iterable[Mapping[str, Any]],
+    message_counts: Iterable[Any],
+) -> Board:
+    return Board(
+        tasks=tasks,
+        agents=[agent_record(row) for row in agents],
+        activities=[activity_record(row) for row in activities],
+        messages={task_id: int(n) for task_id, n in message_counts},
+    )

@@ -320,8 +320,7 @@ async def test_history_keeps_only_the_newest_revisions(store, ws) -> None:
 async def test_a_store_change_parses_and_draws_the_file_once(store, sync, ws, monkeypatch) -> None:
     """The pass after a one-shot command: the file is as we left it. Parsing our last write
     as well, or drawing once per `Last Updated` candidate, doubled its cost."""
-    from maos_tui.working_md import render
-    from maos_tui.working_md import sync as sync_module
+    from maos_tui.working_md import passes, render
 
     await board(store, sync)
     calls: list[str] = []
@@ -333,7 +332,7 @@ async def test_a_store_change_parses_and_draws_the_file_once(store, sync, ws, mo
 
         return wrapper
 
-    monkeypatch.setattr(sync_module, "parse_working", counted("parse", sync_module.parse_working))
+    monkeypatch.setattr(passes, "parse_working", counted("parse", passes.parse_working))
     monkeypatch.setattr(render, "_generated", counted("draw", render._generated))
     await store.tasks.create("One more")
     assert await sync.sync_once() == []
