@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 class Context:
     args: argparse.Namespace
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    # A one-shot command may write without SQLAlchemy (store/lite.py); a served one writes
+    # through the serving process's store, whose bus its board and WORKING.md follow.
+    stdlib_writes = True
 
     @cached_property
     def workspace(self) -> Workspace:

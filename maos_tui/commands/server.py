@@ -40,6 +40,8 @@ class ServedContext(Context):
     """A command's context inside the serving process: its store, workspace and config,
     and output captured for the client."""
 
+    stdlib_writes = False
+
     def __init__(self, args: argparse.Namespace, server: CommandServer) -> None:
         super().__init__(args, env={})
         self.server = server

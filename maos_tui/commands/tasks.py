@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from maos_tui.commands.context import arg_type, command_group
 from maos_tui.domain import TaskRecord, parse_status, parse_task_id, validate_priority
@@ -77,23 +77,41 @@ def describe(task: TaskRecord) -> str:
 
 
 async def task_add(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store(writes=True) as store:
-        task = await store.tasks.create(
-            args.title,
-            description=args.description,
-            priority=args.priority,
-            after=args.after,
-            needs=args.needs,
-            assignees=args.assign,
-            parent=args.parent,
-            labels=args.label,
-            max_retries=ctx.config.scheduler().max_retries,
-        )
+    fields = {
+        "description": args.description,
+        "priority": args.priority,
+        "after": args.after,
+        "needs": args.needs,
+        "assignees": args.assign,
+        "parent": args.parent,
+        "labels": args.label,
+        "max_retries": ctx.config.scheduler().max_retries,
+    }
+    task = await _add_without_store(ctx, args.title, fields) if ctx.stdlib_writes else None
+    if task is None:
+        async with ctx.store(writes=True) as store:
+            task = await store.tasks.create(args.title, **fields)
     if ctx.json:
         ctx.emit(task.to_json())
     else:
         ctx.out(task.id)
     return 0
+
+
+async def _add_without_store(ctx: Context, title: str, fields: dict[str, Any]) -> TaskRecord | None:
+    """The task created on the stdlib path (store/lite.py), WORKING.md then rewritten;
+    None, with nothing written, when it takes the store."""
+    from maos_tui.commands.working import rewrite_after_stdlib_write
+    from maos_tui.store.errors import NeedsStore
+    from maos_tui.store.lite import add_task
+    from maos_tui.store.task_create import NewTask
+
+    try:
+        task = await add_task(ctx.db_url, NewTask.checked(title, **fields), ctx.config.agents)
+    except NeedsStore:
+        return None
+    await rewrite_after_stdlib_write(ctx)
+    return task
 
 
 async def task_list(ctx: Context, args: argparse.Namespace) -> int:

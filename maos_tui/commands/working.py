@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from maos_tui.commands.context import command_group
@@ -106,18 +107,48 @@ async def rewrite_after_command(ctx: Context, store: Store) -> None:
     """Every CLI change leaves WORKING.md current (hand edits made meanwhile are applied
     first), unless an open TUI or `run` does it: that one follows our commit within a
     fraction of a second. A failure here must not turn the committed change into an error."""
+    await _rewrite(ctx, lambda give_up: _sync(ctx, store).sync_once(give_up=give_up))
+
+
+async def rewrite_after_stdlib_write(ctx: Context) -> None:
+    """`rewrite_after_command` for a change written without the store (store/lite.py):
+    without it too while the file holds no hand edit; else the store applies them."""
     from maos_tui.domain import DomainError
-    from maos_tui.store import StoreError
+    from maos_tui.store.errors import NeedsStore, StoreError
+    from maos_tui.working_md.lite import rewrite_without_store
+
+    try:
+        await _rewrite(
+            ctx, lambda give_up: rewrite_without_store(ctx.workspace, ctx.db_url, give_up)
+        )
+    except NeedsStore:
+        try:
+            async with ctx.store(writes=True):
+                pass  # opening it with writes=True rewrites the file, applying the edits
+        except (OSError, StoreError, DomainError) as exc:
+            _not_updated(ctx, exc)
+
+
+async def _rewrite(
+    ctx: Context,
+    sync_once: Callable[[Callable[[], bool]], Awaitable[list[Problem]]],
+) -> None:
+    from maos_tui.domain import DomainError
+    from maos_tui.store.errors import StoreError
     from maos_tui.working_md.owners import sync_running
 
     def sync_elsewhere() -> bool:
-        return sync_running(ctx.workspace.maos_dir, store.url)
+        return sync_running(ctx.workspace.maos_dir, ctx.db_url)
 
     if sync_elsewhere():
         return
     try:
-        problems = await _sync(ctx, store).sync_once(give_up=sync_elsewhere)
+        problems = await sync_once(sync_elsewhere)
     except (OSError, StoreError, DomainError) as exc:
-        ctx.warn(f"WORKING.md was not updated: {exc}")
+        _not_updated(ctx, exc)
         return
     _warn(ctx, problems)
+
+
+def _not_updated(ctx: Context, exc: Exception) -> None:
+    ctx.warn(f"WORKING.md was not updated: {exc}")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, case, func, literal_column, select
 
 from maos_tui.store.models import Activity, Message, Run, Task
-from maos_tui.store.tasks import _WITH_RELATIONS
+from maos_tui.store.tasks import WITH_RELATIONS
 
 _FIGURES = select(
     Run.task_id,
@@ -43,7 +43,7 @@ FEED = (
 
 # WORKING.md (working_md/board.py): every live task with its relations, in the order
 # tasks.list gives (priority, then creation), in one statement (SQLite's json_group_array);
-WORKING_TASKS = _WITH_RELATIONS.where(Task.archived == False).order_by(  # noqa: E712
+WORKING_TASKS = WITH_RELATIONS.where(Task.archived == False).order_by(  # noqa: E712
     Task.priority, Task.seq
 )
 # and how many messages each task has.

@@ -361,3 +361,56 @@ GET_TASK = Statement(
         24,
     ),
 )
+WORKING_TASKS = Statement(
+    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked \nFROM tasks \nWHERE tasks.archived = 0 ORDER BY tasks.priority, tasks.seq",
+    fixed={
+        "status_1": "done",
+    },
+    keys=(
+        "id",
+        "seq",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "archived",
+        "created_by",
+        "parent_id",
+        "retry_count",
+        "max_retries",
+        "timeout_seconds",
+        "due_at",
+        "result",
+        "last_error",
+        "status_reason",
+        "retry_at",
+        "review_rounds",
+        "created_at",
+        "updated_at",
+        "_assignees",
+        "_after",
+        "_needs",
+        "_labels",
+        "_blocked",
+    ),
+    datetimes=(
+        12,
+        16,
+        18,
+        19,
+    ),
+    booleans=(
+        6,
+        24,
+    ),
+)
+MESSAGE_COUNTS = Statement(
+    sql="SELECT messages.task_id, count(*) AS count_1 \nFROM messages GROUP BY messages.task_id",
+    fixed={},
+    keys=(
+        "task_id",
+        "_1",
+    ),
+    datetimes=(),
+    booleans=(),
+)

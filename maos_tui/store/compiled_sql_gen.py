@@ -46,6 +46,10 @@ def statements() -> dict[str, Any]:
         **{name: getattr(tasks.CREATE_SQL, name) for name in task_create.STATEMENTS},
         "INSERT_ACTIVITY": core.INSERT_ONE_ACTIVITY,
         "GET_TASK": tasks.GET_ONE,
+        # WORKING.md's rewrite after a CLI command (working_md/board.py read_board), with
+        # AGENTS and FEED above
+        "WORKING_TASKS": board.WORKING_TASKS,
+        "MESSAGE_COUNTS": board.MESSAGE_COUNTS,
     }
 
 

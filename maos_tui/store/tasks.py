@@ -80,7 +80,7 @@ def _json_array(table: Any, column: Any) -> Any:
 
 
 _DEPENDENCY = aliased(Task)
-_WITH_RELATIONS = select(
+WITH_RELATIONS = select(
     Task,
     _json_array(TaskAssignee, TaskAssignee.agent_name).label("_assignees"),
     _json_array(TaskDependency, TaskDependency.depends_on).label("_after"),
@@ -152,10 +152,10 @@ async def update_rows_in(tx: Tx, rows: Iterable[tuple[str, Mapping[str, Any]]]) 
 # get_many inside a write transaction, on SQLite: the IDs go in as one JSON array, so one
 # Prepared statement serves any number of them.
 _IN_JSON_IDS = select(literal_column("value")).select_from(func.json_each(bindparam("_ids")))
-_GET_MANY_IN = Prepared(_WITH_RELATIONS.where(Task.id.in_(_IN_JSON_IDS)))
+_GET_MANY_IN = Prepared(WITH_RELATIONS.where(Task.id.in_(_IN_JSON_IDS)))
 _GET_MANY_KEYS = tuple(c.key for c in _GET_MANY_IN.statement.selected_columns)
 # `get` of one task, as `task add`'s stdlib path reads back what it created.
-GET_ONE = Prepared(_WITH_RELATIONS.where(Task.id == bindparam("id")))
+GET_ONE = Prepared(WITH_RELATIONS.where(Task.id == bindparam("id")))
 
 
 def _insert_relation(table: Any, column: Any) -> Prepared:
@@ -197,7 +197,7 @@ COUNTS = (
 def _column(newest_first: bool) -> Any:
     order = (Task.updated_at.desc(), Task.seq.desc()) if newest_first else (Task.priority, Task.seq)
     return (
-        _WITH_RELATIONS.where(Task.archived == False, Task.status == bindparam("status"))  # noqa: E712
+        WITH_RELATIONS.where(Task.archived == False, Task.status == bindparam("status"))  # noqa: E712
         .order_by(*order)
         .limit(bindparam("limit"))
     )
@@ -232,7 +232,7 @@ class TaskService:
             return await self._hydrate(conn, rows.all())
         # The scheduler reads a few tasks at every step: one statement, where _hydrate
         # spends five (one per relation, one for the dependencies' status).
-        rows = (await conn.execute(_WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
+        rows = (await conn.execute(WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
         return [task_with_relations(row) for row in rows.all()]
 
     async def list(
