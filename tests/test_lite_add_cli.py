@@ -11,15 +11,27 @@ from tests.test_imports import loaded_packages
 
 def test_the_command_adds_without_the_database_layer(cli: Cli) -> None:
     cli.ok("init")
-    cli.ok("task", "add", "First")  # writes WORKING.md's sync state, as init does not
-    loaded, stderr = loaded_packages(
-        cli, ("sqlalchemy", "sqlmodel", "pydantic"), "task", "add", "Second", "--after", "TASK-001"
-    )
-    assert loaded == []
-    assert stderr == ""
-    assert "TASK-002" in (cli.workspace / "WORKING.md").read_text()
+    for title, after in (("First", ()), ("Second", ("--after", "TASK-001"))):
+        loaded, stderr = loaded_packages(
+            cli, ("sqlalchemy", "sqlmodel", "pydantic"), "task", "add", title, *after
+        )
+        assert loaded == []
+        assert stderr == ""
+    assert "[TASK-002] Second" in (cli.workspace / "WORKING.md").read_text()
     listed = cli.ok("task", "show", "TASK-002", "--json")
     assert '"after": ["TASK-001"]' in listed
+
+
+def test_a_hand_edit_waiting_in_working_md_is_merged_by_the_store(cli: Cli) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "First")
+    working = cli.workspace / "WORKING.md"
+    working.write_text(working.read_text().replace("[TASK-001] First", "[TASK-001] Renamed"))
+    loaded, _ = loaded_packages(cli, ("sqlalchemy",), "task", "add", "Second")
+    assert loaded == ["sqlalchemy"]
+    assert "Renamed" in cli.ok("task", "show", "TASK-001")
+    text = working.read_text()
+    assert "[TASK-001] Renamed" in text and "[TASK-002] Second" in text
 
 
 def test_a_mention_is_notified_through_the_store(cli: Cli) -> None:

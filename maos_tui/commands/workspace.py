@@ -47,7 +47,9 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
         text = working_template().format(workspace=ws.name, updated=iso_z(utcnow()))
         ws.working_md.write_text(text, encoding="utf-8")
         created.append(ws.working_md.name)
-    async with ctx.store(writes=args.starter_team) as store:
+    # A new WORKING.md is synced once here, so that its sync state exists: the first
+    # `task add` can then rewrite it without the store (no hand edit to merge).
+    async with ctx.store(writes=args.starter_team or bool(created)) as store:
         team = await add_starter_team(store, model) if args.starter_team and model else []
     what = f"created {', '.join(created)} and .maos/" if created else "already initialised"
     ctx.out(f"{ws.root}: {what}")
