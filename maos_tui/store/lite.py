@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from typing import Any
 
 from maos_tui.collab import find_mentions
@@ -89,7 +89,9 @@ async def add_task(url: str, new: NewTask, config_agents: list[dict[str, Any]]) 
             try:
                 task = await _create(LiteTx(conn), new, config_agents)
             except BaseException:
-                conn.execute("ROLLBACK")
+                # Closing rolls back too: a failing ROLLBACK must not hide why we stopped.
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
             return task
