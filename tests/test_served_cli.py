@@ -19,7 +19,9 @@ from maos_tui.commands.remote import socket_path
 from maos_tui.config import Workspace
 from tests.conftest import Cli
 
-# The real entry point in a fresh interpreter; reports whether the store was imported.
+# The real entry point in a fresh interpreter; reports whether the command ran here (its
+# handler runs under asyncio, which the client of a served command never imports) and
+# whether the store was imported (a local `task add` may run without it, see store/lite.py).
 _PROBE = """
 import contextlib, io, json, sys
 from maos_tui.cli import main
@@ -27,7 +29,7 @@ out, err = io.StringIO(), io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
     code = main(sys.argv[1:])
 print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
-                  "store": "sqlalchemy" in sys.modules}))
+                  "local": "asyncio" in sys.modules, "store": "sqlalchemy" in sys.modules}))
 """
 
 
@@ -83,9 +85,9 @@ def test_task_commands_are_served_without_importing_the_store(
     cli: Cli, serving: subprocess.Popen[str]
 ) -> None:
     added = probe(cli, "task", "add", "Served from a script", "--priority", "1")
-    assert added == {"code": 0, "out": "TASK-001\n", "err": "", "store": False}
+    assert added == {"code": 0, "out": "TASK-001\n", "err": "", "local": False, "store": False}
     shown = probe(cli, "task", "show", "TASK-001", "--json")
-    assert shown["store"] is False
+    assert shown["local"] is False and shown["store"] is False
     task = json.loads(str(shown["out"]))
     assert (task["id"], task["title"], task["priority"]) == ("TASK-001", "Served from a script", 1)
     moved = probe(cli, "task", "move", "TASK-001", "review")
@@ -97,7 +99,7 @@ def test_a_served_error_is_one_line_and_a_usage_error_stays_local(
     cli: Cli, serving: subprocess.Popen[str]
 ) -> None:
     missing = probe(cli, "task", "move", "TASK-042", "done")
-    assert missing["code"] == 1 and missing["store"] is False
+    assert missing["code"] == 1 and missing["local"] is False
     assert str(missing["err"]).splitlines() == ["error: unknown task TASK-042"]
     empty = cli("task", "add", "   ")
     assert empty.returncode == 1
@@ -112,5 +114,5 @@ def test_a_dead_servers_socket_is_ignored(cli: Cli, serving: subprocess.Popen[st
     serving.wait()
     assert socket_path(Workspace(cli.workspace)).exists()  # left behind by kill -9
     added = probe(cli, "task", "add", "After the crash")
-    assert added["code"] == 0 and added["store"] is True  # ran itself, exactly once
+    assert added["code"] == 0 and added["local"] is True  # ran itself, exactly once
     assert titles(cli.workspace) == ["After the crash"]
