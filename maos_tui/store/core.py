@@ -20,6 +20,7 @@ from maos_tui.store.migrations import LATEST, current_version, migrate
 from maos_tui.store.models import Activity
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import activity_row
+from maos_tui.store.search import uses_fts
 
 if TYPE_CHECKING:
     from maos_tui.store.agents import AgentService
@@ -62,7 +63,7 @@ class Reader:
     @property
     def fts(self) -> bool:
         """The search index is an FTS table kept in the same transaction (search.py)."""
-        return self.conn.dialect.name == "sqlite"
+        return uses_fts(self.conn)
 
     @property
     def native(self) -> bool:
