@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maos_tui.config_checks import ERROR, WARNING, Problem, check_file
+from maos_tui.config_lines import KeyPath, LineIndex
+from maos_tui.config_schema import SchedulerSettings
+from maos_tui.safe_read import MIB, UnsafeFileError, read_regular_text
+
 MAOS_DIR = ".maos"
 WORKING_FILE = "WORKING.md"
+MAX_CONFIG_BYTES = MIB
 
 
 class ConfigError(ValueError):
@@ -91,38 +97,14 @@ def user_themes_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 @dataclass(frozen=True)
-class SchedulerSettings:
-    max_parallel: int = 4
-    retry_base_seconds: float = 2.0
-    retry_max_seconds: float = 300.0
-    max_retries: int = 3
-    step_limit: int = 12
-    max_tool_calls: int = 50
-    max_subtasks: int = 20
-    budget_usd: float | None = None
-    budget_tokens: int | None = None
-
-
-_SCHEDULER_TYPES: dict[str, type] = {
-    "max_parallel": int,
-    "retry_base_seconds": float,
-    "retry_max_seconds": float,
-    "max_retries": int,
-    "step_limit": int,
-    "max_tool_calls": int,
-    "max_subtasks": int,
-    "budget_usd": float,
-    "budget_tokens": int,
-}
-
-
-@dataclass(frozen=True)
 class Config:
-    """The merged configuration; `sources` remembers which file each top-level key came from."""
+    """The merged, checked configuration; `sources` remembers which file each top-level key
+    came from, `warnings` what was ignored (each names its file and line)."""
 
     data: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     texts: dict[Path, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def default_model(self) -> str | None:
@@ -140,70 +122,51 @@ class Config:
 
     @property
     def keymap(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self.table("keymap").items()}
+        return dict(self.table("keymap"))
 
     @property
     def pricing(self) -> dict[str, dict[str, float]]:
-        return {str(k): dict(v) for k, v in self.table("pricing").items() if isinstance(v, dict)}
+        return {str(k): dict(v) for k, v in self.table("pricing").items()}
 
     @property
     def agents(self) -> list[dict[str, Any]]:
-        value = self.data.get("agents", [])
-        if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
-            raise self.error("agents", "must be an array of tables ([[agents]])")
-        return value
+        return list(self.data.get("agents", []))
 
     def table(self, key: str) -> dict[str, Any]:
-        value = self.data.get(key, {})
-        if not isinstance(value, dict):
-            raise self.error(key, "must be a table")
-        return value
+        return self.data.get(key, {})
 
     def scheduler(self) -> SchedulerSettings:
-        raw = self.table("scheduler")
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            kind = _SCHEDULER_TYPES.get(key)
-            if kind is None:
-                raise self.error(f"scheduler.{key}", "unknown key", line_key=key)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise self.error(f"scheduler.{key}", "must be a number", line_key=key)
-            if value < 0:
-                raise self.error(f"scheduler.{key}", "must not be negative", line_key=key)
-            values[key] = kind(value)
-        return SchedulerSettings(**values)
+        return SchedulerSettings(**self.table("scheduler"))
 
     def error(self, key: str, problem: str, *, line_key: str | None = None) -> ConfigError:
-        top = key.split(".", 1)[0]
-        path = self.sources.get(top)
-        if path is None:
-            return ConfigError(f"config key {key}: {problem}")
-        line = _line_of(self.texts.get(path, ""), line_key or key.rsplit(".", 1)[-1])
-        where = f"{path}:{line}" if line else str(path)
-        return ConfigError(f"{where}: key {key}: {problem}")
+        """An error about `key` ("table.name"; `line_key` is the name when it holds a dot)."""
+        top, _, rest = key.partition(".")
+        path: KeyPath = (top, line_key or rest) if rest else (top,)
+        file = self.sources.get(top)
+        line = LineIndex(self.texts.get(file, "")).line_of(path) if file else None
+        return ConfigError(str(Problem(ERROR, problem, file, line, path)))
 
 
-def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*(\[+\s*)?\"?{re.escape(key)}\"?\s*(=|\])")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return None
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def _read_toml(path: Path) -> tuple[dict[str, Any], str, list[Problem]]:
+    """(table, text, problems); a missing file is an empty table."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
-        return {}, ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from None
+        return {}, "", []
+    except UnsafeFileError as exc:
+        return {}, "", [Problem(ERROR, f"config {exc}")]
+    except UnicodeDecodeError:
+        return {}, "", [Problem(ERROR, "is not UTF-8 text", path)]
+    except OSError as exc:
+        return {}, "", [Problem(ERROR, f"cannot read config {path}: {exc.strerror or exc}")]
     import tomllib  # deferred: most runs find no config file, and the import costs ~2 ms
 
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text), text, []
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        return {}, text, [Problem(ERROR, f"invalid TOML: {exc}", path)]
+    except RecursionError:
+        return {}, text, [Problem(ERROR, "invalid TOML: arrays or tables nested too deeply", path)]
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -216,28 +179,46 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_config(workspace: Workspace | None, env: Mapping[str, str] | None = None) -> Config:
-    """User config first, the workspace's .maos/config.toml on top of it."""
+def inspect_config(
+    workspace: Workspace | None, env: Mapping[str, str] | None = None
+) -> tuple[Config, list[Problem]]:
+    """User config first, the workspace's .maos/config.toml on top of it, each checked;
+    every problem of both files, and the config without the keys they concern."""
     paths = [user_config_path(env)]
     if workspace is not None:
         paths.append(workspace.config_path)
     data: dict[str, Any] = {}
     sources: dict[str, Path] = {}
     texts: dict[Path, str] = {}
+    problems: list[Problem] = []
     for path in paths:
-        layer, text = _read_toml(path)
-        if not layer:
+        raw, text, unreadable = _read_toml(path)
+        problems += unreadable
+        if not raw:
             continue
+        layer, found = check_file(raw, path, text)
+        problems += found
         texts[path] = text
         data = _merge(data, layer)
         sources.update(dict.fromkeys(layer, path))
-    return Config(data=data, sources=sources, texts=texts)
+    warnings = tuple(str(p) for p in problems if p.level == WARNING)
+    return Config(data=data, sources=sources, texts=texts, warnings=warnings), problems
+
+
+def load_config(workspace: Workspace | None, env: Mapping[str, str] | None = None) -> Config:
+    """The checked config; ConfigError naming the first error (file, line, key) if any."""
+    config, problems = inspect_config(workspace, env)
+    errors = [p for p in problems if p.level == ERROR]
+    if errors:
+        more = f" (and {len(errors) - 1} more; `maos-tui doctor` lists them)"
+        raise ConfigError(f"{errors[0]}{more if len(errors) > 1 else ''}")
+    return config
 
 
 def save_user_setting(key: str, value: str, env: Mapping[str, str] | None = None) -> Path:
     """Set a top-level string key in the user config, keeping every other line as written."""
     path = user_config_path(env)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = read_regular_text(path, MAX_CONFIG_BYTES) if path.exists() else ""
     line = f"{key} = {_toml_string(value)}"
     pattern = re.compile(rf"^{re.escape(key)}\s*=.*$", re.MULTILINE)
     # Top-level keys must precede the first table header to stay top-level.

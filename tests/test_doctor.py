@@ -57,7 +57,7 @@ def test_every_problem_is_reported_at_once(cli: Cli, workspace: Path) -> None:
     assert code == 1
     errors = [c["message"] for c in found if c["status"] == "error"]
     assert any("scheduler.max_parallel" in m for m in errors)
-    assert any("[[agents]] #1" in m and "array of arguments" in m for m in errors)
+    assert any("[[agents]] #1 key command" in m and "array of strings" in m for m in errors)
     assert any("not UTF-8" in m or "binary" in m for m in errors)
     assert any("no-such-program-anywhere" in m and "not found" in m for m in errors)
     assert cli("doctor", "--offline").stdout.rstrip().endswith("problems found")
@@ -81,13 +81,22 @@ def test_newer_schema_and_foreign_database(cli: Cli, workspace: Path) -> None:
     assert db.read_bytes() == before
 
 
-def test_loose_permissions_are_warned_about(cli: Cli, workspace: Path) -> None:
+def test_loose_permissions_are_errors(cli: Cli, workspace: Path) -> None:
     cli.ok("init")
     os.chmod(workspace / ".maos" / "state.db", 0o644)
     code, found = checks(cli)
-    assert code == 0
-    warnings = [c["message"] for c in found if c["check"] == "security"]
-    assert len(warnings) == 1 and "mode 644" in warnings[0] and "chmod 600" in warnings[0]
+    assert code == 1
+    security = [c for c in found if c["check"] == "security"]
+    assert [c["status"] for c in security] == ["error"]
+    assert "mode 644" in security[0]["message"] and "chmod 600" in security[0]["message"]
+    os.chmod(workspace / ".maos" / "state.db", 0o600)
+    os.chmod(workspace / ".maos", 0o755)
+    code, found = checks(cli)
+    assert code == 1
+    security = [c["message"] for c in found if c["check"] == "security" and c["status"] == "error"]
+    assert len(security) == 1 and "mode 755" in security[0] and "chmod 700" in security[0]
+    os.chmod(workspace / ".maos", 0o700)
+    assert checks(cli)[0] == 0
 
 
 def test_working_md_symlink_outside_and_read_only(

@@ -1,0 +1,148 @@
+"""Check one parsed config file against the schema (config_schema.py).
+
+Wrong types and values are errors; an unknown key is a warning with the nearest known name,
+and is dropped, so nothing downstream ever sees an unchecked value. Every problem names the
+file, the line (config_lines.py) and the key.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from maos_tui.config_lines import KeyPath, LineIndex, dotted
+from maos_tui.config_schema import (
+    ConfigFile,
+    Setting,
+    describe,
+    optional,
+    settings_of,
+    value_problem,
+)
+from maos_tui.domain import DomainError
+
+ERROR, WARNING = "error", "warning"
+_BAD = object()  # a value that failed its check: left out of the checked data
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    key: KeyPath = ()
+
+    def __str__(self) -> str:
+        where = [f"{self.file}:{self.line}" if self.line else str(self.file)] if self.file else []
+        label = [key_label(self.key)] if self.key else []
+        return ": ".join([*where, *label, self.message])
+
+
+def key_label(path: KeyPath) -> str:
+    """("agents", 1, "shell") -> "[[agents]] #2 key shell"; ("a", "b") -> "key a.b"."""
+    label, key = "", []
+    for part in path:
+        if isinstance(part, int):
+            label = f"[[{'.'.join(key)}]] #{part + 1} "
+            key = []
+        else:
+            key.append(part if dotted(part) == (part,) and '"' not in part else f'"{part}"')
+    return f"{label}key {'.'.join(key)}" if key else label.strip()
+
+
+class _Checker:
+    def __init__(self, file: Path | None, text: str) -> None:
+        self.file = file
+        self.text = text
+        self.problems: list[Problem] = []
+        self._index: LineIndex | None = None
+
+    def report(self, level: str, path: KeyPath, message: str) -> None:
+        if self._index is None:
+            self._index = LineIndex(self.text)
+        line = self._index.line_of(path)
+        self.problems.append(Problem(level, message, self.file, line, path))
+
+    def table(self, schema: type, raw: dict[str, Any], path: KeyPath) -> dict[str, Any]:
+        known = settings_of(schema)
+        checked = {}
+        for key, value in raw.items():
+            setting = known.get(key)
+            if setting is None:
+                self.report(WARNING, (*path, key), "unknown key, ignored" + _suggest(key, known))
+                continue
+            value = self.value(setting, value, (*path, key))
+            if value is not _BAD:
+                checked[key] = value
+        for setting in known.values():
+            if setting.required and setting.name not in raw:
+                self.report(ERROR, path, f"missing key {setting.name}")
+        return checked
+
+    def value(self, setting: Setting, value: Any, path: KeyPath) -> Any:
+        hint = optional(setting.hint)
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if is_dataclass(hint) or origin is dict:
+            if not isinstance(value, dict):
+                self.report(ERROR, path, f"must be a table, not {describe(value)}")
+                return _BAD
+            if is_dataclass(hint):
+                return self.table(hint, value, path)
+            entry = replace(setting, hint=args[1])
+            checked = {k: self.value(entry, v, (*path, k)) for k, v in value.items()}
+            return {k: v for k, v in checked.items() if v is not _BAD}
+        if origin is list and is_dataclass(args[0]):
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                self.report(ERROR, path, f"must be an array of tables ([[{path[-1]}]])")
+                return _BAD
+            return [self.table(args[0], item, (*path, i)) for i, item in enumerate(value)]
+        problem = value_problem(setting, value)
+        if problem is not None:
+            self.report(ERROR, path, problem)
+            return _BAD
+        return value
+
+    def agents(self, tables: list[dict[str, Any]]) -> None:
+        """What the types cannot say: a valid definition, and one agent per name."""
+        from maos_tui.store.agent_values import config_agent_values  # no SQLAlchemy in it
+
+        # An entry with a wrong type would only repeat its error in config_agent_values.
+        wrong = {p.key[1] for p in self.problems if p.level == ERROR and in_agent_table(p.key)}
+        seen: dict[str, int] = {}
+        for index, table in enumerate(tables):
+            name = table.get("name")
+            if name in seen:
+                message = f"name {name!r} is already used by [[agents]] #{seen[name] + 1}"
+                self.report(ERROR, ("agents", index, "name"), message)
+                continue
+            seen[name] = index
+            if index in wrong:
+                continue
+            try:
+                config_agent_values(table)
+            except DomainError as exc:
+                self.report(ERROR, ("agents", index), str(exc))
+
+
+def check_file(data: dict[str, Any], file: Path | None, text: str) -> tuple[dict, list[Problem]]:
+    """(the data with unknown keys and bad values left out, every problem found)."""
+    checker = _Checker(file, text)
+    checked = checker.table(ConfigFile, data, ())
+    if checked.get("agents"):
+        checker.agents(checked["agents"])
+    return checked, checker.problems
+
+
+def in_agent_table(key: KeyPath) -> bool:
+    """Whether a problem is about one `[[agents]]` entry (key[1] is its index)."""
+    return len(key) > 1 and key[0] == "agents"
+
+
+def _suggest(key: str, known: dict[str, Setting]) -> str:
+    import difflib  # only a config with a typo pays for it
+
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
