@@ -65,7 +65,7 @@ def keymap_problems(keymap: Mapping[str, str], specs: Sequence[KeySpec] = KEYS) 
             keys = ", ".join(display_key(k) for k in sorted(shared))
             problems.append(
                 f'keymap: "{spec.id}" = "{keymap[spec.id]}" takes {keys} from "{other.id}" '
-                f"({other.description}); one of them will not work"
+                f"({other.description}); only one of them will work"
             )
     return problems
 
