@@ -10,16 +10,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from maos_tui.config_checks import ERROR, WARNING, Problem, check_file
-from maos_tui.config_lines import KeyPath, LineIndex
-from maos_tui.config_schema import SchedulerSettings
-from maos_tui.safe_read import MIB, UnsafeFileError, read_regular_text
+from maos_tui.safe_read import read_regular_text
+
+if TYPE_CHECKING:
+    # The schema and its checks load only when a config file exists or settings are asked
+    # for: most commands run without a config file, and every command starts here.
+    from maos_tui.config_checks import Problem
+    from maos_tui.config_schema import SchedulerSettings
 
 MAOS_DIR = ".maos"
 WORKING_FILE = "WORKING.md"
-MAX_CONFIG_BYTES = MIB
 
 
 class ConfigError(ValueError):
@@ -136,37 +138,20 @@ class Config:
         return self.data.get(key, {})
 
     def scheduler(self) -> SchedulerSettings:
+        from maos_tui.config_schema import SchedulerSettings
+
         return SchedulerSettings(**self.table("scheduler"))
 
     def error(self, key: str, problem: str, *, line_key: str | None = None) -> ConfigError:
         """An error about `key` ("table.name"; `line_key` is the name when it holds a dot)."""
+        from maos_tui.config_checks import ERROR, Problem
+        from maos_tui.config_lines import LineIndex
+
         top, _, rest = key.partition(".")
-        path: KeyPath = (top, line_key or rest) if rest else (top,)
+        path = (top, line_key or rest) if rest else (top,)
         file = self.sources.get(top)
         line = LineIndex(self.texts.get(file, "")).line_of(path) if file else None
         return ConfigError(str(Problem(ERROR, problem, file, line, path)))
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str, list[Problem]]:
-    """(table, text, problems); a missing file is an empty table."""
-    try:
-        text = read_regular_text(path, MAX_CONFIG_BYTES)
-    except FileNotFoundError:
-        return {}, "", []
-    except UnsafeFileError as exc:
-        return {}, "", [Problem(ERROR, f"config {exc}")]
-    except UnicodeDecodeError:
-        return {}, "", [Problem(ERROR, "is not UTF-8 text", path)]
-    except OSError as exc:
-        return {}, "", [Problem(ERROR, f"cannot read config {path}: {exc.strerror or exc}")]
-    import tomllib  # deferred: most runs find no config file, and the import costs ~2 ms
-
-    try:
-        return tomllib.loads(text), text, []
-    except tomllib.TOMLDecodeError as exc:
-        return {}, text, [Problem(ERROR, f"invalid TOML: {exc}", path)]
-    except RecursionError:
-        return {}, text, [Problem(ERROR, "invalid TOML: arrays or tables nested too deeply", path)]
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -192,23 +177,25 @@ def inspect_config(
     texts: dict[Path, str] = {}
     problems: list[Problem] = []
     for path in paths:
-        raw, text, unreadable = _read_toml(path)
-        problems += unreadable
-        if not raw:
+        if not os.path.lexists(path):
             continue
-        layer, found = check_file(raw, path, text)
+        from maos_tui.config_checks import read_and_check
+
+        layer, text, found = read_and_check(path)
         problems += found
+        if not layer:
+            continue
         texts[path] = text
         data = _merge(data, layer)
         sources.update(dict.fromkeys(layer, path))
-    warnings = tuple(str(p) for p in problems if p.level == WARNING)
+    warnings = tuple(str(p) for p in problems if p.level == "warning")
     return Config(data=data, sources=sources, texts=texts, warnings=warnings), problems
 
 
 def load_config(workspace: Workspace | None, env: Mapping[str, str] | None = None) -> Config:
     """The checked config; ConfigError naming the first error (file, line, key) if any."""
     config, problems = inspect_config(workspace, env)
-    errors = [p for p in problems if p.level == ERROR]
+    errors = [p for p in problems if p.level == "error"]
     if errors:
         more = f" (and {len(errors) - 1} more; `maos-tui doctor` lists them)"
         raise ConfigError(f"{errors[0]}{more if len(errors) > 1 else ''}")
@@ -218,7 +205,7 @@ def load_config(workspace: Workspace | None, env: Mapping[str, str] | None = Non
 def save_user_setting(key: str, value: str, env: Mapping[str, str] | None = None) -> Path:
     """Set a top-level string key in the user config, keeping every other line as written."""
     path = user_config_path(env)
-    text = read_regular_text(path, MAX_CONFIG_BYTES) if path.exists() else ""
+    text = read_regular_text(path) if path.exists() else ""
     line = f"{key} = {_toml_string(value)}"
     pattern = re.compile(rf"^{re.escape(key)}\s*=.*$", re.MULTILINE)
     # Top-level keys must precede the first table header to stay top-level.

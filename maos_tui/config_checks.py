@@ -22,8 +22,10 @@ from maos_tui.config_schema import (
     value_problem,
 )
 from maos_tui.domain import DomainError
+from maos_tui.safe_read import MIB, UnsafeFileError, read_regular_text
 
 ERROR, WARNING = "error", "warning"
+MAX_CONFIG_BYTES = MIB
 _BAD = object()  # a value that failed its check: left out of the checked data
 
 
@@ -125,6 +127,30 @@ class _Checker:
                 config_agent_values(table)
             except DomainError as exc:
                 self.report(ERROR, ("agents", index), str(exc))
+
+
+def read_and_check(path: Path) -> tuple[dict[str, Any], str, list[Problem]]:
+    """(the checked table, the text, problems); a missing file is an empty table."""
+    try:
+        text = read_regular_text(path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        return {}, "", []
+    except UnsafeFileError as exc:
+        return {}, "", [Problem(ERROR, f"config {exc}")]
+    except UnicodeDecodeError:
+        return {}, "", [Problem(ERROR, "is not UTF-8 text", path)]
+    except OSError as exc:
+        return {}, "", [Problem(ERROR, f"cannot read config {path}: {exc.strerror or exc}")]
+    import tomllib
+
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return {}, text, [Problem(ERROR, f"invalid TOML: {exc}", path)]
+    except RecursionError:
+        return {}, text, [Problem(ERROR, "invalid TOML: arrays or tables nested too deeply", path)]
+    checked, problems = check_file(raw, path, text)
+    return checked, text, problems
 
 
 def check_file(data: dict[str, Any], file: Path | None, text: str) -> tuple[dict, list[Problem]]:
