@@ -247,3 +247,17 @@ def test_a_keymap_without_clashes_is_quiet() -> None:
     assert keymap_problems({"task.new": "e", "task.edit": "n"}) == []
     assert keymap_problems({"agents.add": "ctrl+o", "task.new": "ctrl+o"}) == []
     assert keymap_problems({"app.help": "question_mark"}) == []
+
+
+def test_a_theme_file_that_is_a_fifo_is_reported_not_waited_on(isolated_env: Path) -> None:
+    from maos_tui.tui.themes import load_themes
+
+    themes = isolated_env.parent / "themes"
+    themes.mkdir(parents=True)
+    os.mkfifo(themes / "stuck.toml")
+    catalog = load_themes(themes)
+    assert catalog.themes == []
+    assert catalog.problems == [
+        f"theme stuck.toml: cannot read it ({themes / 'stuck.toml'} is a FIFO, not a regular "
+        "file); using maos-dark instead"
+    ]
