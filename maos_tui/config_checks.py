@@ -1,4 +1,4 @@
-"""Check one parsed config file against the schema (config_schema.py).
+"""Read one config file and check it against the schema (config_schema.py).
 
 Wrong types and values are errors; an unknown key is a warning with the nearest known name,
 and is dropped, so nothing downstream ever sees an unchecked value. Every problem names the
@@ -12,7 +12,7 @@ from dataclasses import dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from maos_tui.config_lines import KeyPath, LineIndex, dotted
+from maos_tui.config_lines import KeyPath, LineIndex, dotted, quoted
 from maos_tui.config_schema import (
     ConfigFile,
     Setting,
@@ -51,7 +51,7 @@ def key_label(path: KeyPath) -> str:
             label = f"[[{'.'.join(key)}]] #{part + 1} "
             key = []
         else:
-            key.append(part if dotted(part) == (part,) and '"' not in part else f'"{part}"')
+            key.append(part if dotted(part) == (part,) else quoted(part))
     return f"{label}key {'.'.join(key)}" if key else label.strip()
 
 
@@ -116,12 +116,17 @@ class _Checker:
         seen: dict[str, int] = {}
         for index, table in enumerate(tables):
             name = table.get("name")
+            if name is None:  # missing or of the wrong type: reported already
+                continue
             if name in seen:
-                message = f"name {name!r} is already used by [[agents]] #{seen[name] + 1}"
+                message = f"name {quoted(name)} is already used by [[agents]] #{seen[name] + 1}"
                 self.report(ERROR, ("agents", index, "name"), message)
                 continue
             seen[name] = index
             if index in wrong:
+                continue
+            if ("model" in table) == ("command" in table):
+                self.report(ERROR, ("agents", index), "give exactly one of model or command")
                 continue
             try:
                 config_agent_values(table)

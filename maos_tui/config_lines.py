@@ -7,6 +7,7 @@ scan cannot place (an inline table, an odd layout) falls back to its table's lin
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
@@ -15,6 +16,11 @@ KeyPath = tuple[str | int, ...]  # ("agents", 1, "shell"): ints index arrays of 
 _PART = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*""")
 _HEADER = re.compile(r"^\s*(\[\[?)(.*?)(\]\]?)\s*(?:#.*)?$")
 _MULTILINE = ('"""', "'''")
+
+
+def quoted(text: str) -> str:
+    """TOML-style quotes, control characters escaped: config text is shown on a terminal."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def dotted(text: str) -> tuple[str, ...] | None:

@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from functools import cache
 from typing import Any
 
+from maos_tui.config_lines import quoted
 from maos_tui.domain import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_MAX_CONCURRENT
 
 # SQLite stores integers in 64 bits: a larger one would fail at the first write.
@@ -174,7 +175,7 @@ def describe(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         shown = value if len(value) <= 20 else value[:20] + "…"
-        return f"the string {shown!r}"
+        return f"the string {quoted(shown)}"
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, list):
@@ -195,7 +196,7 @@ def value_problem(setting_: Setting, value: Any) -> str | None:
         if not isinstance(value, str):
             return f"must be a string, not {describe(value)}"
         if setting_.choices and value not in setting_.choices:
-            return f"must be one of {', '.join(setting_.choices)}, not {value!r}"
+            return f"must be one of {', '.join(setting_.choices)}, not {quoted(value)}"
         return None
     if hint is int or hint is float:
         return _number_problem(setting_, value, whole=hint is int)

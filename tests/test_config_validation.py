@@ -48,7 +48,7 @@ AGENT = '[[agents]]\nname = "coder"\ncommand = ["tool"]\n'
         (
             AGENT + "\n" + AGENT,
             ":6: [[agents]] #2 key name",
-            "name 'coder' is already used by [[agents]] #1",
+            'name "coder" is already used by [[agents]] #1',
         ),
         (
             "[scheduler]\nmax_parallel = 0\n",
@@ -59,12 +59,12 @@ AGENT = '[[agents]]\nname = "coder"\ncommand = ["tool"]\n'
         (
             AGENT + 'heartbeat_seconds = "x"\n',
             ":4: [[agents]] #1 key heartbeat_seconds",
-            "must be a whole number, not the string 'x'",
+            'must be a whole number, not the string "x"',
         ),
         (
             '[scheduler]\nbudget_usd = "lots"\n',
             ":2: key scheduler.budget_usd",
-            "must be a number, not the string 'lots'",
+            'must be a number, not the string "lots"',
         ),
         (
             "[scheduler]\nmax_retries = 99999999999999999999999\n",
@@ -74,6 +74,7 @@ AGENT = '[[agents]]\nname = "coder"\ncommand = ["tool"]\n'
         ("[scheduler]\nretry_max_seconds = nan\n", ":2: key scheduler.", "must be a finite number"),
         ("scheduler = 3\n", ":1: key scheduler", "must be a table, not the number 3"),
         ('[[agents]]\nrole = "r"\n', ":1: [[agents]] #1", "missing key name"),
+        ('[[agents]]\nname = "n"\n', ":1: [[agents]] #1", "give exactly one of model or command"),
         ("[api_keys]\nOPENAI_API_KEY = []\n", ":2: key api_keys.OPENAI_API_KEY", "not be empty"),
     ],
     ids=lambda value: value if value.startswith(":") else None,
@@ -162,7 +163,7 @@ def test_every_command_refuses_a_bad_config_the_same_way(cli: Cli, command: tupl
     line = cli.error(*command)
     assert line == (
         f"error: {path}:2: key scheduler.max_parallel: must be a whole number, "
-        "not the string 'four'"
+        'not the string "four"'
     )
 
 

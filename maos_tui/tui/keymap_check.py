@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from maos_tui.config import Config
+from maos_tui.config_lines import quoted
 from maos_tui.tui.keys import KEYS, KeySpec, display_key
 
 # The screen a widget's bindings live in; screens live in the app, whose bindings are live
@@ -46,8 +47,8 @@ def keymap_problems(keymap: Mapping[str, str], specs: Sequence[KeySpec] = KEYS) 
             import difflib  # only a keymap with a typo pays for it
 
             close = difflib.get_close_matches(binding_id, list(by_id), n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
-            problems.append(f'keymap: unknown binding id "{binding_id}", ignored{hint}')
+            hint = f"; did you mean {quoted(close[0])}?" if close else ""
+            problems.append(f"keymap: unknown binding id {quoted(binding_id)}, ignored{hint}")
     chosen = {spec.id: _keys(keymap.get(spec.id, spec.keys)) for spec in specs}
     reported: set[frozenset[str]] = set()
     for binding_id in keymap:
@@ -64,8 +65,8 @@ def keymap_problems(keymap: Mapping[str, str], specs: Sequence[KeySpec] = KEYS) 
             reported.add(pair)
             keys = ", ".join(display_key(k) for k in sorted(shared))
             problems.append(
-                f'keymap: "{spec.id}" = "{keymap[spec.id]}" takes {keys} from "{other.id}" '
-                f"({other.description}); only one of them will work"
+                f"keymap: {quoted(spec.id)} = {quoted(keymap[spec.id])} takes {keys} from "
+                f"{quoted(other.id)} ({other.description}); only one of them will work"
             )
     return problems
 
