@@ -176,4 +176,8 @@ def _suggest(key: str, known: dict[str, Setting]) -> str:
     import difflib  # only a config with a typo pays for it
 
     close = difflib.get_close_matches(key, list(known), n=1)
-    return f"; did you mean {close[0]}?" if close else ""
+    if close:
+        return f"; did you mean {close[0]}?"
+    # A key written above its table's header, e.g. max_parallel instead of [scheduler].
+    homes = [s.name for s in known.values() if is_dataclass(s.hint) and key in settings_of(s.hint)]
+    return f"; did you mean [{homes[0]}] {key}?" if homes else ""

@@ -262,3 +262,10 @@ def test_a_theme_file_that_is_a_fifo_is_reported_not_waited_on(isolated_env: Pat
         f"theme stuck.toml: cannot read it ({themes / 'stuck.toml'} is a FIFO, not a regular "
         "file); using maos-dark instead"
     ]
+
+
+def test_a_key_outside_its_table_is_pointed_to_it(workspace: Path) -> None:
+    path = write_config(workspace, "max_parallel = 3\n[scheduler]\n")
+    assert load_config(Workspace(workspace)).warnings == (
+        f"{path}:1: key max_parallel: unknown key, ignored; did you mean [scheduler] max_parallel?",
+    )
