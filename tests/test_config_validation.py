@@ -13,6 +13,7 @@ import pytest
 from maos_tui.config import ConfigError, Workspace, inspect_config, load_config
 from maos_tui.config_lines import LineIndex
 from maos_tui.tui.keymap_check import keymap_problems
+from maos_tui.tui.keys import KEYS
 from tests.conftest import Cli
 
 
@@ -243,11 +244,20 @@ def test_a_keymap_that_takes_a_live_key_or_names_no_binding_is_reported() -> Non
     ]
 
 
+def test_a_keymap_that_takes_textuals_own_keys_is_reported() -> None:
+    assert keymap_problems({"board.filter": "ctrl+q"}) == [
+        'keymap: "board.filter" = "ctrl+q" takes ctrl+q from "textual.quit" '
+        "(Quit, Textual's own); only one of them will work"
+    ]
+
+
 def test_a_keymap_without_clashes_is_quiet() -> None:
     # Swapping two keys, reusing a key on another screen, and restating a default are fine.
     assert keymap_problems({"task.new": "e", "task.edit": "n"}) == []
     assert keymap_problems({"agents.add": "ctrl+o", "task.new": "ctrl+o"}) == []
     assert keymap_problems({"app.help": "question_mark"}) == []
+    # Every binding restated with its own keys: the shipped table has no clash.
+    assert keymap_problems({spec.id: spec.keys for spec in KEYS}) == []
 
 
 def test_a_theme_file_that_is_a_fifo_is_reported_not_waited_on(isolated_env: Path) -> None:

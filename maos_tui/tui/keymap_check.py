@@ -21,6 +21,14 @@ _ENCLOSING = {
     "notify-list": "notifications",
 }
 
+# Textual's own keys, live everywhere and not remappable by id: a binding given one of them
+# never fires (ctrl+q has priority) or loses the user's way out of the app.
+_TEXTUAL_KEYS = (
+    KeySpec("textual.quit", "ctrl+q", "quit", "Quit, Textual's own", "", "app"),
+    KeySpec("textual.copy", "ctrl+c", "help_quit", "Copy or explain quitting", "", "app"),
+    KeySpec("textual.palette", "ctrl+p", "command_palette", "Command palette", "", "app"),
+)
+
 
 def _scopes_around(scope: str) -> set[str]:
     scopes = {scope, "app"}
@@ -49,13 +57,14 @@ def keymap_problems(keymap: Mapping[str, str], specs: Sequence[KeySpec] = KEYS) 
             close = difflib.get_close_matches(binding_id, list(by_id), n=1)
             hint = f"; did you mean {quoted(close[0])}?" if close else ""
             problems.append(f"keymap: unknown binding id {quoted(binding_id)}, ignored{hint}")
-    chosen = {spec.id: _keys(keymap.get(spec.id, spec.keys)) for spec in specs}
+    everyone = (*specs, *_TEXTUAL_KEYS)
+    chosen = {spec.id: _keys(keymap.get(spec.id, spec.keys)) for spec in everyone}
     reported: set[frozenset[str]] = set()
     for binding_id in keymap:
         spec = by_id.get(binding_id)
         if spec is None:
             continue
-        for other in specs:
+        for other in everyone:
             pair = frozenset((spec.id, other.id))
             shared = chosen[spec.id] & chosen[other.id]
             if other is spec or not shared or pair in reported:
