@@ -12,7 +12,14 @@ from dataclasses import dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from maos_tui.config_lines import KeyPath, LineIndex, dotted, quoted
+from maos_tui.config_lines import (
+    DEEPEST_KEY,
+    KeyPath,
+    LineIndex,
+    dotted,
+    overlong_key,
+    quoted,
+)
 from maos_tui.config_schema import (
     ConfigFile,
     Setting,
@@ -26,6 +33,7 @@ from maos_tui.safe_read import MIB, UnsafeFileError, read_regular_text
 
 ERROR, WARNING = "error", "warning"
 MAX_CONFIG_BYTES = MIB
+SHOWN_PROBLEMS = 20  # per file: a file of junk keys must not bury the command's output
 _BAD = object()  # a value that failed its check: left out of the checked data
 
 
@@ -74,7 +82,8 @@ class _Checker:
         for key, value in raw.items():
             setting = known.get(key)
             if setting is None:
-                self.report(WARNING, (*path, key), "unknown key, ignored" + _suggest(key, known))
+                hint = _suggest(key, known) if len(self.problems) < SHOWN_PROBLEMS else ""
+                self.report(WARNING, (*path, key), "unknown key, ignored" + hint)
                 continue
             value = self.value(setting, value, (*path, key))
             if value is not _BAD:
@@ -146,6 +155,10 @@ def read_and_check(path: Path) -> tuple[dict[str, Any], str, list[Problem]]:
         return {}, "", [Problem(ERROR, "is not UTF-8 text", path)]
     except OSError as exc:
         return {}, "", [Problem(ERROR, f"cannot read config {path}: {exc.strerror or exc}")]
+    too_deep = overlong_key(text)
+    if too_deep is not None:
+        message = f"keys of more than {DEEPEST_KEY} parts are not supported"
+        return {}, text, [Problem(ERROR, message, path, too_deep)]
     import tomllib
 
     try:
@@ -164,7 +177,11 @@ def check_file(data: dict[str, Any], file: Path | None, text: str) -> tuple[dict
     checked = checker.table(ConfigFile, data, ())
     if checked.get("agents"):
         checker.agents(checked["agents"])
-    return checked, checker.problems
+    shown, hidden = checker.problems[:SHOWN_PROBLEMS], checker.problems[SHOWN_PROBLEMS:]
+    if hidden:
+        level = ERROR if any(p.level == ERROR for p in hidden) else WARNING
+        shown.append(Problem(level, f"and {len(hidden)} more problem(s) in this file", file))
+    return checked, shown
 
 
 def in_agent_table(key: KeyPath) -> bool:

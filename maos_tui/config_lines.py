@@ -16,6 +16,9 @@ KeyPath = tuple[str | int, ...]  # ("agents", 1, "shell"): ints index arrays of 
 _PART = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*""")
 _HEADER = re.compile(r"^\s*(\[\[?)(.*?)(\]\]?)\s*(?:#.*)?$")
 _MULTILINE = ('"""', "'''")
+# No setting is nested deeper than a few tables, and tomllib's time grows with the square
+# of a dotted key's length: a longer key (`a.a.a...`) is refused before parsing.
+DEEPEST_KEY = 8
 
 
 def quoted(text: str) -> str:
@@ -56,6 +59,16 @@ def _key_text(line: str) -> tuple[str, str] | None:
     return None
 
 
+def overlong_key(text: str) -> int | None:
+    """The line of the first key or table header with more than DEEPEST_KEY parts."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _key_text(line)
+        key = found[0] if found else line if line.lstrip().startswith("[") else ""
+        if key.count(".") >= DEEPEST_KEY:
+            return number
+    return None
+
+
 class LineIndex:
     def __init__(self, text: str) -> None:
         self.lines: dict[KeyPath, int] = {}
@@ -76,7 +89,7 @@ class LineIndex:
                 continue
             parts = dotted(found[0])
             if parts is not None and current is not None:
-                for end in range(1, len(parts) + 1):
+                for end in range(1, min(len(parts), DEEPEST_KEY) + 1):
                     self.lines.setdefault((*current, *parts[:end]), number)
             closing = next((q for q in _MULTILINE if found[1].count(q) % 2), "")
 

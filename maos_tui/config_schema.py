@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields
 from functools import cache
 from typing import Any
 
@@ -163,10 +163,6 @@ def settings_of(table: type) -> dict[str, Setting]:
         )
         for f in fields(table)
     }
-
-
-def is_table(hint: Any) -> bool:
-    return is_dataclass(hint)
 
 
 def describe(value: Any) -> str:

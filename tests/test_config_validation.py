@@ -95,6 +95,19 @@ def test_deeply_nested_arrays_are_an_error_not_a_traceback(workspace: Path) -> N
     )
 
 
+def test_a_key_of_many_parts_is_refused_before_parsing(workspace: Path) -> None:
+    # tomllib's time grows with the square of a dotted key's length: 1 MiB of one would hang.
+    message = config_error(workspace, "[scheduler]\n" + ".".join(["a"] * 200_000) + " = 1\n")
+    assert message.endswith("config.toml:2: keys of more than 8 parts are not supported")
+
+
+def test_a_file_of_junk_keys_gives_a_short_report(workspace: Path) -> None:
+    write_config(workspace, "".join(f"junk{i} = 1\n" for i in range(5000)))
+    warnings = load_config(Workspace(workspace)).warnings
+    assert len(warnings) == 21
+    assert warnings[-1].endswith("config.toml: and 4980 more problem(s) in this file")
+
+
 def test_all_errors_are_counted_and_the_first_is_named(workspace: Path) -> None:
     message = config_error(workspace, '[scheduler]\nmax_parallel = 0\nstep_limit = "x"\n')
     assert ":2: key scheduler.max_parallel" in message
