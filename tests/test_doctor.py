@@ -7,6 +7,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Cli
 
 
@@ -115,3 +117,28 @@ def test_working_md_symlink_outside_and_read_only(
     code, found = checks(cli)
     assert code == 1
     assert any("outside the workspace" in c["message"] for c in found if c["status"] == "error")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+        (
+            b"\xef\xbb\xbf[scheduler]\nmax_parallel = 0\n",
+            "config.toml:2: key scheduler.max_parallel",
+        ),
+        (b"[scheduler]\nmax_parallel = 0\n", "0 would never start a task"),
+        (b"\xff\xfe\n", "is not UTF-8 text"),
+        (b"[scheduler\n", "invalid TOML"),
+    ],
+    ids=["nested", "bom", "zero", "binary", "syntax"],
+)
+def test_a_broken_config_is_a_finding_not_a_traceback(
+    cli: Cli, workspace: Path, content: bytes, expected: str
+) -> None:
+    cli.ok("init")
+    (workspace / ".maos" / "config.toml").write_bytes(content)
+    code, found = checks(cli)
+    assert code == 1
+    errors = [c["message"] for c in found if c["check"] == "config" and c["status"] == "error"]
+    assert len(errors) == 1 and expected in errors[0], found
