@@ -113,6 +113,9 @@ def _run(argv: list[str]) -> int:
     ctx = Context(args)
     handler = getattr(args, "handler", None)
     try:
+        if args.command != "doctor":  # doctor reports a broken config instead of stopping
+            for warning in ctx.config.warnings:
+                ctx.warn(warning)
         if handler is None:
             from maos_tui.tui.launch import launch
 

@@ -10,7 +10,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from maos_tui.safe_read import read_regular_text
+
+if TYPE_CHECKING:
+    # The schema and its checks load only when a config file exists or settings are asked
+    # for: most commands run without a config file, and every command starts here.
+    from maos_tui.config_checks import Problem
+    from maos_tui.config_schema import SchedulerSettings
 
 MAOS_DIR = ".maos"
 WORKING_FILE = "WORKING.md"
@@ -91,38 +99,14 @@ def user_themes_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 @dataclass(frozen=True)
-class SchedulerSettings:
-    max_parallel: int = 4
-    retry_base_seconds: float = 2.0
-    retry_max_seconds: float = 300.0
-    max_retries: int = 3
-    step_limit: int = 12
-    max_tool_calls: int = 50
-    max_subtasks: int = 20
-    budget_usd: float | None = None
-    budget_tokens: int | None = None
-
-
-_SCHEDULER_TYPES: dict[str, type] = {
-    "max_parallel": int,
-    "retry_base_seconds": float,
-    "retry_max_seconds": float,
-    "max_retries": int,
-    "step_limit": int,
-    "max_tool_calls": int,
-    "max_subtasks": int,
-    "budget_usd": float,
-    "budget_tokens": int,
-}
-
-
-@dataclass(frozen=True)
 class Config:
-    """The merged configuration; `sources` remembers which file each top-level key came from."""
+    """The merged, checked configuration; `sources` remembers which file each top-level key
+    came from, `warnings` what was ignored (each names its file and line)."""
 
     data: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     texts: dict[Path, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def default_model(self) -> str | None:
@@ -140,70 +124,34 @@ class Config:
 
     @property
     def keymap(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self.table("keymap").items()}
+        return dict(self.table("keymap"))
 
     @property
     def pricing(self) -> dict[str, dict[str, float]]:
-        return {str(k): dict(v) for k, v in self.table("pricing").items() if isinstance(v, dict)}
+        return {str(k): dict(v) for k, v in self.table("pricing").items()}
 
     @property
     def agents(self) -> list[dict[str, Any]]:
-        value = self.data.get("agents", [])
-        if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
-            raise self.error("agents", "must be an array of tables ([[agents]])")
-        return value
+        return list(self.data.get("agents", []))
 
     def table(self, key: str) -> dict[str, Any]:
-        value = self.data.get(key, {})
-        if not isinstance(value, dict):
-            raise self.error(key, "must be a table")
-        return value
+        return self.data.get(key, {})
 
     def scheduler(self) -> SchedulerSettings:
-        raw = self.table("scheduler")
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            kind = _SCHEDULER_TYPES.get(key)
-            if kind is None:
-                raise self.error(f"scheduler.{key}", "unknown key", line_key=key)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise self.error(f"scheduler.{key}", "must be a number", line_key=key)
-            if value < 0:
-                raise self.error(f"scheduler.{key}", "must not be negative", line_key=key)
-            values[key] = kind(value)
-        return SchedulerSettings(**values)
+        from maos_tui.config_schema import SchedulerSettings
+
+        return SchedulerSettings(**self.table("scheduler"))
 
     def error(self, key: str, problem: str, *, line_key: str | None = None) -> ConfigError:
-        top = key.split(".", 1)[0]
-        path = self.sources.get(top)
-        if path is None:
-            return ConfigError(f"config key {key}: {problem}")
-        line = _line_of(self.texts.get(path, ""), line_key or key.rsplit(".", 1)[-1])
-        where = f"{path}:{line}" if line else str(path)
-        return ConfigError(f"{where}: key {key}: {problem}")
+        """An error about `key` ("table.name"; `line_key` is the name when it holds a dot)."""
+        from maos_tui.config_checks import ERROR, Problem
+        from maos_tui.config_lines import LineIndex
 
-
-def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*(\[+\s*)?\"?{re.escape(key)}\"?\s*(=|\])")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return None
-
-
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from None
-    import tomllib  # deferred: most runs find no config file, and the import costs ~2 ms
-
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        top, _, rest = key.partition(".")
+        path = (top, line_key or rest) if rest else (top,)
+        file = self.sources.get(top)
+        line = LineIndex(self.texts.get(file, "")).line_of(path) if file else None
+        return ConfigError(str(Problem(ERROR, problem, file, line, path)))
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -216,28 +164,48 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_config(workspace: Workspace | None, env: Mapping[str, str] | None = None) -> Config:
-    """User config first, the workspace's .maos/config.toml on top of it."""
+def inspect_config(
+    workspace: Workspace | None, env: Mapping[str, str] | None = None
+) -> tuple[Config, list[Problem]]:
+    """User config first, the workspace's .maos/config.toml on top of it, each checked;
+    every problem of both files, and the config without the keys they concern."""
     paths = [user_config_path(env)]
     if workspace is not None:
         paths.append(workspace.config_path)
     data: dict[str, Any] = {}
     sources: dict[str, Path] = {}
     texts: dict[Path, str] = {}
+    problems: list[Problem] = []
     for path in paths:
-        layer, text = _read_toml(path)
+        if not os.path.lexists(path):
+            continue
+        from maos_tui.config_checks import read_and_check
+
+        layer, text, found = read_and_check(path)
+        problems += found
         if not layer:
             continue
         texts[path] = text
         data = _merge(data, layer)
         sources.update(dict.fromkeys(layer, path))
-    return Config(data=data, sources=sources, texts=texts)
+    warnings = tuple(str(p) for p in problems if p.level == "warning")
+    return Config(data=data, sources=sources, texts=texts, warnings=warnings), problems
+
+
+def load_config(workspace: Workspace | None, env: Mapping[str, str] | None = None) -> Config:
+    """The checked config; ConfigError naming the first error (file, line, key) if any."""
+    config, problems = inspect_config(workspace, env)
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more; `maos-tui doctor` lists them)"
+        raise ConfigError(f"{errors[0]}{more if len(errors) > 1 else ''}")
+    return config
 
 
 def save_user_setting(key: str, value: str, env: Mapping[str, str] | None = None) -> Path:
     """Set a top-level string key in the user config, keeping every other line as written."""
     path = user_config_path(env)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = read_regular_text(path) if path.exists() else ""
     line = f"{key} = {_toml_string(value)}"
     pattern = re.compile(rf"^{re.escape(key)}\s*=.*$", re.MULTILINE)
     # Top-level keys must precede the first table header to stay top-level.

@@ -7,6 +7,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Cli
 
 
@@ -57,7 +59,7 @@ def test_every_problem_is_reported_at_once(cli: Cli, workspace: Path) -> None:
     assert code == 1
     errors = [c["message"] for c in found if c["status"] == "error"]
     assert any("scheduler.max_parallel" in m for m in errors)
-    assert any("[[agents]] #1" in m and "array of arguments" in m for m in errors)
+    assert any("[[agents]] #1 key command" in m and "array of strings" in m for m in errors)
     assert any("not UTF-8" in m or "binary" in m for m in errors)
     assert any("no-such-program-anywhere" in m and "not found" in m for m in errors)
     assert cli("doctor", "--offline").stdout.rstrip().endswith("problems found")
@@ -81,13 +83,22 @@ def test_newer_schema_and_foreign_database(cli: Cli, workspace: Path) -> None:
     assert db.read_bytes() == before
 
 
-def test_loose_permissions_are_warned_about(cli: Cli, workspace: Path) -> None:
+def test_loose_permissions_are_errors(cli: Cli, workspace: Path) -> None:
     cli.ok("init")
     os.chmod(workspace / ".maos" / "state.db", 0o644)
     code, found = checks(cli)
-    assert code == 0
-    warnings = [c["message"] for c in found if c["check"] == "security"]
-    assert len(warnings) == 1 and "mode 644" in warnings[0] and "chmod 600" in warnings[0]
+    assert code == 1
+    security = [c for c in found if c["check"] == "security"]
+    assert [c["status"] for c in security] == ["error"]
+    assert "mode 644" in security[0]["message"] and "chmod 600" in security[0]["message"]
+    os.chmod(workspace / ".maos" / "state.db", 0o600)
+    os.chmod(workspace / ".maos", 0o755)
+    code, found = checks(cli)
+    assert code == 1
+    security = [c["message"] for c in found if c["check"] == "security" and c["status"] == "error"]
+    assert len(security) == 1 and "mode 755" in security[0] and "chmod 700" in security[0]
+    os.chmod(workspace / ".maos", 0o700)
+    assert checks(cli)[0] == 0
 
 
 def test_working_md_symlink_outside_and_read_only(
@@ -106,3 +117,28 @@ def test_working_md_symlink_outside_and_read_only(
     code, found = checks(cli)
     assert code == 1
     assert any("outside the workspace" in c["message"] for c in found if c["status"] == "error")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+        (
+            b"\xef\xbb\xbf[scheduler]\nmax_parallel = 0\n",
+            "config.toml:2: key scheduler.max_parallel",
+        ),
+        (b"[scheduler]\nmax_parallel = 0\n", "0 would never start a task"),
+        (b"\xff\xfe\n", "is not UTF-8 text"),
+        (b"[scheduler\n", "invalid TOML"),
+    ],
+    ids=["nested", "bom", "zero", "binary", "syntax"],
+)
+def test_a_broken_config_is_a_finding_not_a_traceback(
+    cli: Cli, workspace: Path, content: bytes, expected: str
+) -> None:
+    cli.ok("init")
+    (workspace / ".maos" / "config.toml").write_bytes(content)
+    code, found = checks(cli)
+    assert code == 1
+    errors = [c["message"] for c in found if c["check"] == "config" and c["status"] == "error"]
+    assert len(errors) == 1 and expected in errors[0], found

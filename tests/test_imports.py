@@ -95,10 +95,11 @@ def test_an_older_schema_is_painted_through_the_store(cli: Cli) -> None:
 
 def test_a_store_failing_after_the_paint_is_one_error_line(cli: Cli) -> None:
     cli.ok("task", "add", "Write the docs")
+    cli.ok("agent", "add", "x", "--command", "echo")
     # Only opening the store finds this (it mirrors the config's agents), after the paint.
-    (cli.workspace / ".maos" / "config.toml").write_text('[[agents]]\nname = "x"\nbogus = 1\n')
+    (cli.workspace / ".maos" / "config.toml").write_text('[[agents]]\nname = "x"\nmodel = "m"\n')
     line = cli.error(TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
-    assert "bogus" in line
+    assert "agent x is defined in config.toml and was also added with `agent add`" in line
 
 
 def test_the_loaded_board_for_rss_10k_has_its_store_and_services(cli: Cli) -> None:

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from maos_tui.config import Config, ConfigError, load_config
-from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, DomainError
+from maos_tui.config import Config, inspect_config
+from maos_tui.config_checks import Problem, in_agent_table
+from maos_tui.domain import AgentKind, AgentRecord, AgentStatus
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -53,16 +54,10 @@ async def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     db_findings, db_usable = check_database(ctx)
     findings += db_findings
-    config: Config | None = None
-    try:
-        config = load_config(ctx.workspace, ctx.env)
-    except ConfigError as exc:
-        findings.append(Finding("config", ERROR, str(exc)))
+    config, problems = inspect_config(ctx.workspace, ctx.env)
     findings += check_working_md(ctx.workspace.working_md, ctx.workspace.root)
-    config_agents: list[AgentRecord] = []
-    if config is not None:
-        config_findings, config_agents = check_config(config)
-        findings += config_findings
+    config_findings, config_agents = check_config(config, problems)
+    findings += config_findings
     agents = await stored_agents(ctx) if db_usable else []
     known = {a.name for a in agents}
     agents += [a for a in config_agents if a.name not in known]
@@ -165,7 +160,7 @@ def permission_findings(db: Path) -> list[Finding]:
             findings.append(
                 Finding(
                     "security",
-                    WARNING,
+                    ERROR,
                     f"{item} is mode {mode:o}: others can read it (chmod {wanted:o} {item})",
                 )
             )
@@ -213,25 +208,23 @@ def check_working_md(path: Path, root: Path) -> list[Finding]:
     return [*findings, Finding("working", OK, f"{path} parses ({tasks} task line(s))")]
 
 
-def check_config(config: Config) -> tuple[list[Finding], list[AgentRecord]]:
+def check_config(
+    config: Config, problems: list[Problem]
+) -> tuple[list[Finding], list[AgentRecord]]:
+    """Every problem of the config files and the keymap, and the config's agents that have
+    none (records to check like the stored ones)."""
     from maos_tui.store.agent_values import config_agent_values
+    from maos_tui.tui.keymap_check import keymap_problems  # free of Textual
 
-    findings = []
-    try:
-        config.scheduler()
-    except ConfigError as exc:
-        findings.append(Finding("config", ERROR, str(exc)))
-    agents = []
-    try:
-        tables = config.agents
-    except ConfigError as exc:
-        return [*findings, Finding("config", ERROR, str(exc))], []
-    for index, table in enumerate(tables):
-        try:
-            agents.append(_config_agent(config_agent_values(table)))
-        except DomainError as exc:
-            where = config.sources.get("agents", "config")
-            findings.append(Finding("config", ERROR, f"{where}: [[agents]] #{index + 1}: {exc}"))
+    findings = [Finding("config", p.level, str(p)) for p in problems]
+    findings += [Finding("keymap", WARNING, line) for line in keymap_problems(config.keymap)]
+    broken = {p.key[1] for p in problems if p.level == ERROR and in_agent_table(p.key)}
+    tables = config.agents
+    agents = [
+        _config_agent(config_agent_values(table))
+        for index, table in enumerate(tables)
+        if index not in broken
+    ]
     if not findings:
         findings.append(Finding("config", OK, f"loaded ({len(tables)} config agent(s))"))
     return findings, agents

@@ -30,6 +30,7 @@ from maos_tui.domain import utcnow
 from maos_tui.events import Event
 from maos_tui.resources import themes_dir
 from maos_tui.store import StoreError
+from maos_tui.tui.keymap_check import config_notice
 from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
 from maos_tui.tui.screens.main import MainScreen
 from maos_tui.tui.services import Services
@@ -184,6 +185,8 @@ class MaosApp(App[int]):
         return keys
 
     def on_mount(self) -> None:
+        if notice := config_notice(self.config):
+            self.notify(notice, title="Config", severity="warning", timeout=30, markup=False)
         self.set_interval(POLL_SECONDS, self.check_changes)
         self.set_interval(1.0, self.tick)
         self.call_after_refresh(self.after_first_paint)

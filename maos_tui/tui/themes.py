@@ -13,6 +13,8 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from maos_tui.safe_read import read_regular_text
+
 DEFAULT_THEME = "maos-dark"
 _BASE_COLOURS = (
     "primary",
@@ -65,10 +67,10 @@ def _colour(path: Path, key: str, value: object) -> str:
 
 def load_theme_file(path: Path) -> Theme:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular_text(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeFileError(f"theme {path.name}: cannot read it ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ThemeFileError(f"theme {path.name}: invalid TOML ({exc})") from None
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():

@@ -38,6 +38,6 @@ def test_key_command_sets_missing_variables_only(
 
 
 def test_key_command_must_be_an_argv_list(workspace: Path) -> None:
-    config = config_with(workspace, '[api_keys]\nOPENAI_API_KEY = "pass show openai"\n')
+    # Refused when the config is read, before any command could run it.
     with pytest.raises(ConfigError, match=r"config.toml:2: key api_keys.OPENAI_API_KEY: must be"):
-        load_key_commands(config)
+        config_with(workspace, '[api_keys]\nOPENAI_API_KEY = "pass show openai"\n')

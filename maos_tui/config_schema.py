@@ -1,0 +1,230 @@
+"""Every config setting, once: its name, type, default and what it does.
+
+Each table of config.toml is a dataclass whose fields are its keys; the checks
+(config_checks.py) walk these types, so a new setting is one field here and nothing else.
+`None` defaults mean "not set": TOML has no null, so a present key always has a value.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from functools import cache
+from typing import Any
+
+from maos_tui.config_lines import quoted
+from maos_tui.domain import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_MAX_CONCURRENT
+
+# SQLite stores integers in 64 bits: a larger one would fail at the first write.
+INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def meta(
+    doc: str, *, minimum: float | None = None, why: str = "", choices: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A field's documentation and limits (`why` says what a smaller value would do)."""
+    return {"doc": doc, "minimum": minimum, "why": why, "choices": choices}
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    max_parallel: int = field(
+        default=4,
+        metadata=meta(
+            "runs at once across all agents", minimum=1, why="0 would never start a task"
+        ),
+    )
+    retry_base_seconds: float = field(
+        default=2.0, metadata=meta("first wait before a retry (doubles)", minimum=0)
+    )
+    retry_max_seconds: float = field(
+        default=300.0, metadata=meta("longest wait before a retry", minimum=0)
+    )
+    max_retries: int = field(
+        default=3, metadata=meta("retries of a failed run before the task fails", minimum=0)
+    )
+    step_limit: int = field(
+        default=12,
+        metadata=meta(
+            "model calls per LLM run", minimum=1, why="0 would end every run before it starts"
+        ),
+    )
+    max_tool_calls: int = field(default=50, metadata=meta("tool calls per LLM run", minimum=0))
+    max_subtasks: int = field(
+        default=20, metadata=meta("subtasks one LLM run may create", minimum=0)
+    )
+    budget_usd: float | None = field(
+        default=None, metadata=meta("stop starting runs past this spend", minimum=0)
+    )
+    budget_tokens: int | None = field(
+        default=None, metadata=meta("stop starting runs past these tokens", minimum=0)
+    )
+
+
+@dataclass(frozen=True)
+class AgentEntry:
+    """One `[[agents]]` table; `name` and one of `model` or `command` are required."""
+
+    name: str = field(metadata=meta("unique agent name (@mentions use it)"))
+    role: str = field(default="", metadata=meta("one line on what the agent is for"))
+    kind: str | None = field(
+        default=None, metadata=meta("llm or command (inferred)", choices=("llm", "command"))
+    )
+    model: str | None = field(
+        default=None, metadata=meta("litellm model string, e.g. openai/gpt-4o-mini")
+    )
+    command: list[str] | None = field(
+        default=None, metadata=meta('program and arguments, e.g. ["aider", "--yes"]', minimum=1)
+    )
+    capabilities: list[str] = field(
+        default_factory=list, metadata=meta('what it can take on, e.g. ["code", "review"]')
+    )
+    heartbeat_seconds: int = field(
+        default=DEFAULT_HEARTBEAT_SECONDS,
+        metadata=meta("seconds between liveness checks", minimum=1),
+    )
+    max_concurrent: int = field(
+        default=DEFAULT_MAX_CONCURRENT, metadata=meta("runs at once", minimum=1)
+    )
+    system_prompt: str = field(default="", metadata=meta("extra instructions for an LLM agent"))
+    api_base: str | None = field(default=None, metadata=meta("OpenAI-compatible server URL"))
+    shell: bool = field(default=False, metadata=meta("run command through the shell"))
+    budget_usd: float | None = field(
+        default=None, metadata=meta("stop this agent past this spend", minimum=0)
+    )
+    budget_tokens: int | None = field(
+        default=None, metadata=meta("stop this agent past these tokens", minimum=0)
+    )
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    input_cost_per_token: float = field(
+        default=0.0, metadata=meta("USD per prompt token", minimum=0)
+    )
+    output_cost_per_token: float = field(
+        default=0.0, metadata=meta("USD per completion token", minimum=0)
+    )
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A whole config.toml (the user's, or a workspace's on top of it)."""
+
+    default_model: str | None = field(
+        default=None, metadata=meta("model of the starter team and new agents")
+    )
+    theme: str | None = field(default=None, metadata=meta("TUI theme name"))
+    user_name: str = field(default="human", metadata=meta("the name that @mentions of you use"))
+    scheduler: SchedulerSettings = field(default=SchedulerSettings(), metadata=meta("[scheduler]"))
+    agents: list[AgentEntry] = field(
+        default_factory=list, metadata=meta("[[agents]]: agents defined in config")
+    )
+    keymap: dict[str, str] = field(
+        default_factory=dict,
+        metadata=meta('[keymap]: binding id = keys, e.g. "task.new" = "ctrl+n"'),
+    )
+    pricing: dict[str, ModelPrice] = field(
+        default_factory=dict, metadata=meta('[pricing."model"]: prices litellm lacks')
+    )
+    api_keys: dict[str, list[str]] = field(
+        default_factory=dict,
+        metadata=meta(
+            '[api_keys]: VARIABLE = command printing it, e.g. ["pass", "show", "openai"]', minimum=1
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    hint: Any  # the field's resolved type
+    required: bool
+    minimum: float | None
+    why: str
+    choices: tuple[str, ...]
+    doc: str
+
+
+@cache
+def settings_of(table: type) -> dict[str, Setting]:
+    hints = typing.get_type_hints(table)
+    return {
+        f.name: Setting(
+            f.name,
+            hints[f.name],
+            f.default is MISSING and f.default_factory is MISSING,
+            f.metadata.get("minimum"),
+            f.metadata.get("why", ""),
+            f.metadata.get("choices", ()),
+            f.metadata.get("doc", ""),
+        )
+        for f in fields(table)
+    }
+
+
+def describe(value: Any) -> str:
+    """A TOML value as a user would name it, for 'must be X, not Y'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        return f"the string {quoted(shown)}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def value_problem(setting_: Setting, value: Any) -> str | None:
+    """Why `value` does not fit a scalar or string-array setting; None when it does."""
+    hint = optional(setting_.hint)
+    if hint is bool:
+        if not isinstance(value, bool):
+            return f"must be true or false, not {describe(value)}"
+        return None
+    if hint is str:
+        if not isinstance(value, str):
+            return f"must be a string, not {describe(value)}"
+        if setting_.choices and value not in setting_.choices:
+            return f"must be one of {', '.join(setting_.choices)}, not {quoted(value)}"
+        return None
+    if hint is int or hint is float:
+        return _number_problem(setting_, value, whole=hint is int)
+    if typing.get_origin(hint) is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            example = setting_.doc.partition("e.g. ")[2] or '["a", "b"]'
+            return f"must be an array of strings, e.g. {example}, not {describe(value)}"
+        if setting_.minimum and len(value) < setting_.minimum:
+            return "must not be empty"
+        return None
+    raise TypeError(f"no check for {hint!r}")
+
+
+def _number_problem(setting_: Setting, value: Any, *, whole: bool) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a {'whole ' if whole else ''}number, not {describe(value)}"
+    if whole and not isinstance(value, int):
+        return f"must be a whole number, not {value}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value}"
+    if whole and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        return "is too large (it must fit in 64 bits)"
+    if setting_.minimum is not None and value < setting_.minimum:
+        low = int(setting_.minimum) if float(setting_.minimum).is_integer() else setting_.minimum
+        reason = f": {setting_.why}" if setting_.why else ""
+        return f"must be at least {low}, not {value}{reason}"
+    return None
+
+
+def optional(hint: Any) -> Any:
+    """`int | None` -> int: TOML has no null, so a present key is never None."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return args[0]
+    return hint
