@@ -230,6 +230,16 @@ async def test_head_one_of_a_long_list(cli: Cli, store: Store) -> None:
     assert done.returncode in (0, 141)
 
 
+async def test_run_stops_quietly_once_its_reader_is_gone(cli: Cli, store: Store) -> None:
+    # Enough activity lines (--json) to fill the output buffer while the run goes on.
+    await store.agents.add("worker", command=["true"], max_concurrent=4)
+    for n in range(40):
+        await store.tasks.create(f"job {n}", assignees=["worker"])
+    done = run_into_closed_pipe(cli, "run", "--until-idle", "--json", "--max-seconds", "120")
+    assert done.stderr == ""  # no logged BrokenPipeError per activity
+    assert done.returncode in (0, 141)  # 0 when nothing was left to write at exit
+
+
 # ------------------------------------------------------------------ hostile arguments
 
 NOT_UTF8_ARGS = [
