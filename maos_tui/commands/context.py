@@ -165,7 +165,8 @@ def arg_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
         except DomainError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
         if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
-            raise argparse.ArgumentTypeError(f"{text} is out of range (at most {INT_MAX})")
+            bound = f"at most {INT_MAX}" if value > 0 else f"at least {INT_MIN}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({bound})")
         return value
 
     wrapped.__name__ = convert.__name__

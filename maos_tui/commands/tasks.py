@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.commands.context import arg_type, command_group
-from maos_tui.domain import TaskRecord, TaskStatus, parse_status, parse_task_id, validate_priority
+from maos_tui.domain import TaskRecord, parse_status, parse_task_id, validate_priority
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -164,20 +164,13 @@ async def task_show(ctx: Context, args: argparse.Namespace) -> int:
     if task.last_error:
         rows.append(("last error", task.last_error))
     if task.result:
-        rows.append(result_row(task))
+        rows.append((task.result_label, task.result))
     for label, value in rows:
         ctx.out(f"  {label + ':':<11} {value}")
     if task.description:
         ctx.out()
         ctx.out(task.description)
     return 0
-
-
-def result_row(task: TaskRecord) -> tuple[str, str]:
-    """`result` is the output of the task's last successful attempt. Once the task has
-    moved on from it (failed, cancelled, back to work) it is not the task's result."""
-    done = task.status in (TaskStatus.DONE, TaskStatus.REVIEW)
-    return ("result" if done else "old result", task.result or "")
 
 
 def report(ctx: Context, task: TaskRecord, line: str) -> int:
