@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from maos_tui import __version__
 from maos_tui.commands import startup_gc
-from maos_tui.commands.context import Context
+from maos_tui.commands.context import INT, Context
 from maos_tui.commands.remote import SERVED_COMMANDS, run_served
 from maos_tui.config import ConfigError
 from maos_tui.domain import DomainError
@@ -41,9 +43,17 @@ COMMANDS = {
 _VALUE_OPTIONS = frozenset({"--workspace", "--db"})
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+# What a shell reports for a tool that SIGPIPE ended (`set -o pipefail` sees it).
+EXIT_STDOUT_CLOSED = 128 + signal.SIGPIPE
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every command's `type=int` argument gets SQLite's integer range checked here, at
+        # parse time, instead of overflowing in the driver.
+        self.register("type", int, INT)
+
     def error(self, message: str) -> NoReturn:
         print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
@@ -102,12 +112,21 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     startup_gc.pause()
     try:
-        return _run(sys.argv[1:] if argv is None else list(argv))
+        code = _run(sys.argv[1:] if argv is None else list(argv))
+        # Output still buffered goes now, where a reader that went away is caught.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return stdout_closed()
     finally:
         startup_gc.resume()
 
 
 def _run(argv: list[str]) -> int:
+    for position, arg in enumerate(argv, 1):
+        if not is_utf8(arg):
+            shown = os.fsencode(arg).decode("utf-8", "backslashreplace")
+            return fail(f"argument {position} ({shown}) is not valid UTF-8")
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     ctx = Context(args)
@@ -129,11 +148,32 @@ def _run(argv: list[str]) -> int:
         return int(asyncio.run(handler(ctx, args)) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return stdout_closed()
     except Exception as exc:
         message = user_error(exc)
         if message is None:
             raise
         return fail(message)
+
+
+def is_utf8(arg: str) -> bool:
+    """Python keeps bytes that are not UTF-8 in argv as lone surrogates, which no store,
+    file or terminal can take."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def stdout_closed() -> int:
+    """The reader of our output went away (`| head -1`): end quietly, as other tools do.
+    Output still buffered then goes nowhere, instead of failing again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_STDOUT_CLOSED
 
 
 def user_error(exc: BaseException) -> str | None:

@@ -278,6 +278,12 @@ class TaskRecord:
     retry_at: datetime | None = None
     review_rounds: int = 0
 
+    @property
+    def result_label(self) -> str:
+        """`result` holds the output of the last successful attempt. Once the task has
+        moved on from it (failed, cancelled, back to work) that is not the task's result."""
+        return "result" if self.status in (TaskStatus.DONE, TaskStatus.REVIEW) else "old result"
+
     def to_json(self) -> dict[str, object]:
         return {
             "id": self.id,

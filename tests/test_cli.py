@@ -50,6 +50,7 @@ def test_init_dir_argument(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_task_add_json_shape_key_by_key(cli: Cli) -> None:
+    cli.ok("init")
     cli.ok("agent", "add", "coder", "--model", "openai/gpt-4o-mini")
     first = cli.ok("task", "add", "Research pricing", "--priority", "1").strip()
     assert first == "TASK-001"
@@ -80,6 +81,7 @@ def test_task_add_json_shape_key_by_key(cli: Cli) -> None:
 
 
 def test_task_list_show_filters(cli: Cli) -> None:
+    cli.ok("init")
     cli.ok("agent", "add", "coder", "--command", "echo hi")
     cli.ok("task", "add", "low", "--priority", "3")
     cli.ok("task", "add", "high", "--priority", "0", "--assign", "coder")
@@ -98,6 +100,7 @@ def test_task_list_show_filters(cli: Cli) -> None:
 
 
 def test_move_assign_edit_cancel_retry_archive_restore(cli: Cli) -> None:
+    cli.ok("init")
     cli.ok("agent", "add", "a1", "--model", "m")
     cli.ok("agent", "add", "a2", "--model", "m")
     cli.ok("task", "add", "dep")
@@ -149,6 +152,7 @@ def test_move_assign_edit_cancel_retry_archive_restore(cli: Cli) -> None:
 
 
 def test_agent_commands_and_json_shape(cli: Cli) -> None:
+    cli.ok("init")
     agent = json.loads(
         cli.ok(
             "agent", "add", "agent:technical:main", "--model", "ollama/llama3", "--role", "dev",
@@ -191,6 +195,7 @@ def test_agent_commands_and_json_shape(cli: Cli) -> None:
 
 
 def test_status_json_shape(cli: Cli) -> None:
+    cli.ok("init")
     cli.ok("agent", "add", "coder", "--model", "m")
     cli.ok("task", "add", "a")
     cli.ok("task", "add", "b")
@@ -238,6 +243,7 @@ BAD_INPUTS = [
 def test_bad_input_is_one_line_and_changes_nothing(
     cli: Cli, workspace: Path, args: tuple[str, ...], message: str
 ) -> None:
+    cli.ok("init")
     cli.ok("agent", "add", "coder", "--model", "m")
     cli.ok("task", "add", "first")
     cli.ok("task", "add", "second", "--after", "TASK-001")
@@ -262,6 +268,7 @@ def test_database_not_a_database(cli: Cli, workspace: Path) -> None:
 
 
 def test_database_from_a_newer_schema(cli: Cli, workspace: Path) -> None:
+    cli.ok("init")
     cli.ok("task", "add", "keep me")
     with sqlite3.connect(workspace / ".maos" / "state.db") as con:
         con.execute("UPDATE maos_meta SET value = '42' WHERE key = 'schema_version'")
@@ -277,6 +284,7 @@ def test_database_path_unreadable(cli: Cli, workspace: Path) -> None:
 
 
 def test_database_locked_by_another_process(cli: Cli, workspace: Path) -> None:
+    cli.ok("init")
     cli.ok("task", "add", "first")
     db = workspace / ".maos" / "state.db"
     holder = hold_write_lock(db, 9)

@@ -13,6 +13,7 @@ from tests.conftest import Cli
 
 @pytest.fixture
 def task(cli: Cli) -> str:
+    cli.ok("init")
     cli.ok("agent", "add", "coder", "--model", "openai/x")
     return cli.ok("task", "add", "Parser").strip()
 

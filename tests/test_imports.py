@@ -80,6 +80,7 @@ def test_first_paint_does_not_import_the_database_layer(cli: Cli) -> None:
 
 
 def test_an_older_schema_is_painted_through_the_store(cli: Cli) -> None:
+    cli.ok("init")
     cli.ok("task", "add", "Write the docs")
     db = cli.workspace / ".maos" / "state.db"
     with sqlite3.connect(db) as conn:  # a database as schema 1 left it: no search index
@@ -94,6 +95,7 @@ def test_an_older_schema_is_painted_through_the_store(cli: Cli) -> None:
 
 
 def test_a_store_failing_after_the_paint_is_one_error_line(cli: Cli) -> None:
+    cli.ok("init")
     cli.ok("task", "add", "Write the docs")
     cli.ok("agent", "add", "x", "--command", "echo")
     # Only opening the store finds this (it mirrors the config's agents), after the paint.
@@ -105,6 +107,7 @@ def test_a_store_failing_after_the_paint_is_one_error_line(cli: Cli) -> None:
 def test_the_loaded_board_for_rss_10k_has_its_store_and_services(cli: Cli) -> None:
     """rss-10k measures the board fully open (MAOS_BENCH_EXIT_WHEN_LOADED=1), not the first
     paint, which comes before the store is imported."""
+    cli.ok("init")
     cli.ok("task", "add", "Write the docs")
     (cli.workspace / "WORKING.md").unlink()
     loaded, _ = loaded_packages(

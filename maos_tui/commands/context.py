@@ -50,13 +50,20 @@ class Context:
     def json(self) -> bool:
         return bool(getattr(self.args, "json", False))
 
-    async def open_store(self) -> Store:
-        """Open (creating and migrating if needed) and mirror config-declared agents."""
+    @property
+    def uses_default_db(self) -> bool:
+        return self.db_url == self.workspace.default_db_url()
+
+    async def open_store(self, *, create: bool = False) -> Store:
+        """Open (migrating if needed) and mirror config-declared agents. Only `create` (init,
+        the TUI's first run) makes a new database: after a typo in a path, every other
+        command says so and creates nothing."""
         from maos_tui.store import Store
 
-        if self.db_url == self.workspace.default_db_url():
+        self.refuse_missing_workspace(create=create)
+        if create and self.uses_default_db:
             self.workspace.ensure_dirs()
-        store = await Store.open(self.db_url)
+        store = await Store.open(self.db_url, create=create)
         store.notifications.set_user_name(self.config.user_name)
         try:
             agents = self.config.agents
@@ -68,9 +75,26 @@ class Context:
         startup_gc.resume()
         return store
 
+    def refuse_missing_workspace(self, *, create: bool) -> None:
+        """A missing workspace folder is never created but by `init`; a missing default
+        database only where `create` allows (Store.open checks any other database file)."""
+        from maos_tui.domain import DomainError
+
+        root = self.workspace.root
+        if not root.is_dir():
+            raise DomainError(
+                f"workspace folder {root} does not exist: check the path "
+                f"(`maos-tui init {root}` creates a workspace there)"
+            )
+        if not create and self.uses_default_db and not self.workspace.db_path.exists():
+            raise DomainError(
+                f"{root} is not a maos-tui workspace (no .maos/state.db): "
+                "run `maos-tui init` there first, or pass --workspace"
+            )
+
     @asynccontextmanager
-    async def store(self, *, writes: bool = False) -> AsyncIterator[Store]:
-        store = await self.open_store()
+    async def store(self, *, writes: bool = False, create: bool = False) -> AsyncIterator[Store]:
+        store = await self.open_store(create=create)
         try:
             yield store
             if writes:
@@ -118,15 +142,36 @@ def command_group(
     return action
 
 
+def read_stdin() -> str:
+    """Standard input as UTF-8 text, bounded like a document: bytes that are not UTF-8
+    are the user's mistake, reported in one line."""
+    from maos_tui.collab import DOCUMENT_MAX_BYTES, decode_document
+
+    return decode_document(sys.stdin.buffer.read(DOCUMENT_MAX_BYTES + 1), "stdin")
+
+
+# SQLite's integer range: a bigger number would overflow in the driver, not say what is wrong.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
 def arg_type(convert: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Let argparse show the domain's own message instead of `invalid value`."""
+    """Let argparse show the domain's own message instead of `invalid value`, and refuse
+    integers out of SQLite's range."""
     from maos_tui.domain import DomainError
 
     def wrapped(text: str) -> Any:
         try:
-            return convert(text)
+            value = convert(text)
         except DomainError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+        if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            bound = f"at most {INT_MAX}" if value > 0 else f"at least {INT_MIN}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({bound})")
+        return value
 
     wrapped.__name__ = convert.__name__
     return wrapped
+
+
+# The parser's `int` (cli.Parser registers it for every `type=int`).
+INT = arg_type(int)

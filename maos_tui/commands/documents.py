@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ from maos_tui.collab import (
     parse_doc_id,
     parse_document_type,
 )
-from maos_tui.commands.context import arg_type, command_group
+from maos_tui.commands.context import arg_type, command_group, read_stdin
 from maos_tui.domain import HUMAN, DomainError, parse_task_id
 
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ def describe(doc: DocumentRecord) -> str:
 def read_source(name: str) -> str:
     """The file's text, refusing big or non-UTF-8 files before the store is opened."""
     if name == "-":
-        return decode_document(sys.stdin.buffer.read(DOCUMENT_MAX_BYTES + 1), "stdin")
+        return read_stdin()
     path = Path(name)
     try:
         if path.is_dir():

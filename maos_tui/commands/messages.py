@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from maos_tui.collab import MessageRecord, parse_message_type
-from maos_tui.commands.context import arg_type, command_group
+from maos_tui.commands.context import arg_type, command_group, read_stdin
 from maos_tui.domain import HUMAN, parse_task_id
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ def describe(message: MessageRecord) -> str:
 
 
 async def msg_post(ctx: Context, args: argparse.Namespace) -> int:
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = read_stdin() if args.text == "-" else args.text
     async with ctx.store(writes=True) as store:
         message = await store.messages.post(args.id, args.author, text, args.type, args.reply_to)
     for warning in message.mentions.warnings:

@@ -55,10 +55,13 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         def show(event: Event) -> None:
             if event.activity is None:
                 return
-            if ctx.json:
-                ctx.emit(event.activity.to_json())
-            else:
-                ctx.out(activity_line(event.activity))
+            try:
+                if ctx.json:
+                    ctx.emit(event.activity.to_json())
+                else:
+                    ctx.out(activity_line(event.activity))
+            except BrokenPipeError:
+                stop.set()  # nobody reads the output any more (`| head`): stop as on SIGTERM
 
         unsubscribe = store.bus.subscribe(show)
         stop = asyncio.Event()

@@ -61,7 +61,7 @@ class ServedContext(Context):
         return self.server.store.url
 
     @asynccontextmanager
-    async def store(self, *, writes: bool = False) -> AsyncIterator[Store]:
+    async def store(self, *, writes: bool = False, create: bool = False) -> AsyncIterator[Store]:
         # No rewrite after writes: this process's WORKING.md sync follows its bus.
         yield self.server.store
 

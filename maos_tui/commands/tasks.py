@@ -10,6 +10,7 @@ from maos_tui.domain import TaskRecord, parse_status, parse_task_id, validate_pr
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
+    from maos_tui.store import Store
 
 STATUS = arg_type(parse_status)
 TASK_ID = arg_type(parse_task_id)
@@ -43,11 +44,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     move = action("move", "move a task to a status", task_move)
     move.add_argument("id", type=TASK_ID)
     move.add_argument("status", type=STATUS)
+    move.add_argument("--json", action="store_true", help="print the task")
 
     for name, handler in (("assign", task_assign), ("unassign", task_unassign)):
         parser = action(name, f"{name} agents", handler)
         parser.add_argument("id", type=TASK_ID)
         parser.add_argument("agents", nargs="+", metavar="AGENT")
+        parser.add_argument("--json", action="store_true", help="print the task")
 
     edit = action("edit", "change a task's fields", task_edit)
     edit.add_argument("id", type=TASK_ID)
@@ -58,9 +61,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     edit.add_argument("--no-after", action="store_true", help="remove every dependency")
     edit.add_argument("--needs", action="append", metavar="CAP", help="replaces the needs")
     edit.add_argument("--no-needs", action="store_true", help="remove every need")
+    edit.add_argument("--json", action="store_true", help="print the task")
 
     for name, (help_text, _) in _BY_ID.items():
-        action(name, help_text, task_by_id).add_argument("id", type=TASK_ID)
+        by_id = action(name, help_text, task_by_id)
+        by_id.add_argument("id", type=TASK_ID)
+        by_id.add_argument("--json", action="store_true", help="print the task")
 
 
 def describe(task: TaskRecord) -> str:
@@ -91,6 +97,7 @@ async def task_add(ctx: Context, args: argparse.Namespace) -> int:
     if task is None:
         async with ctx.store(writes=True) as store:
             task = await store.tasks.create(args.title, **fields)
+            await warn_unknown_mentions(ctx, store, args.description)
     if ctx.json:
         ctx.emit(task.to_json())
     else:
@@ -114,8 +121,17 @@ async def _add_without_store(ctx: Context, title: str, fields: dict[str, Any]) -
     return task
 
 
+async def warn_unknown_mentions(ctx: Context, store: Store, text: str | None) -> None:
+    """The warnings `msg post` gives for names that are neither an agent nor the user."""
+    if text:
+        for warning in (await store.notifications.resolve(text)).warnings:
+            ctx.warn(warning)
+
+
 async def task_list(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store() as store:
+        if args.assignee:
+            await store.agents.get(args.assignee)  # an unknown name is an error, not no tasks
         found = await store.tasks.list(
             statuses=args.status or None, assignee=args.assignee, archived=args.archived
         )
@@ -144,11 +160,11 @@ async def task_show(ctx: Context, args: argparse.Namespace) -> int:
     if task.archived:
         rows.append(("archived", "yes (`maos-tui task restore` brings it back)"))
     if task.status_reason:
-        rows.append(("waiting", task.status_reason))
+        rows.append(("reason", task.status_reason))
     if task.last_error:
         rows.append(("last error", task.last_error))
     if task.result:
-        rows.append(("result", task.result))
+        rows.append((task.result_label, task.result))
     for label, value in rows:
         ctx.out(f"  {label + ':':<11} {value}")
     if task.description:
@@ -157,25 +173,31 @@ async def task_show(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def report(ctx: Context, task: TaskRecord, line: str) -> int:
+    """A changed task: the same object as `task show --json` with --json, else `line`."""
+    if ctx.json:
+        ctx.emit(task.to_json())
+    else:
+        ctx.out(line)
+    return 0
+
+
 async def task_move(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store(writes=True) as store:
         task = await store.tasks.move(args.id, args.status)
-    ctx.out(f"{task.id} -> {task.status.value}")
-    return 0
+    return report(ctx, task, f"{task.id} -> {task.status.value}")
 
 
 async def task_assign(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store(writes=True) as store:
         task = await store.tasks.assign(args.id, args.agents)
-    ctx.out(f"{task.id} assigned to {', '.join(task.assignees)}")
-    return 0
+    return report(ctx, task, f"{task.id} assigned to {', '.join(task.assignees)}")
 
 
 async def task_unassign(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store(writes=True) as store:
         task = await store.tasks.unassign(args.id, args.agents)
-    ctx.out(f"{task.id} assigned to {', '.join(task.assignees) or 'nobody'}")
-    return 0
+    return report(ctx, task, f"{task.id} assigned to {', '.join(task.assignees) or 'nobody'}")
 
 
 async def task_edit(ctx: Context, args: argparse.Namespace) -> int:
@@ -190,8 +212,8 @@ async def task_edit(ctx: Context, args: argparse.Namespace) -> int:
             after=after,
             needs=needs,
         )
-    ctx.out(describe(task))
-    return 0
+        await warn_unknown_mentions(ctx, store, args.description)
+    return report(ctx, task, describe(task))
 
 
 # Actions that take only an ID: the store method of the same name, then one line of output.
@@ -206,5 +228,4 @@ _BY_ID = {
 async def task_by_id(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store(writes=True) as store:
         task = await getattr(store.tasks, args.action)(args.id)
-    ctx.out(_BY_ID[args.action][1].format(id=task.id, status=task.status.value))
-    return 0
+    return report(ctx, task, _BY_ID[args.action][1].format(id=task.id, status=task.status.value))

@@ -49,7 +49,7 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
         created.append(ws.working_md.name)
     # A new WORKING.md is synced once here, so that its sync state exists: the first
     # `task add` can then rewrite it without the store (no hand edit to merge).
-    async with ctx.store(writes=args.starter_team or bool(created)) as store:
+    async with ctx.store(writes=args.starter_team or bool(created), create=True) as store:
         team = await add_starter_team(store, model) if args.starter_team and model else []
     what = f"created {', '.join(created)} and .maos/" if created else "already initialised"
     ctx.out(f"{ws.root}: {what}")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from maos_tui.domain import ActivityRecord, DomainError, utcnow
 from maos_tui.events import Event, EventBus
-from maos_tui.store.engine import WRITE_OPTION, create_engine, prepare_sqlite_file, sqlite_path
+from maos_tui.store.engine import WRITE_OPTION, create_engine, db_label, prepare_sqlite_file
 from maos_tui.store.errors import StoreError, translate_error
 from maos_tui.store.migrations import LATEST, current_version, migrate
 from maos_tui.store.models import Activity
@@ -241,8 +241,7 @@ class Store:
         self.engine = engine
         self.url = url
         self.bus = bus
-        path = sqlite_path(url)
-        self.db_label = str(path) if path else engine.url.render_as_string(hide_password=True)
+        self.db_label = db_label(url)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         # All of this process's writes go through one connection, one at a time. Waiting
         # on an asyncio lock costs nothing, where two connections of one process competing
@@ -270,12 +269,11 @@ class Store:
         self.search: SearchService = SearchService(self)
 
     @classmethod
-    async def open(cls, url: str, bus: EventBus | None = None) -> Store:
-        path = sqlite_path(url)
-        label = str(path) if path else url
-        if path is not None:
-            prepare_sqlite_file(path)
+    async def open(cls, url: str, bus: EventBus | None = None, *, create: bool = True) -> Store:
+        """The store on `url`; a missing database file is an error unless `create`."""
+        label = db_label(url)
         engine = create_engine(url)
+        prepare_sqlite_file(url, create=create)
         store = cls(engine, url, bus or EventBus())
         try:
             # Look before locking: an up-to-date or too-new database is never written to.

@@ -8,30 +8,52 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from maos_tui.store.errors import StoreError
 from maos_tui.store.sqlite_conn import PRAGMAS, begin_immediate
+from maos_tui.store.urls import masked, url_error
 
 WRITE_OPTION = "maos_write"
 
 
 def sqlite_path(url: str) -> Path | None:
-    parsed = make_url(url)
+    """The database file of a SQLite URL; None for other databases, in-memory ones and text
+    that is no URL (creating the engine says what is wrong with it)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
 
 
-def prepare_sqlite_file(path: Path) -> None:
-    """Refuse unusable paths early and create a new database file user-only (0600)."""
+def db_label(url: str) -> str:
+    """How messages name the database: its file, else its URL without the password."""
+    path = sqlite_path(url)
+    return str(path) if path else masked(url)
+
+
+def prepare_sqlite_file(url: str, *, create: bool) -> None:
+    """Refuse unusable paths early. A missing database file is created user-only (0600)
+    only when `create` is set: elsewhere a mistyped path must not become a new database."""
+    path = sqlite_path(url)
+    if path is None:
+        return
     if path.is_dir():
         raise StoreError(f"database path {path} is a folder")
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise StoreError(f"cannot open database {path}: permission denied")
         return
+    if not create:
+        folder = "" if path.parent.is_dir() else f", nor does its folder {path.parent}"
+        raise StoreError(
+            f"database {path} does not exist{folder}: check the path (`maos-tui init` "
+            "creates a new database)"
+        )
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
@@ -60,7 +82,12 @@ def _on_begin(conn: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, future=True)
+    """The engine for `url`, or a StoreError saying in one line why it cannot be used. It
+    connects to nothing yet: it is made before a database file is created for it."""
+    try:
+        engine = create_async_engine(url, future=True)
+    except (ArgumentError, InvalidRequestError, ImportError) as exc:
+        raise url_error(url, exc) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_connect)
         event.listen(engine.sync_engine, "begin", _on_begin)

@@ -129,7 +129,10 @@ def activity_record(row: Mapping[str, Any]) -> ActivityRecord:
 
 def totals_of(row: Sequence[Any]) -> dict[str, Any]:
     """The workspace's token and cost totals (agents.TOTALS' row)."""
-    return {"tokens_in": int(row[0]), "tokens_out": int(row[1]), "cost_usd": float(row[2])}
+    # Summed floats carry binary noise (0.08249999999999998); money shows 6 decimals, as
+    # AgentRecord.to_json does.
+    cost = round(float(row[2]), 6)
+    return {"tokens_in": int(row[0]), "tokens_out": int(row[1]), "cost_usd": cost}
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ def launch(ctx: Context) -> int:
 
 async def _run(ctx: Context, started: float) -> int:
     reader = FirstReader.open(ctx.db_url)
-    store = None if reader is not None else await ctx.open_store()
+    store = None if reader is not None else await ctx.open_store(create=ctx.uses_default_db)
     # Collection stays off until the first paint (MaosApp.after_first_paint turns it back
     # on): Textual's modules and the first screen are long-lived objects that each
     # collection pass would walk again while they are being created.

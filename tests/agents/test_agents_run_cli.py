@@ -45,6 +45,7 @@ def tasks(cli) -> dict[str, dict]:  # type: ignore[no-untyped-def]
 
 
 def test_run_until_idle_prints_activities_and_finishes(cli, workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("init")
     configure(workspace, command_agent("scripted", "report.py"))
     cli.ok("task", "add", "write the report")
     result = cli("run", "--until-idle", REPORT_DIR=str(tmp_path))
@@ -60,6 +61,7 @@ def test_run_until_idle_prints_activities_and_finishes(cli, workspace, tmp_path)
 
 
 def test_second_scheduler_is_refused_and_sigterm_requeues(cli, workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("init")
     pids = tmp_path / "pids"
     configure(workspace, command_agent("stubborn", "stubborn.py", str(pids)))
     cli.ok("task", "add", "never ends")
@@ -87,6 +89,7 @@ def test_second_scheduler_is_refused_and_sigterm_requeues(cli, workspace, tmp_pa
 
 
 def test_kill_9_mid_run_then_restart_finishes_everything_once(cli, workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("init")
     ticks = tmp_path / "ticks"
     config = command_agent("ticker", "ticker.py", str(ticks), extra="max_concurrent = 2")
     configure(workspace, config + "[scheduler]\nretry_base_seconds = 0\n")
@@ -117,6 +120,7 @@ def test_kill_9_mid_run_then_restart_finishes_everything_once(cli, workspace, tm
 
 
 def test_no_api_key_lands_on_disk_or_in_output(cli, workspace) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("init")
     answers = iter([None])
 
     def leaky(request: Received) -> Reply:
@@ -144,6 +148,7 @@ def test_no_api_key_lands_on_disk_or_in_output(cli, workspace) -> None:  # type:
 
 
 def test_agent_check_reports_reachable_and_failing_models(cli, workspace) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("init")
     with FakeOpenAI(default=tool_call("complete_task", summary="ok")) as fake:
         cli.ok("agent", "add", "good", "--model", "openai/gpt-4o-mini", "--api-base", fake.base_url)
         out = cli.ok("agent", "check", "good", OPENAI_API_KEY="sk-test-dummy")

@@ -27,6 +27,7 @@ TASKS = 40
 def test_locked_for_ten_seconds_writers_wait_then_fail_readers_go_on(
     cli: Cli, workspace: Path
 ) -> None:
+    cli.ok("init")
     cli.ok("task", "add", "first")
     db = workspace / ".maos" / "state.db"
     holder = hold_write_lock(db, 10)
@@ -57,6 +58,7 @@ def test_locked_for_ten_seconds_writers_wait_then_fail_readers_go_on(
 
 
 def test_a_lock_shorter_than_busy_timeout_is_waited_out(cli: Cli, workspace: Path) -> None:
+    cli.ok("init")
     cli.ok("task", "add", "first")
     holder = hold_write_lock(workspace / ".maos" / "state.db", 2)
     try:
@@ -91,6 +93,7 @@ def test_a_busy_but_moving_database_is_waited_out_past_busy_timeout(
     (fault 8's eight writers timed out here before)."""
     from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS
 
+    cli.ok("init")
     cli.ok("task", "add", "first")
     hog_seconds = BUSY_TIMEOUT_MS / 1000 + 3
     hog = subprocess.Popen(

@@ -207,6 +207,7 @@ async def test_command_agent_gets_thread_and_mentions_on_stdin_and_can_ask(
 def test_run_until_idle_waits_for_the_mentioned_agent_to_answer(
     cli: Cli, server: FakeOpenAI
 ) -> None:
+    cli.ok("init")
     cli.ok("agent", "add", "helper", "--model", "openai/fake-model",
            "--api-base", server.base_url, "--heartbeat", "1")  # fmt: skip
     task = cli.ok("task", "add", "Pick a format", "--needs", "design").strip()

@@ -59,6 +59,7 @@ print(json.dumps({"code": code, "collecting": gc.isenabled()}))
 
 
 def test_collection_is_back_on_after_the_first_paint(cli: Cli) -> None:
+    cli.ok("init")
     cli.ok("task", "add", "Write the docs")
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, "--workspace", str(cli.workspace)],

@@ -103,6 +103,7 @@ def test_a_command_waiting_for_the_file_steps_aside_once_a_sync_runs(
 ) -> None:
     """Without a sync a command rewrites the file itself, waiting for the lock; a sync that
     starts meanwhile takes that job over, and the command ends without the lock."""
+    cli.ok("init")
     cli.ok("task", "add", "first")
     with file_lock_held(ws):
         command = subprocess.Popen(
