@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 from maos_tui.config import resolve_workspace
@@ -31,6 +32,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.resources import working_template
     from maos_tui.starter import add_starter_team
+    from maos_tui.working_md.atomic import atomic_write
 
     if args.dir:
         ctx.workspace = resolve_workspace(args.dir, ctx.env)
@@ -43,9 +45,10 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
     ws.root.mkdir(parents=True, exist_ok=True)
     ws.ensure_dirs()
     created = []
-    if not ws.working_md.exists():
+    # lexists: a dangling symlink is the user's too, and is never written through.
+    if not os.path.lexists(ws.working_md):
         text = working_template().format(workspace=ws.name, updated=iso_z(utcnow()))
-        ws.working_md.write_text(text, encoding="utf-8")
+        atomic_write(ws.working_md, text.encode("utf-8"))
         created.append(ws.working_md.name)
     # A new WORKING.md is synced once here, so that its sync state exists: the first
     # `task add` can then rewrite it without the store (no hand edit to merge).
