@@ -22,6 +22,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="also add the starter agents: orchestrator, technical, qa (capability review)",
     )
     init.add_argument("--model", help="model for the starter team (default: default_model)")
+    init.add_argument(
+        "--gitignore",
+        action="store_true",
+        help="in a git repository, add .maos/ to the workspace's .gitignore",
+    )
     init.set_defaults(handler=init_workspace)
 
     status = sub.add_parser("status", help="task counts, agents, tokens and cost", parents=[common])
@@ -30,6 +35,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.commands.gitignore import gitignore_advice
     from maos_tui.resources import working_template
     from maos_tui.starter import add_starter_team
     from maos_tui.working_md.atomic import atomic_write
@@ -58,6 +64,9 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out(f"{ws.root}: {what}")
     if team:
         ctx.out(f"starter team added ({model}): {', '.join(a.name for a in team)}")
+    advice = gitignore_advice(ws.root, add=args.gitignore)
+    if advice:
+        ctx.out(advice)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,3 +56,37 @@ def test_init_never_writes_through_a_dangling_symlink(
     cli.ok("init")
     assert not target.exists()
     assert (workspace / "WORKING.md").is_symlink()
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=30
+    )
+    return done.stdout
+
+
+def test_init_in_a_git_repository_suggests_ignoring_maos(cli: Cli, workspace: Path) -> None:
+    git(workspace, "init", "--quiet")
+    out = cli.ok("init")
+    assert "hint:" in out and "maos-tui init --gitignore" in out, out
+    assert not (workspace / ".gitignore").exists()  # only offered, never written unasked
+    assert ".maos/" in git(workspace, "status", "--porcelain", "--untracked-files=all")
+
+
+def test_init_gitignore_appends_one_line_once(cli: Cli, workspace: Path) -> None:
+    git(workspace, "init", "--quiet")
+    ignore = workspace / ".gitignore"
+    ignore.write_text("*.pyc")  # the user's line, without a final newline
+    assert "added .maos/ to" in cli.ok("init", "--gitignore")
+    assert ignore.read_text() == "*.pyc\n.maos/\n"
+    assert ".maos" not in git(workspace, "status", "--porcelain", "--untracked-files=all")
+    assert "already ignored" in cli.ok("init", "--gitignore")
+    assert "hint:" not in cli.ok("init")
+    assert ignore.read_text() == "*.pyc\n.maos/\n"
+
+
+def test_init_outside_git_says_nothing_about_it(cli: Cli, workspace: Path) -> None:
+    outside = {"GIT_CEILING_DIRECTORIES": str(workspace.parent)}
+    assert "hint:" not in cli.ok("init", **outside)
+    assert "not a git repository" in cli.ok("init", "--gitignore", **outside)
+    assert not (workspace / ".gitignore").exists()
