@@ -67,8 +67,13 @@ class History:
         return sorted(found, key=lambda item: int(item[0].group(1)), reverse=True)
 
     def add(self, data: bytes, kind: str, when: datetime) -> Revision:
-        """Callers hold the WORKING.md lock, so numbering cannot race."""
+        """Callers hold the WORKING.md lock, so numbering cannot race. A save held for the
+        user (holds.py) is met again at every pass: it is kept once."""
         existing = self._scan()
+        if existing and kind == "edit":
+            match, newest = existing[0]
+            if match.group(3) == kind and _same(newest, data):
+                return Revision(int(match.group(1)), when, kind, newest)
         rev = int(existing[0][0].group(1)) + 1 if existing else 1
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
@@ -84,3 +89,10 @@ class History:
             if revision.rev == rev:
                 return revision
         raise DomainError(f"no WORKING.md revision {rev} (see `maos-tui working history`)")
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False

@@ -73,8 +73,16 @@ class Problem:
     text: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "WORKING.md"
-        return f"{where}: {self.reason}" + (f": {self.text.strip()}" if self.text.strip() else "")
+        if self.line:
+            where = f"line {self.line}: "
+        else:  # about the whole file: most reasons already name it
+            where = "" if self.reason.startswith("WORKING.md") else "WORKING.md: "
+        return f"{where}{self.reason}" + (f": {self.text.strip()}" if self.text.strip() else "")
+
+    def headline(self) -> str:
+        """One line that names the file, for a warning or a notice."""
+        said = str(self)
+        return said if said.startswith("WORKING.md") else f"WORKING.md {said}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +205,9 @@ def parse_task_body(body: str, status: TaskStatus, lineno: int, text: str) -> Ta
         if inner not in ("", "x", "X"):
             task_id = parse_task_id(inner)
         body = bracket.group(2)
+    elif body.startswith("["):
+        # `- [TASK-006` is what a file cut short leaves: never a new task of that title.
+        raise DomainError("'[' is not closed (a task ID cut short?), so the line is not applied")
     assignees: list[str] = []
     lead = _LEADING_ASSIGNEES.match(body)
     if lead:

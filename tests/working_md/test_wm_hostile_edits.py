@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from maos_tui.domain import TaskStatus
+import json
+import time
+
+from maos_tui.domain import TaskStatus, iso_z, utcnow
 from maos_tui.store import Store
 from maos_tui.working_md.parse import parse_working
 
@@ -54,3 +57,86 @@ async def test_a_task_line_under_an_unknown_heading_applies_once_it_is_fixed(
     assert await sync.sync_once() == []
     assert (await store.tasks.get(task.id)).status is TaskStatus.DONE
     assert ws.working_md.read_text().count("] Alpha") == 1
+
+
+async def live_ids(store: Store) -> set[str]:
+    return {t.id for t in await store.tasks.list()}
+
+
+async def test_a_file_cut_short_is_held_and_makes_no_junk_task(store, sync, ws) -> None:
+    for n in range(36):
+        await store.tasks.create(f"Task number {n + 1}")
+    await sync.sync_once()
+    whole = ws.working_md.read_bytes()
+    cut = whole.index(b"[TASK-006]") + len(b"[TASK-00")  # cut inside an ID, as a crash would
+    ws.working_md.write_bytes(whole[:cut])
+    problems = await sync.sync_once()
+    reasons = [p.reason for p in problems]
+    assert any(r.startswith("this save is held") and "would archive 31 tasks" in r for r in reasons)
+    assert any("'[' is not closed" in r for r in reasons), reasons
+    assert len(await live_ids(store)) == 36  # nothing archived, no junk task
+    assert ws.working_md.read_bytes() == whole[:cut]  # the file is left as saved
+    assert await sync.check() == sorted(problems, key=lambda p: p.line)
+    # More store changes while it is held: still held, nothing applied, no new revision.
+    revisions = len(sync.history.list())
+    await store.tasks.create("added while held")
+    await sync.sync_once()
+    assert len(await live_ids(store)) == 37 and len(sync.history.list()) == revisions
+    # The user confirms: the 31 tasks whose lines are gone are archived, and only those.
+    problems = await sync.sync_once(accept=True)
+    assert not [p for p in problems if p.reason.startswith("this save is held")]
+    live = await live_ids(store)
+    assert live == {f"TASK-{n:03d}" for n in range(1, 6)} | {"TASK-037"}, live
+
+
+async def test_two_deleted_lines_are_applied_at_once(store, sync, ws, replace) -> None:
+    for title in ("one", "two", "three"):
+        await store.tasks.create(title)
+    await sync.sync_once()
+    replace(ws.working_md, "- [TASK-001] one\n", "")
+    replace(ws.working_md, "- [TASK-002] two\n", "")
+    assert await sync.sync_once() == []
+    assert await live_ids(store) == {"TASK-003"}
+
+
+async def test_a_changed_id_is_held_instead_of_archiving_the_task(store, sync, ws, replace) -> None:
+    for title in ("one", "two", "three"):
+        await store.tasks.create(title)
+    await sync.sync_once()
+    replace(ws.working_md, "- [TASK-003] three", "- [TASK-002] three")
+    problems = await sync.sync_once()
+    held = [p.reason for p in problems if p.reason.startswith("this save is held")]
+    assert held and "changes the ID of TASK-003" in held[0], problems
+    assert await live_ids(store) == {"TASK-001", "TASK-002", "TASK-003"}
+    assert (await store.tasks.get("TASK-002")).title == "two"
+    assert "- [TASK-002] three" in ws.working_md.read_text()
+
+
+def _last_updated(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("Last Updated: "))
+
+
+def test_a_stale_editor_buffer_is_held_until_accepted(cli, workspace) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "one")
+    cli.ok("task", "add", "two")
+    working = workspace / "WORKING.md"
+    buffer = working.read_text()  # what an editor opened
+    # `Last Updated` has whole seconds: the next write must be in a later one.
+    deadline = time.monotonic() + 10
+    while _last_updated(buffer) == f"Last Updated: {iso_z(utcnow())}":
+        assert time.monotonic() < deadline, "the clock did not move"
+        time.sleep(0.05)
+    cli.ok("task", "add", "added while the editor was open")
+    assert "added while the editor was open" in working.read_text()
+    working.write_text(buffer.replace("] two", "] two, edited"))  # the editor saves
+    result = cli("working", "sync")
+    assert result.returncode == 1 and "in sync" not in result.stdout
+    assert "held" in result.stderr and "TASK-003, added since" in result.stderr, result.stderr
+    check = cli("working", "check")
+    assert check.returncode == 1 and "TASK-003, added since" in check.stdout
+    listed = json.loads(cli.ok("task", "list", "--json"))
+    assert [t["title"] for t in listed] == ["one", "two", "added while the editor was open"]
+    cli.ok("working", "sync", "--accept")
+    listed = json.loads(cli.ok("task", "list", "--json"))
+    assert [t["title"] for t in listed] == ["one", "two, edited"]
