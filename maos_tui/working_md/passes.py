@@ -3,7 +3,9 @@
 A *pass* (`sync_once`) holds the cross-process lock and: reads the file (after it has
 settled); if it is not the file we last wrote, has the source merge it into the store as a
 hand edit; renders the board with the file as layout; replaces the file atomically if the
-text changed, checking right before the replace that nobody saved in between.
+text changed, checking right before the replace that nobody saved in between. A save the
+merge holds (holds.py) is left on disk as it is, and reported, until the user decides.
+File I/O runs in worker threads: a slow disk must not hold up the scheduler's event loop.
 
 The source is the store (sync.py's `WorkingSync`), or a stdlib `sqlite3` reader that can
 rewrite but not merge (lite.py, for one-shot CLI commands that must not import
@@ -133,7 +135,7 @@ class WorkingPass:
         the merge rolls back with it and the next pass applies the edit exactly once.
         """
         now = self.clock()
-        state = self.files.load_state()
+        state = await asyncio.to_thread(self.files.load_state)
         snapshot = await self._read(state)
         problems: list[Problem] = []
         layout: ParsedFile | None = None
