@@ -224,8 +224,8 @@ class WorkingFiles:
 
     def load_state(self) -> SyncState | None:
         try:
-            raw = json.loads(self.state_path.read_text(encoding="utf-8"))
-            base = self.base_path.read_bytes()
+            raw = json.loads(read_regular_file(self.state_path, MAX_BYTES))
+            base = read_regular_file(self.base_path, MAX_BYTES)
             stamp = Stamp(raw["sha256"], raw["size"], raw["mtime_ns"], raw["ino"])
             return SyncState(stamp, base, [str(p) for p in raw.get("pending", [])])
         except (OSError, ValueError, KeyError, TypeError):

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from maos_tui.domain import DomainError, iso_z
+from maos_tui.safe_read import read_regular_file
+from maos_tui.working_md.files import MAX_BYTES
 
 KEEP = 200
 _NAME = re.compile(r"^(\d{6,})-(\d{8}T\d{6})Z-(rewrite|edit)\.md$")
@@ -35,7 +37,7 @@ class Revision:
         }
 
     def read(self) -> bytes:
-        return self.path.read_bytes()
+        return read_regular_file(self.path, MAX_BYTES)
 
 
 class History:
