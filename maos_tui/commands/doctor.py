@@ -169,7 +169,7 @@ def permission_findings(db: Path) -> list[Finding]:
 
 def check_working_md(path: Path, root: Path) -> list[Finding]:
     """The same refusals and parser the sync uses, so doctor agrees with it."""
-    from maos_tui.working_md.files import MAX_BYTES, decode
+    from maos_tui.working_md.files import read_snapshot
     from maos_tui.working_md.parse import parse_working
 
     if path.is_symlink():
@@ -187,13 +187,12 @@ def check_working_md(path: Path, root: Path) -> list[Finding]:
         return [Finding("working", WARNING, f"{path} does not exist (`maos-tui init`)")]
     try:
         info = path.stat()
-        # Read at most one byte past the limit: enough for decode() to refuse a huge file.
-        with path.open("rb") as file:
-            data = file.read(MAX_BYTES + 1)
+        snapshot = read_snapshot(path)
     except OSError as exc:
         return [Finding("working", ERROR, f"cannot read {path}: {exc.strerror}")]
-    text, refused = decode(data)
+    text = snapshot.text
     if text is None:
+        refused = snapshot.refused or snapshot.foreign or "it was removed while being read"
         return [Finding("working", ERROR, f"{path} cannot be synced: {refused}")]
     findings = []
     # The mode bit too: root passes os.access, but a file made read-only is meant to be so.

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from maos_tui.domain import ActivityRecord
     from maos_tui.events import Event
     from maos_tui.store import Store
+    from maos_tui.working_md.parse import Problem
     from maos_tui.working_md.sync import WorkingSync
 
 
@@ -105,6 +106,10 @@ async def _start_working_sync(store: Store, ctx: Context) -> WorkingSync:
     """Keep WORKING.md in step with the board while running headless."""
     from maos_tui.working_md.sync import WorkingSync
 
-    sync = WorkingSync(store, ctx.workspace)
+    def report(problems: list[Problem]) -> None:
+        for problem in problems:
+            ctx.warn(problem.headline())
+
+    sync = WorkingSync(store, ctx.workspace, on_problems=report)
     await sync.start()
     return sync

@@ -20,7 +20,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     action = command_group(sub, common, "working", "render, sync, check and restore WORKING.md")
 
     action("render", "print what WORKING.md should be now", working_render)
-    action("sync", "apply WORKING.md's hand edits once, then rewrite it", working_sync)
+    sync = action("sync", "apply WORKING.md's hand edits once, then rewrite it", working_sync)
+    sync.add_argument(
+        "--accept",
+        action="store_true",
+        help="apply a save that was held (one that would archive several tasks, or came "
+        "from an older copy of the file)",
+    )
     check = action("check", "list lines that cannot be applied (exit 1 if any)", working_check)
     check.add_argument("--json", action="store_true")
     history = action("history", "list the kept revisions of WORKING.md", working_history)
@@ -47,7 +53,7 @@ def _sync(ctx: Context, store: Store) -> WorkingSync:
 
 def _warn(ctx: Context, problems: list[Problem]) -> None:
     for problem in problems:
-        ctx.warn(f"WORKING.md {problem}")
+        ctx.warn(problem.headline())
 
 
 async def working_render(ctx: Context, args: argparse.Namespace) -> int:
@@ -58,9 +64,15 @@ async def working_render(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def working_sync(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.domain import DomainError
+    from maos_tui.working_md.holds import is_held
+
     async with ctx.store() as store:
-        problems = await _sync(ctx, store).sync_once()
-    _warn(ctx, problems)
+        problems = await _sync(ctx, store).sync_once(accept=args.accept)
+    held = [p for p in problems if is_held(p)]
+    _warn(ctx, [p for p in problems if not is_held(p)])
+    if held:
+        raise DomainError(held[0].headline())
     ctx.out(f"{ctx.workspace.working_md} is in sync")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 from maos_tui.config import resolve_workspace
@@ -21,6 +22,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="also add the starter agents: orchestrator, technical, qa (capability review)",
     )
     init.add_argument("--model", help="model for the starter team (default: default_model)")
+    init.add_argument(
+        "--gitignore",
+        action="store_true",
+        help="in a git repository, add .maos/ to the workspace's .gitignore",
+    )
     init.set_defaults(handler=init_workspace)
 
     status = sub.add_parser("status", help="task counts, agents, tokens and cost", parents=[common])
@@ -29,8 +35,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.commands.gitignore import gitignore_advice
     from maos_tui.resources import working_template
     from maos_tui.starter import add_starter_team
+    from maos_tui.working_md.atomic import atomic_write
 
     if args.dir:
         ctx.workspace = resolve_workspace(args.dir, ctx.env)
@@ -43,9 +51,10 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
     ws.root.mkdir(parents=True, exist_ok=True)
     ws.ensure_dirs()
     created = []
-    if not ws.working_md.exists():
+    # lexists: a dangling symlink is the user's too, and is never written through.
+    if not os.path.lexists(ws.working_md):
         text = working_template().format(workspace=ws.name, updated=iso_z(utcnow()))
-        ws.working_md.write_text(text, encoding="utf-8")
+        atomic_write(ws.working_md, text.encode("utf-8"))
         created.append(ws.working_md.name)
     # A new WORKING.md is synced once here, so that its sync state exists: the first
     # `task add` can then rewrite it without the store (no hand edit to merge).
@@ -55,6 +64,9 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out(f"{ws.root}: {what}")
     if team:
         ctx.out(f"starter team added ({model}): {', '.join(a.name for a in team)}")
+    advice = gitignore_advice(ws.root, add=args.gitignore)
+    if advice:
+        ctx.out(advice)
     return 0
 
 

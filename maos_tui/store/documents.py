@@ -9,6 +9,7 @@ shown to people, never used as file names: nothing here touches the file system.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
@@ -234,13 +235,17 @@ class DocumentService:
         async with self.store.read() as conn:
             before = await self.get(doc, old, conn=conn)
             after = await self.get(doc, new, conn=conn)
+        lines = difflib.unified_diff(
+            _lines(before.content or ""),
+            _lines(after.content or ""),
+            fromfile=f"{before.ref} v{before.version}",
+            tofile=f"{after.ref} v{after.version}",
+        )
+        # A last line without its newline would run into the next diff line: mark it as
+        # `diff -u` and `git diff` do.
         return "".join(
-            difflib.unified_diff(
-                (before.content or "").splitlines(keepends=True),
-                (after.content or "").splitlines(keepends=True),
-                fromfile=f"{before.ref} v{before.version}",
-                tofile=f"{after.ref} v{after.version}",
-            )
+            line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n"
+            for line in lines
         )
 
     # ----------------------------------------------------------- helpers
@@ -256,3 +261,8 @@ class DocumentService:
             DocumentVersion.document_id == doc_id
         )
         return int((await conn.execute(query)).scalar_one() or 0)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines ended by `\\n` only (str.splitlines also ends one at `\\r` and other controls)."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)

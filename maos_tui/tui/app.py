@@ -249,12 +249,10 @@ class MaosApp(App[int]):
         self.main_screen.render_board()
 
     def on_sync_problems(self, problems: list[Any]) -> None:
+        """WORKING.md problems, each once (the sync passes only new ones); plain text, as
+        they quote the file."""
         for problem in problems[:3]:
-            line = getattr(problem, "line", "?")
-            reason = getattr(problem, "reason", str(problem))
-            self.notify(
-                f"WORKING.md line {line}: {reason}", title="Not applied", severity="warning"
-            )
+            self.notify(problem.headline(), title="WORKING.md", severity="warning", markup=False)
 
     async def on_unmount(self) -> None:
         # A move is drawn before it is saved: one made just before quitting is saved too.

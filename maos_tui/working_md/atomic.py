@@ -36,10 +36,9 @@ class Stamp:
         return (self.size, self.mtime_ns, self.ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _new_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+# A new file is the user's alone, like the rest of the workspace (`.maos/` is 0700): task
+# titles and agent output can be private. A file that exists keeps its mode.
+NEW_FILE_MODE = 0o600
 
 
 def fsync_dir(folder: Path) -> None:
@@ -59,12 +58,13 @@ def fsync_dir(folder: Path) -> None:
 def atomic_write(
     path: Path, data: bytes, *, still_ok: Callable[[], bool] | None = None
 ) -> Stamp | None:
-    """Replace `path` with `data`, keeping its permissions. `still_ok` runs right before the
-    replace (the temp file is ready): if it says no, nothing changes and None is returned."""
+    """Replace `path` with `data`, keeping its permissions (a new file gets NEW_FILE_MODE).
+    `still_ok` runs right before the replace (the temp file is ready): if it says no,
+    nothing changes and None is returned."""
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = _new_file_mode()
+        mode = NEW_FILE_MODE
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARK}")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from maos_tui.config import Workspace
+from maos_tui.safe_read import UnsafeFileError, read_regular_file
 from maos_tui.working_md.atomic import Stamp, atomic_write
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -38,15 +39,23 @@ class StepAside(Exception):
 
 @dataclass
 class Snapshot:
-    """The file as read: `text` is None when it is missing (`data` None) or refused."""
+    """The file as read: `text` is None when it is missing (`data` None) or refused.
+    `refused` says why a regular file is not read (it is then kept aside); `foreign` why
+    the path is not read at all (not a regular file: it is left alone)."""
 
     data: bytes | None
     text: str | None = None
     refused: str | None = None
+    foreign: str | None = None
 
     @property
     def missing(self) -> bool:
         return self.data is None
+
+    @property
+    def empty(self) -> bool:
+        """Missing or blank: an editor may be half way through a save."""
+        return not (self.refused or self.foreign) and not (self.data or b"").strip()
 
 
 @dataclass
@@ -56,16 +65,46 @@ class SyncState:
     pending: list[str] = field(default_factory=list)
 
 
-def decode(data: bytes) -> tuple[str | None, str | None]:
-    """(text, None), or (None, why it is refused)."""
-    if len(data) > MAX_BYTES:
-        return None, f"it is {len(data) / 1048576:.1f} MB (at most {MAX_BYTES // 1048576} MB)"
+def decode(data: bytes, size: int | None = None) -> tuple[str | None, str | None]:
+    """(text, None), or (None, why it is refused). `size`: the file's, when only part of
+    it was read."""
+    size = len(data) if size is None else size
+    if size > MAX_BYTES:
+        return None, f"it is {size / 1048576:.1f} MB (at most {MAX_BYTES // 1048576} MB)"
     if b"\0" in data:
         return None, "it is binary"
     try:
         return data.decode("utf-8").removeprefix("\ufeff"), None
     except UnicodeDecodeError as exc:
         return None, f"it is not UTF-8 text (byte {exc.start})"
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Read `path` if it is a regular file, at most MAX_BYTES of it: opened non-blocking, so
+    a FIFO put in its place never waits for a writer, and /dev/zero costs nothing."""
+    try:
+        data = read_regular_file(path, MAX_BYTES)
+    except FileNotFoundError:
+        return Snapshot(None)
+    except UnsafeFileError as exc:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return Snapshot(None)
+        if stat.S_ISREG(st.st_mode):  # grew past the limit
+            return Snapshot(b"", refused=decode(b"", size=st.st_size)[1] or str(exc))
+        return Snapshot(b"", foreign=_not_regular(st.st_mode))
+    text, refused = decode(data)
+    return Snapshot(data, text, refused)
+
+
+def _not_regular(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
+    kind = next((name for test, name in kinds if test(mode)), "a device")
+    return (
+        f"it is {kind}, not a regular file, and maos-tui leaves it alone; remove it and "
+        "WORKING.md is written again"
+    )
 
 
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
@@ -117,12 +156,7 @@ class WorkingFiles:
     # ------------------------------------------------------------------ the file
 
     def read(self) -> Snapshot:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return Snapshot(None)
-        text, refused = decode(data)
-        return Snapshot(data, text, refused)
+        return read_snapshot(self.path)
 
     async def read_settled(self, settle: float, empty_grace: float) -> Snapshot:
         """Read once the file has not changed for `settle` seconds (an editor may be half
@@ -140,9 +174,8 @@ class WorkingFiles:
                     key, stable_since = now_key, time.monotonic()
                 if time.monotonic() - start > MAX_SETTLE_WAIT:
                     break
-            snapshot = self.read()
-            waited = time.monotonic() - start
-            if (snapshot.data is None or not snapshot.data.strip()) and waited < empty_grace:
+            snapshot = await asyncio.to_thread(self.read)
+            if snapshot.empty and time.monotonic() - start < empty_grace:
                 await asyncio.sleep(step)
                 continue
             return snapshot
@@ -151,15 +184,17 @@ class WorkingFiles:
         """Why the file must not be replaced, if it must not: a symlink (the replace would
         cut the link; writing through it could reach outside the workspace) or a file the
         user made read-only (a way to say "hands off")."""
-        if self.path.is_symlink():
+        try:
+            mode = self.path.lstat().st_mode
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(mode):
             return (
                 f"it is a symlink to {os.path.realpath(self.path)} and maos-tui does not "
                 "write through links; replace it with a regular file"
             )
-        try:
-            mode = self.path.stat().st_mode
-        except FileNotFoundError:
-            return None
+        if not stat.S_ISREG(mode):
+            return _not_regular(mode)
         if not mode & stat.S_IWUSR:
             return "it is read-only; it is synced again once it is writable (chmod u+w)"
         return None
@@ -189,8 +224,8 @@ class WorkingFiles:
 
     def load_state(self) -> SyncState | None:
         try:
-            raw = json.loads(self.state_path.read_text(encoding="utf-8"))
-            base = self.base_path.read_bytes()
+            raw = json.loads(read_regular_file(self.state_path, MAX_BYTES))
+            base = read_regular_file(self.base_path, MAX_BYTES)
             stamp = Stamp(raw["sha256"], raw["size"], raw["mtime_ns"], raw["ino"])
             return SyncState(stamp, base, [str(p) for p in raw.get("pending", [])])
         except (OSError, ValueError, KeyError, TypeError):

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from maos_tui.domain import DomainError, iso_z
+from maos_tui.safe_read import read_regular_file
+from maos_tui.working_md.files import MAX_BYTES
 
 KEEP = 200
 _NAME = re.compile(r"^(\d{6,})-(\d{8}T\d{6})Z-(rewrite|edit)\.md$")
@@ -35,7 +37,7 @@ class Revision:
         }
 
     def read(self) -> bytes:
-        return self.path.read_bytes()
+        return read_regular_file(self.path, MAX_BYTES)
 
 
 class History:
@@ -67,8 +69,13 @@ class History:
         return sorted(found, key=lambda item: int(item[0].group(1)), reverse=True)
 
     def add(self, data: bytes, kind: str, when: datetime) -> Revision:
-        """Callers hold the WORKING.md lock, so numbering cannot race."""
+        """Callers hold the WORKING.md lock, so numbering cannot race. A save held for the
+        user (holds.py) is met again at every pass: it is kept once."""
         existing = self._scan()
+        if existing and kind == "edit":
+            match, newest = existing[0]
+            if match.group(3) == kind and _same(newest, data):
+                return Revision(int(match.group(1)), when, kind, newest)
         rev = int(existing[0][0].group(1)) + 1 if existing else 1
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
@@ -84,3 +91,10 @@ class History:
             if revision.rev == rev:
                 return revision
         raise DomainError(f"no WORKING.md revision {rev} (see `maos-tui working history`)")
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False

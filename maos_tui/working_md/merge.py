@@ -5,7 +5,8 @@ base = the file we last wrote, theirs = the file now, ours = the store now.
   store changed it too since base, the hand edit wins and a `conflict` Activity keeps
   both values.
 - A line with no base (typed by hand, or one that failed before) is compared with ours.
-- A line without an ID creates a task; a line deleted since base archives its task.
+- A line without an ID creates a task; a line deleted since base archives its task, unless
+  the save looks like an accident (holds.py): then nothing is applied.
 - Each line is applied in its own savepoint: a line that breaks a rule (unknown agent or
   ID, a cycle...) is rolled back alone, marked failed in `theirs` and reported.
 """
@@ -16,6 +17,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from maos_tui.domain import HUMAN, DomainError, TaskRecord
+from maos_tui.working_md.holds import HOLD_ARCHIVES_OVER, HeldEdit, hold_reasons
 from maos_tui.working_md.parse import ParsedFile, Problem, TaskLine
 
 if TYPE_CHECKING:
@@ -46,8 +48,16 @@ def _shown(value: object) -> object:
 
 
 class _Merge:
-    def __init__(self, store: Store, tx: Tx, base: ParsedFile | None, theirs: ParsedFile):
+    def __init__(
+        self,
+        store: Store,
+        tx: Tx,
+        base: ParsedFile | None,
+        theirs: ParsedFile,
+        hold_over: int | None,
+    ):
         self.store, self.tx, self.base, self.theirs = store, tx, base, theirs
+        self.hold_over = hold_over
         self.problems: list[Problem] = []
         self.ours: dict[str, TaskRecord] = {}
 
@@ -74,6 +84,17 @@ class _Merge:
         archived = await tasks.list(archived=True, conn=conn)
         self.ours = {t.id: t for t in [*live, *archived]}
         base_lines = {t.id: t for t in self.base.task_lines()} if self.base else {}
+        doomed = [
+            line
+            for task_id, line in base_lines.items()
+            if task_id not in theirs.mentioned
+            and (task := self.ours.get(task_id)) is not None
+            and not task.archived
+        ]
+        if self.base is not None and self.hold_over is not None:
+            reasons = hold_reasons(self.base, theirs, doomed, self.ours, self.hold_over)
+            if reasons:
+                raise HeldEdit(reasons)
         for line in theirs.task_lines():
             base = base_lines.get(line.id)
             if base is not None and base.text == line.text and base.status == line.status:
@@ -85,11 +106,10 @@ class _Merge:
         for line in theirs.new_lines():
             if await self.attempt(line, self.create(line)):
                 theirs.created.add(line.lineno)
-        for task_id, line in base_lines.items():
-            task = self.ours.get(task_id)
-            if task_id not in theirs.mentioned and task is not None and not task.archived:
-                archive = tasks.set_archived_in(self.tx, task_id, True, reason=DELETED_REASON)
-                await self.attempt(line, archive)
+        for line in doomed:
+            assert line.id is not None
+            archive = tasks.set_archived_in(self.tx, line.id, True, reason=DELETED_REASON)
+            await self.attempt(line, archive)
         return self.problems
 
     async def apply(self, line: TaskLine, base: TaskLine | None) -> None:
@@ -155,7 +175,14 @@ class _Merge:
 
 
 async def apply_hand_edit(
-    store: Store, tx: Tx, base: ParsedFile | None, theirs: ParsedFile
+    store: Store,
+    tx: Tx,
+    base: ParsedFile | None,
+    theirs: ParsedFile,
+    *,
+    hold_over: int | None = HOLD_ARCHIVES_OVER,
 ) -> list[Problem]:
-    """Merge `theirs` into the store inside `tx`; marks `theirs.failed` / `.created`."""
-    return await _Merge(store, tx, base, theirs).run()
+    """Merge `theirs` into the store inside `tx`; marks `theirs.failed` / `.created`.
+    Raises HeldEdit, having changed nothing, for a save that looks like an accident (see
+    holds.py); `hold_over=None` applies every save (`working sync --accept`)."""
+    return await _Merge(store, tx, base, theirs, hold_over).run()

@@ -73,8 +73,16 @@ class Problem:
     text: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "WORKING.md"
-        return f"{where}: {self.reason}" + (f": {self.text.strip()}" if self.text.strip() else "")
+        if self.line:
+            where = f"line {self.line}: "
+        else:  # about the whole file: most reasons already name it
+            where = "" if self.reason.startswith("WORKING.md") else "WORKING.md: "
+        return f"{where}{self.reason}" + (f": {self.text.strip()}" if self.text.strip() else "")
+
+    def headline(self) -> str:
+        """One line that names the file, for a warning or a notice."""
+        said = str(self)
+        return said if said.startswith("WORKING.md") else f"WORKING.md {said}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +113,14 @@ class TaskLine:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One non-blank line of a status section, in file order. `task` is None for text."""
+    """One non-blank line of a status section, in file order. `task` is None for text.
+    `trailing`: the line is under an unknown `###` heading, so it is drawn after the status's
+    tasks (a task drawn below that heading would be read back as text, and drawn again)."""
 
     lineno: int
     text: str
     task: TaskLine | None = None
+    trailing: bool = False
 
 
 @dataclass(slots=True)
@@ -134,6 +145,9 @@ class ParsedFile:
     # and new-task lines that are now tasks in the store (dropped, the task replaces them).
     failed: set[int] = field(default_factory=set)
     created: set[int] = field(default_factory=set)
+    # IDs of task lines kept as text for where they stand (under an unknown `###` heading,
+    # before the first heading): like a failed line, such a line stands in for its task.
+    stand_ins: set[str] = field(default_factory=set)
 
     @property
     def has_tasks(self) -> bool:
@@ -191,6 +205,9 @@ def parse_task_body(body: str, status: TaskStatus, lineno: int, text: str) -> Ta
         if inner not in ("", "x", "X"):
             task_id = parse_task_id(inner)
         body = bracket.group(2)
+    elif body.startswith("["):
+        # `- [TASK-006` is what a file cut short leaves: never a new task of that title.
+        raise DomainError("'[' is not closed (a task ID cut short?), so the line is not applied")
     assignees: list[str] = []
     lead = _LEADING_ASSIGNEES.match(body)
     if lead:
@@ -289,9 +306,9 @@ class _Parser:
                 self.status = parse_status(sub.group(1) or "")
             except DomainError:
                 self.problem(lineno, "unknown status section (its lines are not applied)", line)
-                self.keep(lineno, line)
                 # Lines under it stay text (of the previous status) until it is fixed.
                 self.unknown = True
+                self.keep(lineno, line)
                 return
             self.unknown = False
             out.entries.setdefault(self.status, [])
@@ -303,6 +320,8 @@ class _Parser:
         if self.status is None or self.unknown or not body:
             if item is not None and self.status is None and not self.unknown:
                 self.problem(lineno, "task line before the first ### status heading", line)
+            if body:
+                self.stand_in(body, lineno, line)
             self.keep(lineno, line)
             return
         try:
@@ -322,6 +341,14 @@ class _Parser:
                 out.failed.add(lineno)
         out.entries[self.status].append(Entry(lineno, line, task))
 
+    def stand_in(self, body: str, lineno: int, line: str) -> None:
+        try:
+            task = parse_task_body(body, TaskStatus.INBOX, lineno, line)
+        except DomainError:
+            return
+        if task.id is not None:
+            self.out.stand_ins.add(task.id)
+
     def keep(self, lineno: int, line: str) -> None:
         """Hand-written (or unparseable) text: kept verbatim, and any task ID it names
         counts as still present, so a broken line never archives its task."""
@@ -330,7 +357,7 @@ class _Parser:
         if self.status is None:
             self.out.preface.append(line)
         else:
-            self.out.entries[self.status].append(Entry(lineno, line))
+            self.out.entries[self.status].append(Entry(lineno, line, trailing=self.unknown))
 
     def problem(self, lineno: int, reason: str, line: str) -> None:
         self.out.problems.append(Problem(lineno, reason, line))

@@ -3,7 +3,9 @@
 A *pass* (`sync_once`) holds the cross-process lock and: reads the file (after it has
 settled); if it is not the file we last wrote, has the source merge it into the store as a
 hand edit; renders the board with the file as layout; replaces the file atomically if the
-text changed, checking right before the replace that nobody saved in between.
+text changed, checking right before the replace that nobody saved in between. A save the
+merge holds (holds.py) is left on disk as it is, and reported, until the user decides.
+File I/O runs in worker threads: a slow disk must not hold up the scheduler's event loop.
 
 The source is the store (sync.py's `WorkingSync`), or a stdlib `sqlite3` reader that can
 rewrite but not merge (lite.py, for one-shot CLI commands that must not import
@@ -31,7 +33,8 @@ ProblemsHandler = Callable[[list[Problem]], None]
 # Rewrites the file from the board as read within the merge's transaction (`within`),
 # adding the merge's problems to the pass's; None when the file changed meanwhile.
 Rewrite = Callable[[list[Problem], Any], Awaitable["list[Problem] | None"]]
-Merge = Callable[[ParsedFile | None, ParsedFile, Rewrite], Awaitable["list[Problem] | None"]]
+# (base, theirs, rewrite, accept): `accept` applies a save that would be held (holds.py).
+Merge = Callable[[ParsedFile | None, ParsedFile, Rewrite, bool], Awaitable["list[Problem] | None"]]
 _MAX_PASS_ATTEMPTS = 5
 
 
@@ -71,32 +74,40 @@ class WorkingPass:
         self._pass_lock = asyncio.Lock()
 
     def _report(self, problems: list[Problem]) -> None:
-        changed = problems != self.problems
+        """Hand `on_problems` the problems this pass found that the last one had not: each
+        is told once, not at every pass (a line that moves is still the same problem)."""
+        told = {_key(p) for p in self.problems}
         self.problems = problems
-        if changed and self.on_problems is not None:
-            self.on_problems(list(problems))
+        new = [p for p in problems if _key(p) not in told]
+        if new and self.on_problems is not None:
+            self.on_problems(new)
 
     async def sync_once(
-        self, *, only_if_edited: bool = False, give_up: Callable[[], bool] | None = None
+        self,
+        *,
+        only_if_edited: bool = False,
+        give_up: Callable[[], bool] | None = None,
+        accept: bool = False,
     ) -> list[Problem]:
         """Apply the file's hand edits (if any), then rewrite it from the board.
 
         `give_up` is asked while waiting for the file lock and between attempts; once it
-        says yes, the pass is left undone (another process has taken it over).
+        says yes, the pass is left undone (another process has taken it over). `accept`
+        applies a save that would otherwise be held.
         """
         # Passes of this process queue here, in order; the flock (which a waiter can only
         # poll for) is then contended by other processes alone.
         try:
             async with self._pass_lock, self.files.lock(give_up):
-                blocked = self.files.unwritable()
+                blocked = await asyncio.to_thread(self.files.unwritable)
                 if blocked is not None:
-                    problems = [Problem(0, f"WORKING.md is not synced: {blocked}", "")]
+                    problems = [_not_synced(blocked)]
                     self._report(problems)
                     return problems
-                if only_if_edited and self.files.unchanged(self.files.load_state()):
+                if only_if_edited and await asyncio.to_thread(self._unchanged):
                     return self.problems
                 for _ in range(_MAX_PASS_ATTEMPTS):
-                    problems = await self._pass()
+                    problems = await self._pass(accept)
                     if problems is not None:
                         break
                     if give_up is not None and give_up():
@@ -108,12 +119,15 @@ class WorkingPass:
         self._report(problems)
         return problems
 
+    def _unchanged(self) -> bool:
+        return self.files.unchanged(self.files.load_state())
+
     async def _read(self, state: SyncState | None) -> Snapshot:
-        if self.files.unchanged(state):
-            return self.files.read()
+        if await asyncio.to_thread(self.files.unchanged, state):
+            return await asyncio.to_thread(self.files.read)
         return await self.files.read_settled(self.settle, self.empty_grace)
 
-    async def _pass(self) -> list[Problem] | None:
+    async def _pass(self, accept: bool) -> list[Problem] | None:
         """None when someone saved while we were writing (the caller runs it again).
 
         A hand edit is merged in the same transaction that stays open until the rewritten
@@ -121,14 +135,16 @@ class WorkingPass:
         the merge rolls back with it and the next pass applies the edit exactly once.
         """
         now = self.clock()
-        state = self.files.load_state()
+        state = await asyncio.to_thread(self.files.load_state)
         snapshot = await self._read(state)
         problems: list[Problem] = []
         layout: ParsedFile | None = None
         theirs: ParsedFile | None = None
         edited = False
+        if snapshot.foreign:  # replaced since `unwritable` looked
+            return [_not_synced(snapshot.foreign)]
         if snapshot.refused:
-            kept = self.files.refuse(now)
+            kept = await asyncio.to_thread(self.files.refuse, now)
             reason = f"WORKING.md was refused ({snapshot.refused}); it is kept as {kept.name}"
             problems.append(Problem(0, reason, ""))
             snapshot = Snapshot(None)
@@ -149,12 +165,12 @@ class WorkingPass:
             return await self._rewrite(state, snapshot, layout, problems, now)
         merge = self.source.merger()  # first: a source that cannot merge leaves all as is
         if edited and snapshot.data is not None:
-            self.history.add(snapshot.data, "edit", now)
+            await asyncio.to_thread(self.history.add, snapshot.data, "edit", now)
 
         def rewrite(merged: list[Problem], within: Any) -> Awaitable[list[Problem] | None]:
             return self._rewrite(state, snapshot, layout, problems + merged, now, within)
 
-        return await merge(parse_base(state), theirs, rewrite)
+        return await merge(parse_base(state), theirs, rewrite, accept)
 
     async def _rewrite(
         self,
@@ -170,15 +186,23 @@ class WorkingPass:
         if text == snapshot.text:
             data = snapshot.data
             if data is not None and (state is None or state.base != data):
-                self.files.save_state(Stamp.of(self.files.path, data), data, pending)
+                stamp = await asyncio.to_thread(Stamp.of, self.files.path, data)
+                await asyncio.to_thread(self.files.save_state, stamp, data, pending)
             return problems
         data = text.encode("utf-8")
+        written = await asyncio.to_thread(self._write, snapshot, data, pending, now)
+        return None if written is None else _relocate(problems, text)
+
+    def _write(
+        self, snapshot: Snapshot, data: bytes, pending: list[str], now: datetime
+    ) -> Stamp | None:
+        """Replace the file unless someone saved since `snapshot`, then record the write
+        (in a worker thread: an fsync must not hold up the event loop)."""
         stamp = atomic_write(self.files.path, data, still_ok=lambda: self._still(snapshot))
-        if stamp is None:
-            return None
-        self.files.save_state(stamp, data, pending)
-        self.history.add(data, "rewrite", now)
-        return _relocate(problems, text)
+        if stamp is not None:
+            self.files.save_state(stamp, data, pending)
+            self.history.add(data, "rewrite", now)
+        return stamp
 
     def _still(self, snapshot: Snapshot) -> bool:
         """Is the file on disk still what this pass read? (Checked just before replacing.)"""
@@ -195,6 +219,14 @@ class WorkingPass:
             if text == current:
                 return text
         return drawn.text(iso_z(now) or "")
+
+
+def _key(problem: Problem) -> tuple[str, str]:
+    return problem.reason, problem.text
+
+
+def _not_synced(reason: str) -> Problem:
+    return Problem(0, f"WORKING.md is not synced: {reason}", "")
 
 
 def parse_base(state: SyncState | None) -> ParsedFile | None:

@@ -134,8 +134,12 @@ def _status_lines(
     followed (at the top when they followed none, at the end when that task moved)."""
     shown = {t.id for t in tasks}
     after: dict[str | None, list[str]] = {}
+    trailing: list[str] = []
     anchor: str | None = None
     for entry in entries:
+        if entry.trailing:
+            trailing.append(entry.text)
+            continue
         task = entry.task
         if task is not None and entry.lineno not in layout.failed:
             if task.id is not None:
@@ -152,17 +156,19 @@ def _status_lines(
             lines.append(f"  {GENERATED_MARK} error: {_one_line(task.last_error, ERROR_WIDTH)}")
         lines.extend(after.get(task.id, []))
     lines.extend(after.get("\0end", []))
-    return lines
+    return lines + trailing
 
 
 def _task_section(board: Board, layout: ParsedFile) -> list[str]:
-    # A line that could not be applied stands in for its task until it is fixed.
+    # A line that could not be applied stands in for its task until it is fixed, unless
+    # another line of the file stands for it.
     failed_ids = {
         e.task.id
         for entries in layout.entries.values()
         for e in entries
         if e.task is not None and e.task.id and e.lineno in layout.failed
     }
+    failed_ids |= layout.stand_ins - {line.id for line in layout.task_lines()}
     by_status: dict[TaskStatus, list[TaskRecord]] = {s: [] for s in TaskStatus}
     for task in sorted(board.tasks, key=lambda t: (t.priority, _seq(t.id))):
         if not task.archived and task.id not in failed_ids:

@@ -25,6 +25,7 @@ from maos_tui.events import Event
 from maos_tui.working_md.atomic import atomic_write, cleanup_temp_files
 from maos_tui.working_md.board import load_board
 from maos_tui.working_md.history import Revision
+from maos_tui.working_md.holds import HOLD_ARCHIVES_OVER, HeldEdit
 from maos_tui.working_md.merge import apply_hand_edit
 from maos_tui.working_md.owners import Ownership
 from maos_tui.working_md.parse import ParsedFile, Problem, parse_working
@@ -43,6 +44,9 @@ _WATCH_READY_TIMEOUT = 5.0
 # How soon commits by other processes (one-shot CLI commands) reach the file.
 _POLL_SECONDS = 0.3
 _MIN_EDIT_GAP = 0.05
+# A pass that waited long (a lock held elsewhere, a file that kept changing) must not make
+# the watcher deaf for as long afterwards.
+_MAX_EDIT_GAP = 1.0
 
 
 class _Rollback(Exception):
@@ -53,8 +57,8 @@ class _Rollback(Exception):
 class _StoreSource:
     """The board and the merges of hand edits, through the store."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, hold_over: int) -> None:
+        self.store, self.hold_over = store, hold_over
 
     async def board(self, within: AsyncConnection | None = None) -> Board:
         return await load_board(self.store, within)
@@ -63,27 +67,37 @@ class _StoreSource:
         return self._merge
 
     async def _merge(
-        self, base: ParsedFile | None, theirs: ParsedFile, rewrite: Rewrite
+        self, base: ParsedFile | None, theirs: ParsedFile, rewrite: Rewrite, accept: bool
     ) -> list[Problem] | None:
+        hold_over = None if accept else self.hold_over
         try:
             async with self.store.write() as tx:
-                merged = await apply_hand_edit(self.store, tx, base, theirs)
+                merged = await apply_hand_edit(self.store, tx, base, theirs, hold_over=hold_over)
                 written = await rewrite(merged, tx.conn)
                 if written is None:
                     raise _Rollback
         except _Rollback:
             return None
+        except HeldEdit as held:  # the file stays as saved, for the user to decide
+            return [*theirs.problems, held.problem]
         return written
 
 
 class WorkingSync(WorkingPass):
     def __init__(
-        self, store: Store, workspace: Workspace, *, debounce: float = 0.25, **settings: Any
+        self,
+        store: Store,
+        workspace: Workspace,
+        *,
+        debounce: float = 0.25,
+        hold_over: int = HOLD_ARCHIVES_OVER,
+        **settings: Any,
     ) -> None:
-        """`settings` are WorkingPass's (on_problems, settle, empty_grace, clock, tz,
-        history_keep)."""
-        super().__init__(_StoreSource(store), workspace, **settings)
+        """`hold_over`: a save archiving more tasks is held (holds.py). `settings` are
+        WorkingPass's (on_problems, settle, empty_grace, clock, tz, history_keep)."""
+        super().__init__(_StoreSource(store, hold_over), workspace, **settings)
         self.store = store
+        self.hold_over = hold_over
         self.debounce = debounce
         self._dirty = asyncio.Event()
         self._stop = asyncio.Event()
@@ -198,38 +212,49 @@ class WorkingSync(WorkingPass):
                 # A merge holds the database's write lock until the rewritten file has
                 # landed: an editor (or script) saving non-stop must not keep every other
                 # writer waiting. Saves made meanwhile are merged together by the next pass.
-                await asyncio.sleep(max(_MIN_EDIT_GAP, time.monotonic() - started))
+                gap = min(_MAX_EDIT_GAP, time.monotonic() - started)
+                await asyncio.sleep(max(_MIN_EDIT_GAP, gap))
 
     async def _guarded(self, *, only_if_edited: bool = False) -> None:
         """A pass from a background loop: a failure is reported, never kills the loop."""
         try:
             await self.sync_once(only_if_edited=only_if_edited)
         except Exception as exc:
-            log.exception("WORKING.md sync failed")
-            self._report([Problem(0, f"sync failed: {exc}", "")])
+            problem = Problem(0, f"sync failed: {exc}", "")
+            # The traceback once: a fault that lasts would print it at every pass.
+            level = logging.DEBUG if problem in self.problems else logging.ERROR
+            log.log(level, "WORKING.md sync failed", exc_info=True)
+            self._report([problem])
 
     # ------------------------------------------------------------ commands
 
     async def check(self) -> list[Problem]:
         """The problems a pass would report now, without changing the store or the file."""
-        snapshot = self.files.read()
-        if snapshot.refused:
-            return [Problem(0, f"WORKING.md cannot be read: {snapshot.refused}", "")]
+        snapshot = await asyncio.to_thread(self.files.read)
+        if snapshot.refused or snapshot.foreign:
+            why = snapshot.refused or snapshot.foreign
+            return [Problem(0, f"WORKING.md cannot be read: {why}", "")]
         if snapshot.text is None or not snapshot.text.strip():
             return []
         theirs = parse_working(snapshot.text)
         problems = list(theirs.problems)
         base = parse_base(self.files.load_state())
-        with contextlib.suppress(_Rollback):
+        try:
             async with self.store.write() as tx:
-                problems += await apply_hand_edit(self.store, tx, base, theirs)
+                problems += await apply_hand_edit(
+                    self.store, tx, base, theirs, hold_over=self.hold_over
+                )
                 raise _Rollback
+        except _Rollback:
+            pass
+        except HeldEdit as held:
+            problems.append(held.problem)
         return sorted(problems, key=lambda p: p.line)
 
     async def render_text(self) -> str:
         """What the file should be now, from the store and the last written layout."""
         state = self.files.load_state()
-        snapshot = self.files.read()
+        snapshot = await asyncio.to_thread(self.files.read)
         layout = parse_base(state)
         if layout is None and snapshot.text:
             layout = parse_working(snapshot.text)
@@ -243,5 +268,5 @@ class WorkingSync(WorkingPass):
             if blocked is not None:
                 raise DomainError(f"{self.files.path} cannot be restored: {blocked}")
             atomic_write(self.files.path, revision.read())
-        await self.sync_once()
+        await self.sync_once(accept=True)  # the user chose this file: nothing to hold
         return revision

@@ -8,8 +8,14 @@ byte for byte, a file that cannot be written is left as it was.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
+import resource
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -147,3 +153,154 @@ async def test_disk_full_keeps_old_file_reports_and_catches_up(
     finally:
         await sync.stop()
     await asyncio.sleep(0)
+
+
+# ------------------------------------------------------------ not a regular file, and `run`
+
+
+@contextlib.contextmanager
+def running(cli: Cli, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`maos-tui run`, its stderr in `log`, once it owns WORKING.md (it serves commands
+    from before then)."""
+    with log.open("wb") as err:
+        run = subprocess.Popen(
+            cli.argv("run"), env=cli.env(), stdout=subprocess.DEVNULL, stderr=err
+        )
+    owners = cli.workspace / ".maos" / "sync-owners"
+    try:
+        wait_for(
+            lambda: any(owners.glob("*.lock")),
+            f"run did not start: {log.read_text()}",
+            lambda: run.poll() is None,
+        )
+        yield run
+    finally:
+        run.terminate()
+        run.wait(timeout=60)
+
+
+def wait_for(
+    check: Callable[[], bool], message: str, alive: Callable[[], bool] = lambda: True
+) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert alive() and time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
+def db_titles(workspace: Path) -> list[str]:
+    con = sqlite3.connect(f"file:{workspace / '.maos' / 'state.db'}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in con.execute("SELECT title FROM tasks ORDER BY seq")]
+    finally:
+        con.close()
+
+
+def test_a_fifo_never_stalls_run_and_edits_are_followed_after(
+    cli: Cli, workspace: Path, tmp_path: Path
+) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "first")
+    working = workspace / "WORKING.md"
+    text = working.read_text()
+    log = tmp_path / "run.err"
+    with running(cli, log):
+        working.unlink()
+        os.mkfifo(working)
+        # Served by run: before, its event loop sat in open() on the FIFO for good.
+        for title in ("while a fifo", "still served"):
+            assert cli("task", "add", title, timeout=30).returncode == 0
+        wait_for(lambda: "it is a FIFO" in log.read_text(), f"not reported: {log.read_text()}")
+        working.unlink()
+        working.write_text(text.replace("### INBOX\n", "### INBOX\n- Typed after the fifo\n"))
+        wait_for(
+            lambda: "Typed after the fifo" in db_titles(workspace),
+            "the hand edit made after the FIFO was never applied",
+        )
+    errors = log.read_text()
+    assert errors.count("it is a FIFO") == 1 and "Traceback" not in errors, errors
+
+
+def test_run_reports_each_working_md_problem_once(
+    cli: Cli, workspace: Path, tmp_path: Path
+) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "first")
+    working = workspace / "WORKING.md"
+    outside = tmp_path / "outside.md"
+    outside.write_text("# someone else's file\n")
+    ghost, twin = "- [TASK-050] ghost\n", "- [TASK-001] first\n"
+
+    def add_line(line: str) -> None:
+        working.write_text(working.read_text().replace("### INBOX\n", "### INBOX\n" + line))
+
+    def drop_line(line: str) -> None:
+        working.write_text(working.read_text().replace(line, "", 1))
+
+    # (what run says, how the fault is made, how it is undone)
+    faults: list[tuple[str, Callable[[], None], Callable[[], None]]] = [
+        ("it is a directory", lambda: replace_with(working, working.mkdir), working.rmdir),
+        (
+            "it is a symlink",
+            lambda: replace_with(working, lambda: working.symlink_to(outside)),
+            working.unlink,
+        ),
+        ("unknown task TASK-050", lambda: add_line(ghost), lambda: drop_line(ghost)),
+        ("duplicate TASK-001", lambda: add_line(twin), lambda: drop_line(twin)),
+        ("(it is binary)", lambda: working.write_bytes(b"\0" * 4096), lambda: None),
+    ]
+    log = tmp_path / "run.err"
+    with running(cli, log):
+        for number, (said, make, undo) in enumerate(faults):
+            make()
+            for n in range(3):  # each change is a pass that meets the fault again
+                cli.ok("task", "add", f"fault {number} change {n}")
+                wait_for(lambda s=said: s in log.read_text(), f"{said!r} not reported")
+            undo()
+            last = f"fault {number} change 2"
+            wait_for(
+                lambda t=last: working.is_file() and t in working.read_text(),
+                f"the file never caught up after {said!r}",
+            )
+    errors = log.read_text()
+    assert "Traceback" not in errors, errors
+    for said, _, _ in faults:
+        assert errors.count(said) == 1, f"{said!r}:\n{errors}"
+    assert outside.read_text() == "# someone else's file\n"
+    assert all(line.startswith("warning: WORKING.md") for line in errors.splitlines()), errors
+    assert len(list(workspace.glob("WORKING.md.rejected-*"))) == 1
+
+
+def replace_with(path: Path, make: Callable[[], None]) -> None:
+    path.unlink()
+    make()
+
+
+def test_working_check_on_dev_zero_reads_nothing(cli: Cli, workspace: Path) -> None:
+    cli.ok("init")
+    working = workspace / "WORKING.md"
+    working.unlink()
+    working.symlink_to("/dev/zero")
+
+    def small() -> None:  # reading /dev/zero whole would fail this at once
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 * MB, 2 * 1024 * MB))
+
+    done = subprocess.run(
+        cli.argv("working", "check"),
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "it is a device" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_doctor_does_not_open_a_fifo(cli: Cli, workspace: Path) -> None:
+    cli.ok("init")
+    working = workspace / "WORKING.md"
+    working.unlink()
+    os.mkfifo(working)
+    result = cli("doctor", timeout=30)
+    assert "it is a FIFO" in result.stdout + result.stderr

@@ -266,3 +266,36 @@ def test_cleanup_helper_only_touches_our_temp_files(tmp_path: Path) -> None:
         path.write_text("x")
     assert cleanup_temp_files(tmp_path / "WORKING.md") == [ours]
     assert theirs.exists()
+
+
+HOLD_LOCK = """
+import fcntl, sys, time
+fd = open(sys.argv[1], "a")
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+async def test_a_pass_that_waited_long_leaves_the_watcher_listening(live, store, ws) -> None:
+    """A pass stalled by another process's lock (12 s here) used to make the watcher sleep as
+    long again afterwards, deaf to new saves: the second save then took over 10 s."""
+    lock = ws.maos_dir / "working.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock), "12"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        text = ws.working_md.read_text()
+        ws.working_md.write_text(text.replace("] Design page", "] Design page !P0"))
+        await until(lambda: _priority(store, "TASK-002", 0), timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    # Settled: the file is the one the sync wrote after applying that save.
+    await until(lambda: live.files.unchanged(live.files.load_state()) and not live._dirty.is_set())
+    saved = time.monotonic()
+    text = ws.working_md.read_text()
+    ws.working_md.write_text(text.replace("] Research pricing !P1", "] Research pricing !P3"))
+    await until(lambda: _priority(store, "TASK-001", 3), timeout=30)
+    assert time.monotonic() - saved < 8, "the watcher was deaf after the long pass"
