@@ -85,7 +85,7 @@ async def agent_add(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def agent_list(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         found = await store.agents.list()
     ctx.emit_all(found, describe)
     return 0

@@ -20,15 +20,23 @@ from maos_tui.config import Config, Workspace, load_config, resolve_workspace
 
 if TYPE_CHECKING:
     from maos_tui.store import Store
+    from maos_tui.store.stdlib.reads import StdlibStore
 
 
 @dataclass
 class Context:
     args: argparse.Namespace
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    # A one-shot command may write without SQLAlchemy (store/lite.py); a served one writes
-    # through the serving process's store, whose bus its board and WORKING.md follow.
-    stdlib_writes = True
+    # A one-shot command reads and writes without SQLAlchemy where it can (store/stdlib/);
+    # a served one goes through the serving process's store, whose bus its board and
+    # WORKING.md follow.
+    stdlib_allowed = True
+
+    @property
+    def stdlib(self) -> bool:
+        """Whether to try the stdlib path first; MAOS_STDLIB=0 sends every command
+        through the store (the differential tests compare the two)."""
+        return self.stdlib_allowed and self.env.get("MAOS_STDLIB") != "0"
 
     @cached_property
     def workspace(self) -> Workspace:
@@ -67,6 +75,23 @@ class Context:
             raise
         startup_gc.resume()
         return store
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Store | StdlibStore]:
+        """For a command that only reads: one snapshot on the stdlib
+        (store/stdlib/reads.py) when it answers exactly as the store would, else the store."""
+        if self.stdlib:
+            from maos_tui.store.stdlib.reads import StdlibStore
+
+            snapshot = StdlibStore.open(self.db_url, self.config.agents)
+            if snapshot is not None:
+                try:
+                    yield snapshot
+                finally:
+                    snapshot.close()
+                return
+        async with self.store() as store:
+            yield store
 
     @asynccontextmanager
     async def store(self, *, writes: bool = False) -> AsyncIterator[Store]:

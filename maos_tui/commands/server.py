@@ -40,7 +40,7 @@ class ServedContext(Context):
     """A command's context inside the serving process: its store, workspace and config,
     and output captured for the client."""
 
-    stdlib_writes = False
+    stdlib_allowed = False
 
     def __init__(self, args: argparse.Namespace, server: CommandServer) -> None:
         super().__init__(args, env={})

@@ -111,7 +111,7 @@ async def rewrite_after_command(ctx: Context, store: Store) -> None:
 
 
 async def rewrite_after_stdlib_write(ctx: Context) -> None:
-    """`rewrite_after_command` for a change written without the store (store/lite.py):
+    """`rewrite_after_command` for a change written without the store (store/stdlib/lite_add.py):
     without it too while the file holds no hand edit; else the store applies them."""
     from maos_tui.domain import DomainError
     from maos_tui.store.errors import NeedsStore, StoreError
