@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from maos_tui.commands import startup_gc
 from maos_tui.config import Config, Workspace, load_config, resolve_workspace
+from maos_tui.printable import printable
 
 if TYPE_CHECKING:
     from maos_tui.store import Store
@@ -106,7 +107,8 @@ class Context:
             await store.close()
 
     def emit(self, payload: Any) -> None:
-        self.out(json.dumps(payload, ensure_ascii=False, indent=None))
+        """JSON output: the exact text (JSON escapes C0 controls itself)."""
+        self.write_line(json.dumps(payload, ensure_ascii=False, indent=None))
 
     def emit_all(self, records: Sequence[Any], describe: Callable[[Any], str]) -> None:
         """A list command's output: a JSON array with --json, else one line per record."""
@@ -116,11 +118,17 @@ class Context:
         for record in records:
             self.out(describe(record))
 
-    def out(self, line: str = "") -> None:
+    def out(self, text: str = "") -> None:
+        """Human-readable output: text from tasks, messages, agents and files may hold
+        escape sequences (OSC 52 writes the clipboard), so control characters other than
+        newline and tab are shown escaped (`\\x1b`)."""
+        self.write_line(printable(text, keep_newlines=True))
+
+    def write_line(self, line: str) -> None:
         print(line)
 
     def warn(self, line: str) -> None:
-        print(f"warning: {line}", file=sys.stderr)
+        print(f"warning: {printable(line, keep_newlines=True)}", file=sys.stderr)
 
 
 Action = Callable[[str, str, Callable[..., Awaitable[int]]], argparse.ArgumentParser]

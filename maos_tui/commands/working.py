@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from maos_tui.commands.context import command_group
+from maos_tui.printable import printable
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -53,7 +54,7 @@ def _warn(ctx: Context, problems: list[Problem]) -> None:
 async def working_render(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store() as store:
         text = await _sync(ctx, store).render_text()
-    sys.stdout.write(text)
+    sys.stdout.write(printable(text, keep_newlines=True))
     return 0
 
 
