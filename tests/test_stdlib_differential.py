@@ -1,0 +1,262 @@
+"""The read commands (and `task add`) on their two runners, compared byte for byte: the
+stdlib path (store/stdlib/) and the store, forced with MAOS_STDLIB=0. Each command runs in
+a real subprocess on a busy board (relations, messages, documents, agents, runs with
+costs, archived and failed tasks, text with control characters), text and --json, and
+each run reports whether it loaded SQLAlchemy, so that a case where the stdlib path
+silently gave up would not pass as equal.
+
+And the stdlib path leaves to the store what only the store does: a schema to migrate and
+config agents to mirror (the store then answers), and a served command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from maos_tui.domain import TaskStatus
+from maos_tui.store import Store
+from tests.conftest import Cli
+
+# The real entry point; its stdout is the command's own, and the last line of stderr says
+# whether the database layer was loaded.
+_PROBE = """
+import json, sys
+from maos_tui.cli import main
+code = main(sys.argv[1:])
+sys.stdout.flush()
+print(json.dumps({"code": code, "store": "sqlalchemy" in sys.modules}), file=sys.stderr)
+raise SystemExit(code)
+"""
+ESCAPE = "\x1b]52;c;aGk=\x07"
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    stdout: bytes
+    stderr: bytes
+    store: bool
+
+
+def run(cli: Cli, *args: str, **env: str) -> Ran:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "--workspace", str(cli.workspace), *args],
+        capture_output=True,
+        timeout=120,
+        env=cli.env(**env),
+        cwd=cli.workspace,
+    )
+    *stderr, report_line = done.stderr.splitlines(keepends=True)
+    report = json.loads(report_line)
+    assert done.returncode == report["code"], done.stderr
+    return Ran(report["code"], done.stdout, b"".join(stderr), report["store"])
+
+
+async def busy_board(url: str) -> dict[str, str]:
+    """Every kind of value the read commands show; returns task IDs by role."""
+    store = await Store.open(url)
+    try:
+        await store.agents.add("coder", model="openai/gpt-4o-mini", capabilities=["python"])
+        await store.agents.add(
+            "qa", command=["pytest", "-q"], role="checks", capabilities=["review"]
+        )
+        await store.agents.set_paused("qa", True)
+        setup = await store.tasks.create("Set up the repo", priority=0, labels=["infra"])
+        parts = [
+            await store.tasks.create(
+                f"Write part {n} ünïcode",
+                description=f"Part {n} of the docs.\nSecond line\twith a tab.",
+                priority=n % 4,
+                after=[setup.id],
+                needs=["python"],
+                labels=["docs", "v1"],
+                assignees=["coder"] if n % 2 else [],
+                parent=setup.id,
+                due_at=datetime(2025, 7, 1, 12, 30, 15, 123456, tzinfo=UTC),
+            )
+            for n in range(3)
+        ]
+        evil = await store.tasks.create(f"Evil {ESCAPE} title", description=f"body {ESCAPE}")
+        shipped = await store.tasks.create("Shipped feature")
+        await store.tasks.move(shipped.id, TaskStatus.DONE)
+        failed = await store.tasks.create("Flaky build", assignees=["coder"])
+        archived = await store.tasks.create("Archived idea", description="old part")
+        await store.messages.post(archived.id, "human", "a thought on part one")
+        await store.documents.write(archived.id, "Old notes", "part of the past", "human")
+        await store.tasks.archive(archived.id)
+        running = await store.tasks.create("Being worked on", assignees=["coder"])
+        async with store.write() as tx:
+            first = await store.runs.start_in(tx, running.id, "coder")
+            await store.runs.finish_in(tx, first, "failed", "boom")
+            await store.runs.start_in(tx, running.id, "coder")
+            done_run = await store.runs.start_in(tx, failed.id, "coder")
+            await store.runs.finish_in(tx, done_run, "failed", "exit 1")
+            await store.tasks.update_fields_in(
+                tx, failed.id, result=f"half done {ESCAPE}", last_error="exit 1"
+            )
+            await store.tasks.set_reasons_in(tx, {parts[0].id: "waiting for TASK-001"})
+        await store.tasks.move(failed.id, TaskStatus.FAILED)
+        await store.runs.add_usage(first, "coder", 1200, 300, 0.0421)
+        await store.runs.add_usage(done_run, "coder", 10, 5, 0.0404)
+        question = await store.messages.post(running.id, "coder", "@human which part?", "question")
+        await store.messages.post(
+            running.id, "human", f"part two {ESCAPE}\nthen three", reply_to=question.id
+        )
+        await store.documents.write(running.id, "Design part", "v1 of the part", "coder")
+        await store.documents.write(
+            running.id, "Design part", "v2 of the part", "human", "research"
+        )
+        await store.documents.write(parts[1].id, f"Spec {ESCAPE}", "the spec", "human")
+    finally:
+        await store.close()
+    return {
+        "setup": setup.id,
+        "part": parts[0].id,
+        "assigned": parts[1].id,
+        "evil": evil.id,
+        "failed": failed.id,
+        "archived": archived.id,
+        "running": running.id,
+    }
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, dict[str, str]]:
+    root = tmp_path_factory.mktemp("differential") / "ws"
+    root.mkdir()
+    cli = Cli(root)
+    cli.ok("init")
+    ids = asyncio.run(busy_board(f"sqlite+aiosqlite:///{root / '.maos' / 'state.db'}"))
+    return cli, ids
+
+
+# Each read command with the arguments that take its different branches; `{role}` is a
+# task of busy_board. Every case runs as text and with --json.
+CASES = [
+    "task list",
+    "task list --archived",
+    "task list --status done --status failed --status in-progress",
+    "task list --assignee coder",
+    "task show {setup}",
+    "task show {part}",
+    "task show {evil}",
+    "task show {failed}",
+    "task show {archived}",
+    "task show TASK-999",
+    "status",
+    "agent list",
+    "search part",
+    "search part --limit 2",
+    "search evil title",
+    "search nothingmatchesthis",
+    "msg list {running}",
+    "msg list {archived}",
+    "msg list TASK-999",
+    "doc list",
+    "doc list --task {running}",
+    "doc list --task TASK-999",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_both_runners_print_the_same_bytes(
+    board: tuple[Cli, dict[str, str]], case: str, as_json: bool
+) -> None:
+    cli, ids = board
+    args = case.format(**ids).split() + (["--json"] if as_json else [])
+    stdlib = run(cli, *args)
+    store = run(cli, *args, MAOS_STDLIB="0")
+    assert (stdlib.stdout, stdlib.stderr, stdlib.code) == (store.stdout, store.stderr, store.code)
+    assert (stdlib.store, store.store) == (False, True), "each runner took its own path"
+    if "TASK-999" in case:
+        assert stdlib.code == 1 and stdlib.stderr == b"error: unknown task TASK-999\n"
+    else:
+        assert stdlib.code == 0 and not stdlib.stderr
+        assert stdlib.stdout or case == "search nothingmatchesthis"
+
+
+def test_the_busy_board_shows_what_the_cases_cover(board: tuple[Cli, dict[str, str]]) -> None:
+    """The cases above compare something: costs, runs, relations, archived rows, hits."""
+    cli, ids = board
+    status = json.loads(run(cli, "status", "--json").stdout)
+    assert status["cost_usd"] > 0 and status["tokens_in"] == 1210
+    assert {a["name"] for a in status["agents"]} == {"coder", "qa"}
+    failed = json.loads(run(cli, "task", "show", ids["failed"], "--json").stdout)
+    assert failed["status"] == "failed" and failed["result"].endswith(ESCAPE)
+    part = json.loads(run(cli, "task", "show", ids["part"], "--json").stdout)
+    assert part["after"] == [ids["setup"]] and part["blocked"] and part["labels"] == ["docs", "v1"]
+    archived = json.loads(run(cli, "task", "list", "--archived", "--json").stdout)
+    assert [t["id"] for t in archived] == [ids["archived"]]
+    hits = json.loads(run(cli, "search", "part", "--json").stdout)
+    assert {h["kind"] for h in hits} == {"task", "message", "document"}
+    assert ids["archived"] not in {h["task_id"] for h in hits}
+
+
+def copy_workspace(cli: Cli, target: Path) -> Cli:
+    """A second workspace holding the same files and database (sqlite3's backup: a
+    consistent copy)."""
+    shutil.copytree(cli.workspace, target, ignore=shutil.ignore_patterns("state.db*", "*.sock"))
+    src = sqlite3.connect(cli.workspace / ".maos" / "state.db")
+    dst = sqlite3.connect(target / ".maos" / "state.db")
+    with src, dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return Cli(target)
+
+
+def _without_times(text: bytes) -> dict[str, object]:
+    task = json.loads(text)
+    return {k: v for k, v in task.items() if k not in ("created_at", "updated_at")}
+
+
+def test_task_add_prints_the_same_on_both_runners(
+    board: tuple[Cli, dict[str, str]], tmp_path: Path
+) -> None:
+    """The output of `task add` (its times aside, which are the moment of each write)."""
+    cli, ids = board
+    stdlib_ws = copy_workspace(cli, tmp_path / "stdlib")
+    store_ws = copy_workspace(cli, tmp_path / "store")
+    add = ["task", "add", f"New {ESCAPE}", "--after", ids["setup"], "--label", "x"]
+    stdlib, store = run(stdlib_ws, *add), run(store_ws, *add, MAOS_STDLIB="0")
+    assert (stdlib.stdout, stdlib.code, stdlib.store) == (store.stdout, 0, False)
+    stdlib, store = run(stdlib_ws, *add, "--json"), run(store_ws, *add, "--json", MAOS_STDLIB="0")
+    assert _without_times(stdlib.stdout) == _without_times(store.stdout)
+    assert (stdlib.store, store.store) == (False, True)
+
+
+def test_a_schema_to_migrate_is_left_to_the_store(cli: Cli) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "Before the upgrade")
+    db = cli.workspace / ".maos" / "state.db"
+    with sqlite3.connect(db) as conn:  # as an older maos-tui left it, search index aside
+        conn.execute("DROP TABLE search_index")
+        conn.execute("UPDATE maos_meta SET value = '1' WHERE key = 'schema_version'")
+    listed = run(cli, "search", "upgrade")
+    assert listed.store and listed.code == 0
+    assert b"Before the upgrade" in listed.stdout  # the store migrated, then searched
+    again = run(cli, "search", "upgrade")
+    assert not again.store and again.stdout == listed.stdout
+
+
+def test_config_agents_not_yet_mirrored_are_left_to_the_store(cli: Cli) -> None:
+    cli.ok("init")
+    config = cli.workspace / ".maos" / "config.toml"
+    config.write_text('[[agents]]\nname = "bot"\ncommand = ["true"]\n')
+    first = run(cli, "agent", "list")
+    assert first.store and first.stdout.startswith(b"bot ")
+    second = run(cli, "agent", "list")
+    assert not second.store and second.stdout == first.stdout
+    config.write_text('[[agents]]\nname = "bot"\ncommand = ["false"]\n')
+    changed = run(cli, "agent", "list")
+    assert changed.store and b" false" in changed.stdout
