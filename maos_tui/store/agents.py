@@ -18,6 +18,7 @@ from maos_tui.store.agent_values import agent_values, plan_config_agents
 from maos_tui.store.models import Agent, Run, Task, TaskAssignee
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import agent_record, totals_of
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store, Tx
@@ -44,6 +45,7 @@ class AgentService:
             raise DomainError(f"unknown agent {name}")
         return agent_record(row)
 
+    @stdlib_twin()
     async def list(self, conn: AsyncConnection | None = None) -> list[AgentRecord]:
         if conn is None:
             async with self.store.read() as fresh:
@@ -76,6 +78,8 @@ class AgentService:
             await tx.activity(actor, "edited agent", topic="agent", agent=name, target=name)
             return await self.get(name, tx.conn)
 
+    # The twin only tells whether there is anything to write: if so, the store writes it.
+    @stdlib_twin(leaves_to_store=("agents", "activities", "task_assignees", "tasks"))
     async def sync_config(self, tables: list[dict[str, Any]]) -> None:
         """Mirror `[[agents]]` from config.toml into the store so every view lists them.
 
@@ -151,6 +155,7 @@ class AgentService:
         await tx.activity(actor, "removed agent", topic="agent", agent=name, target=name)
         return held
 
+    @stdlib_twin()
     async def totals(self, conn: AsyncConnection) -> dict[str, Any]:
         """Workspace totals come from runs, so removing an agent keeps its spend counted."""
         return totals_of((await conn.execute(TOTALS)).one())

@@ -27,6 +27,7 @@ from maos_tui.store.messages import check_author, known_task, live_task
 from maos_tui.store.models import Document, DocumentVersion
 from maos_tui.store.records import document_record
 from maos_tui.store.search import index_document_in
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
@@ -184,6 +185,7 @@ class DocumentService:
 
     version = get
 
+    @stdlib_twin()
     async def list(
         self, task_id: str | None = None, conn: AsyncConnection | None = None
     ) -> list[DocumentRecord]:

@@ -29,6 +29,7 @@ from maos_tui.domain import HUMAN, DomainError, parse_task_id
 from maos_tui.store.models import Agent, Message, Notification, Task
 from maos_tui.store.records import message_record
 from maos_tui.store.search import index_message_in
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
@@ -144,6 +145,7 @@ class MessageService:
         if found[0] != tid:
             raise DomainError(f"message {reply_to} belongs to {found[0]}, not {tid}")
 
+    @stdlib_twin()
     async def list(self, task_id: str, conn: AsyncConnection | None = None) -> list[MessageRecord]:
         """The thread of a task, oldest first."""
         if conn is None:

@@ -31,6 +31,7 @@ from maos_tui.store.models import Document, DocumentVersion, Message, Task
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.search_fts import fts_hits, query_terms, snippet
 from maos_tui.store.search_keys import STRIDE, search_rowid
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store
@@ -166,6 +167,7 @@ class SearchService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    @stdlib_twin()
     async def search(
         self, query: str, *, limit: int = 50, conn: AsyncConnection | None = None
     ) -> list[SearchHit]:

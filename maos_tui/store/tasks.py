@@ -40,6 +40,7 @@ from maos_tui.store.models import (
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import seq_key, task_record, task_with_relations
 from maos_tui.store.search import INDEX, UNINDEX, set_task_indexed_in
+from maos_tui.store.stdlib.twins import stdlib_twin
 from maos_tui.store.task_create import (
     NewTask,
     check_agents,
@@ -155,6 +156,7 @@ class TaskService:
 
     # ---------------------------------------------------------------- reads
 
+    @stdlib_twin()
     async def get(self, task_id: str, conn: AsyncConnection | None = None) -> TaskRecord:
         tid = parse_task_id(task_id)
         if conn is None:
@@ -176,6 +178,7 @@ class TaskService:
         rows = (await conn.execute(WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
         return [task_with_relations(row) for row in rows.all()]
 
+    @stdlib_twin()
     async def list(
         self,
         statuses: Sequence[TaskStatus] | None = None,
@@ -245,6 +248,7 @@ class TaskService:
             query = query.where(Task.id.in_(ids))
         return {tid for (tid,) in (await conn.execute(query)).all()} & ids
 
+    @stdlib_twin()
     async def counts(self, conn: AsyncConnection | None = None) -> dict[str, int]:
         """Non-archived tasks per status, every status present (0 when empty)."""
         if conn is None:
@@ -294,6 +298,7 @@ class TaskService:
         rows = await tx.rows(_GET_MANY_IN, {"_ids": json.dumps(wanted)})
         return [task_with_relations(dict(zip(_GET_MANY_KEYS, row, strict=True))) for row in rows]
 
+    @stdlib_twin(leaves_to_store=("notifications",))  # a description mentioning someone
     async def create(self, title: str, **fields: Any) -> TaskRecord:
         """Create a task in its own transaction; `fields` are those of `NewTask.checked`."""
         async with self.store.write() as tx:
