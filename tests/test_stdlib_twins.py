@@ -153,6 +153,10 @@ CASES: dict[str, tuple[Call, Call]] = {
         ),
         create_twin,
     ),
+    "AgentService.get": (
+        lambda url, ids: run_service(url, lambda s: s.agents.get("qa")),
+        lambda url, ids: run_reads(url, lambda r: r.agents.get("qa")),
+    ),
     "AgentService.list": (
         lambda url, ids: run_service(url, lambda s: s.agents.list()),
         lambda url, ids: run_reads(url, lambda r: r.agents.list()),

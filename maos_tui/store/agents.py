@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.domain import (
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 LIST = Prepared(select(Agent.__table__).order_by(Agent.__table__.c.name))  # type: ignore[attr-defined]
 LIST_KEYS = tuple(c.key for c in LIST.statement.selected_columns)
+ONE = select(Agent).where(Agent.name == bindparam("name"))
 TOTALS = select(
     func.coalesce(func.sum(Run.tokens_in), 0),
     func.coalesce(func.sum(Run.tokens_out), 0),
@@ -36,11 +37,12 @@ class AgentService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    @stdlib_twin()
     async def get(self, name: str, conn: AsyncConnection | None = None) -> AgentRecord:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.get(name, fresh)
-        row = (await conn.execute(select(Agent).where(Agent.name == name))).mappings().first()
+        row = (await conn.execute(ONE, {"name": name})).mappings().first()
         if row is None:
             raise DomainError(f"unknown agent {name}")
         return agent_record(row)

@@ -65,6 +65,7 @@ def statements() -> dict[str, Any]:
         "MESSAGE_COUNTS": board.MESSAGE_COUNTS,
         # The one-shot read commands (reads.py), with COUNTS, GET_TASK, AGENTS and TOTALS
         "LIST_TASKS": task_queries.LIST,
+        "AGENT": agents.ONE,
         "KNOWN_TASK": messages.KNOWN_TASK,
         "THREAD": messages.THREAD,
         "DOCUMENTS": documents.DOCUMENTS,

@@ -1,5 +1,5 @@
 """The one-shot read commands without SQLAlchemy: `task list`, `task show`, `status`,
-`agent list`, `search`, `msg list` and `doc list` read one snapshot of the database on
+`agent list`, `agent show`, `search`, `msg list` and `doc list` read one snapshot of the database on
 the stdlib `sqlite3`, with the store's own statements compiled ahead (compiled_sql.py)
 and the store's own conversions (records.py, search_fts.py).
 
@@ -26,7 +26,12 @@ from maos_tui.collab import DocumentRecord, MessageRecord, SearchHit
 from maos_tui.domain import AgentRecord, DomainError, TaskRecord, TaskStatus, parse_task_id
 from maos_tui.store.agent_values import plan_config_agents
 from maos_tui.store.errors import translate_error
-from maos_tui.store.records import document_record, message_record, task_with_relations
+from maos_tui.store.records import (
+    agent_record,
+    document_record,
+    message_record,
+    task_with_relations,
+)
 from maos_tui.store.search_fts import fts_hits, query_terms
 from maos_tui.store.stdlib import compiled_sql as sql
 from maos_tui.store.stdlib.connect import begin_current, connect_read_only, sqlite_file
@@ -109,6 +114,12 @@ class AgentReads:
     async def list(self, conn: None = None) -> list[AgentRecord]:
         with self._snapshot.translated():
             return self._snapshot.first.agents()
+
+    async def get(self, name: str, conn: None = None) -> AgentRecord:
+        found = self._snapshot.mappings(sql.AGENT, {"name": name})
+        if not found:
+            raise DomainError(f"unknown agent {name}")
+        return agent_record(found[0])
 
     async def totals(self, conn: None = None) -> dict[str, Any]:
         with self._snapshot.translated():
