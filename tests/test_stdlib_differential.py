@@ -24,15 +24,18 @@ import pytest
 from maos_tui.store import Store
 from tests.conftest import Cli
 from tests.test_first_read import busy_board as first_paint_board
+from tests.test_served_cli import serving  # noqa: F401 - the fixture
 
 # The real entry point; its stdout is the command's own, and the last line of stderr says
-# whether the database layer was loaded.
+# whether the database layer was loaded, and whether the command ran here (its handler
+# runs under asyncio, which the client of a served command never imports).
 _PROBE = """
 import json, sys
 from maos_tui.cli import main
 code = main(sys.argv[1:])
 sys.stdout.flush()
-print(json.dumps({"code": code, "store": "sqlalchemy" in sys.modules}), file=sys.stderr)
+report = {"code": code, "store": "sqlalchemy" in sys.modules, "local": "asyncio" in sys.modules}
+print(json.dumps(report), file=sys.stderr)
 raise SystemExit(code)
 """
 ESCAPE = "\x1b]52;c;aGk=\x07"
@@ -44,6 +47,7 @@ class Ran:
     stdout: bytes
     stderr: bytes
     store: bool
+    local: bool
 
 
 def run(cli: Cli, *args: str, **env: str) -> Ran:
@@ -57,7 +61,7 @@ def run(cli: Cli, *args: str, **env: str) -> Ran:
     *stderr, report_line = done.stderr.splitlines(keepends=True)
     report = json.loads(report_line)
     assert done.returncode == report["code"], done.stderr
-    return Ran(report["code"], done.stdout, b"".join(stderr), report["store"])
+    return Ran(report["code"], done.stdout, b"".join(stderr), report["store"], report["local"])
 
 
 async def busy_board(url: str) -> dict[str, str]:
@@ -238,3 +242,22 @@ def test_config_agents_not_yet_mirrored_are_left_to_the_store(cli: Cli) -> None:
     config.write_text('[[agents]]\nname = "bot"\ncommand = ["false"]\n')
     changed = run(cli, "agent", "list")
     assert changed.store and b" false" in changed.stdout
+
+
+def test_a_served_command_reads_the_serving_store(
+    cli: Cli,
+    serving: subprocess.Popen[str],  # noqa: F811 - the fixture
+) -> None:
+    """With `run` open, task commands go to its store, and print what the same command
+    run here prints on either local runner."""
+    cli.ok("task", "add", "Served", "--description", "by run")
+    # The same file by another URL: only the workspace's own URL is sent to the server.
+    local_db = ["--db", f"sqlite+aiosqlite:///{cli.workspace / '.maos'}/./state.db"]
+    for args in (["task", "list"], ["task", "show", "TASK-001", "--json"]):
+        served = run(cli, *args)
+        stdlib = run(cli, *local_db, *args)
+        store = run(cli, *local_db, *args, MAOS_STDLIB="0")
+        assert (served.local, stdlib.local, store.local) == (False, True, True)
+        assert (stdlib.store, store.store) == (False, True)
+        assert served.stdout == stdlib.stdout == store.stdout
+        assert b"Served" in served.stdout
