@@ -93,7 +93,7 @@ class TaskReads:
         found = self._snapshot.mappings(sql.LIST_TASKS, params)
         return [task_with_relations(row) for row in found]
 
-    async def get(self, task_id: str, conn: None = None) -> TaskRecord:
+    async def get(self, task_id: str) -> TaskRecord:
         tid = parse_task_id(task_id)
         found = self._snapshot.mappings(sql.GET_TASK, {"id": tid})
         if not found:
@@ -115,7 +115,7 @@ class AgentReads:
         with self._snapshot.translated():
             return self._snapshot.first.agents()
 
-    async def get(self, name: str, conn: None = None) -> AgentRecord:
+    async def get(self, name: str) -> AgentRecord:
         found = self._snapshot.mappings(sql.AGENT, {"name": name})
         if not found:
             raise DomainError(f"unknown agent {name}")
@@ -192,7 +192,8 @@ class StdlibStore:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[None]:
-        """`Store.read()`: every read here already sees the one snapshot."""
+        """`Store.read()`: every read here already sees the one snapshot; the methods
+        that take a connection in the services take the None this yields."""
         yield None
 
     def close(self) -> None:
