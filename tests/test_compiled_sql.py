@@ -1,4 +1,4 @@
-"""The store's statements compiled for the stdlib `sqlite3` (store/compiled_sql.py) are
+"""The store's statements compiled for the stdlib `sqlite3` (store/stdlib/compiled_sql.py) are
 current, and their runner converts values exactly as SQLAlchemy's column types do."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from maos_tui.store.compiled_run import utc_datetime, utc_storage
-from maos_tui.store.compiled_sql_gen import TARGET, render
 from maos_tui.store.models import Task
+from maos_tui.store.stdlib.compiled_sql_gen import TARGET, render
+from maos_tui.store.stdlib.runner import utc_datetime, utc_storage
 
 
 def test_the_generated_sql_is_current() -> None:
-    """Regenerate with `python -m maos_tui.store.compiled_sql_gen` when this fails."""
+    """Regenerate with `python -m maos_tui.store.stdlib.compiled_sql_gen` when this fails."""
     assert TARGET.read_text(encoding="utf-8") == render()
 
 

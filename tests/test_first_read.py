@@ -1,4 +1,4 @@
-"""The board's first paint without SQLAlchemy (store/first_read.py): the generated SQL is
+"""The board's first paint without SQLAlchemy (store/stdlib/first_read.py): the generated SQL is
 the store's own, the reader builds the records a store read builds, and it stays away
 from any database it cannot read safely."""
 
@@ -14,7 +14,8 @@ import pytest
 from maos_tui.domain import HUMAN, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.engine import sqlite_path
-from maos_tui.store.first_read import FirstReader, sqlite_file
+from maos_tui.store.stdlib.connect import sqlite_file
+from maos_tui.store.stdlib.first_read import FirstReader
 from maos_tui.tui.board_data import first_board, load_board
 from maos_tui.tui.queries import activities_after
 

@@ -1,4 +1,4 @@
-"""`task add` without SQLAlchemy (store/lite.py): it writes exactly the rows the store
+"""`task add` without SQLAlchemy (store/stdlib/lite_add.py): it writes exactly the rows the store
 writes, refuses what the store refuses, and leaves to the store (writing nothing) what
 only the store can do."""
 
@@ -14,7 +14,7 @@ import pytest
 from maos_tui.domain import DomainError, TaskRecord
 from maos_tui.store import Store
 from maos_tui.store.errors import NeedsStore
-from maos_tui.store.lite import add_task
+from maos_tui.store.stdlib.lite_add import add_task
 from maos_tui.store.task_create import NewTask
 
 _TABLES = (

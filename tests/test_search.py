@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from maos_tui.domain import DomainError
-from maos_tui.store import Store, search
+from maos_tui.store import Store, search_fts
 from maos_tui.store.search import _search_like, query_terms, snippet
 
 
@@ -105,7 +105,7 @@ async def test_like_fallback_finds_the_same_things(store: Store) -> None:
 async def test_very_common_words_rank_only_the_newest_matches(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    monkeypatch.setattr(search_fts, "RANK_WINDOW", 2)
     oldest = await store.tasks.create("Omega in the title")
     newer = [await store.tasks.create(f"Task {n}", description="omega") for n in range(3)]
     hits = await store.search.search("omega")

@@ -21,7 +21,7 @@ from tests.conftest import Cli
 
 # The real entry point in a fresh interpreter; reports whether the command ran here (its
 # handler runs under asyncio, which the client of a served command never imports) and
-# whether the store was imported (a local `task add` may run without it, see store/lite.py).
+# whether the store was imported (a local `task add` may run without it, see store/stdlib/lite_add.py).
 _PROBE = """
 import contextlib, io, json, sys
 from maos_tui.cli import main

@@ -1,7 +1,8 @@
-"""cli-add: `maos-tui task add` from process start to exit, as a shell script feels it.
+"""One-shot CLI commands from process start to exit, as a shell script feels them.
 
-Twice: with nothing else open (the command opens the store and rewrites WORKING.md
-itself), and with `maos-tui run` open, which serves task commands over its socket.
+cli-add: `maos-tui task add`, twice: with nothing else open (the command writes and
+rewrites WORKING.md itself), and with `maos-tui run` open, which serves task commands over
+its socket. cli-list, cli-show, cli-status: the read commands with nothing open.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from benchmarks.harness import Measured, Options, Target, Unavailable, median, s
 
 BOARD = Shape(tasks=1_000, done=800)
 TARGET = Target(250, "ms")
+READ_TARGET = Target(300, "ms")
 
 
 def _adds(bench: Bench, runs: int) -> list[float]:
@@ -41,6 +43,37 @@ def _adds(bench: Bench, runs: int) -> list[float]:
         )
         samples.append(time.perf_counter() - start)
     return samples
+
+
+def _reads(bench: Bench, args: tuple[str, ...], runs: int) -> list[float]:
+    samples: list[float] = []
+    env = bench.env()
+    # One unmeasured run first, as for _adds: bytecode caches current.
+    subprocess.run(bench.argv(*args), env=bench.warm_up_env(), check=True, capture_output=True)
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(bench.argv(*args), env=env, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _read_scenario(name: str, args: tuple[str, ...]) -> None:
+    command = " ".join(args)
+
+    @scenario(name, f"`maos-tui {command}` end to end, median, nothing open", READ_TARGET)
+    def read(options: Options) -> Measured:
+        with bench_workspace() as bench:
+            build_board(bench, BOARD)
+            samples = _reads(bench, args, options.runs(10, 2))
+        return Measured(
+            median(samples) * 1000,
+            f"{summary(samples, 'ms', 1000)}; board of {BOARD.tasks:,} tasks",
+        )
+
+
+_read_scenario("cli-list", ("task", "list"))
+_read_scenario("cli-show", ("task", "show", "TASK-500"))
+_read_scenario("cli-status", ("status",))
 
 
 @contextmanager

@@ -85,14 +85,14 @@ async def agent_add(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def agent_list(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         found = await store.agents.list()
     ctx.emit_all(found, describe)
     return 0
 
 
 async def agent_show(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         agent = await store.agents.get(args.name)
     if ctx.json:
         ctx.emit(agent.to_json())

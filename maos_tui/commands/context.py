@@ -17,18 +17,27 @@ from typing import TYPE_CHECKING, Any
 
 from maos_tui.commands import startup_gc
 from maos_tui.config import Config, Workspace, load_config, resolve_workspace
+from maos_tui.printable import printable
 
 if TYPE_CHECKING:
     from maos_tui.store import Store
+    from maos_tui.store.stdlib.reads import StdlibStore
 
 
 @dataclass
 class Context:
     args: argparse.Namespace
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    # A one-shot command may write without SQLAlchemy (store/lite.py); a served one writes
-    # through the serving process's store, whose bus its board and WORKING.md follow.
-    stdlib_writes = True
+    # A one-shot command reads and writes without SQLAlchemy where it can (store/stdlib/);
+    # a served one goes through the serving process's store, whose bus its board and
+    # WORKING.md follow.
+    stdlib_allowed = True
+
+    @property
+    def stdlib(self) -> bool:
+        """Whether to try the stdlib path first; MAOS_STDLIB=0 sends every command
+        through the store (the differential tests compare the two)."""
+        return self.stdlib_allowed and self.env.get("MAOS_STDLIB") != "0"
 
     @cached_property
     def workspace(self) -> Workspace:
@@ -93,6 +102,23 @@ class Context:
             )
 
     @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Store | StdlibStore]:
+        """For a command that only reads: one snapshot on the stdlib
+        (store/stdlib/reads.py) when it answers exactly as the store would, else the store."""
+        if self.stdlib:
+            from maos_tui.store.stdlib.reads import StdlibStore
+
+            snapshot = StdlibStore.open(self.db_url, self.config.agents)
+            if snapshot is not None:
+                try:
+                    yield snapshot
+                finally:
+                    snapshot.close()
+                return
+        async with self.store() as store:
+            yield store
+
+    @asynccontextmanager
     async def store(self, *, writes: bool = False, create: bool = False) -> AsyncIterator[Store]:
         store = await self.open_store(create=create)
         try:
@@ -105,7 +131,8 @@ class Context:
             await store.close()
 
     def emit(self, payload: Any) -> None:
-        self.out(json.dumps(payload, ensure_ascii=False, indent=None))
+        """JSON output: the exact text (JSON escapes C0 controls itself)."""
+        self.write_line(json.dumps(payload, ensure_ascii=False, indent=None))
 
     def emit_all(self, records: Sequence[Any], describe: Callable[[Any], str]) -> None:
         """A list command's output: a JSON array with --json, else one line per record."""
@@ -115,11 +142,17 @@ class Context:
         for record in records:
             self.out(describe(record))
 
-    def out(self, line: str = "") -> None:
+    def out(self, text: str = "") -> None:
+        """Human-readable output: text from tasks, messages, agents and files may hold
+        escape sequences (OSC 52 writes the clipboard), so control characters other than
+        newline and tab are shown escaped (`\\x1b`)."""
+        self.write_line(printable(text, keep_newlines=True))
+
+    def write_line(self, line: str) -> None:
         print(line)
 
     def warn(self, line: str) -> None:
-        print(f"warning: {line}", file=sys.stderr)
+        print(f"warning: {printable(line, keep_newlines=True)}", file=sys.stderr)
 
 
 Action = Callable[[str, str, Callable[..., Awaitable[int]]], argparse.ArgumentParser]

@@ -99,7 +99,7 @@ async def doc_add(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def doc_list(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         docs = await store.documents.list(args.task)
     ctx.emit_all(docs, describe)
     return 0

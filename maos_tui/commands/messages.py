@@ -60,7 +60,7 @@ async def msg_post(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def msg_list(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         thread = await store.messages.list(args.id)
     ctx.emit_all(thread, describe)
     return 0

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def run_search(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         hits = await store.search.search(" ".join(args.text), limit=args.limit)
     if ctx.json:
         ctx.emit([hit.to_json() for hit in hits])

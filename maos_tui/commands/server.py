@@ -19,6 +19,7 @@ from maos_tui import __version__
 from maos_tui.commands.context import Context
 from maos_tui.commands.remote import CONNECT_SECONDS, SERVED_COMMANDS, socket_path
 from maos_tui.config import Config, Workspace
+from maos_tui.printable import printable
 
 if TYPE_CHECKING:
     from maos_tui.store import Store
@@ -40,7 +41,7 @@ class ServedContext(Context):
     """A command's context inside the serving process: its store, workspace and config,
     and output captured for the client."""
 
-    stdlib_writes = False
+    stdlib_allowed = False
 
     def __init__(self, args: argparse.Namespace, server: CommandServer) -> None:
         super().__init__(args, env={})
@@ -65,11 +66,11 @@ class ServedContext(Context):
         # No rewrite after writes: this process's WORKING.md sync follows its bus.
         yield self.server.store
 
-    def out(self, line: str = "") -> None:
+    def write_line(self, line: str) -> None:
         self.stdout.write(f"{line}\n")
 
     def warn(self, line: str) -> None:
-        self.stderr.write(f"warning: {line}\n")
+        self.stderr.write(f"warning: {printable(line, keep_newlines=True)}\n")
 
 
 class CommandServer:

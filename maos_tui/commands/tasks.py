@@ -93,7 +93,7 @@ async def task_add(ctx: Context, args: argparse.Namespace) -> int:
         "labels": args.label,
         "max_retries": ctx.config.scheduler().max_retries,
     }
-    task = await _add_without_store(ctx, args.title, fields) if ctx.stdlib_writes else None
+    task = await _add_without_store(ctx, args.title, fields) if ctx.stdlib else None
     if task is None:
         async with ctx.store(writes=True) as store:
             task = await store.tasks.create(args.title, **fields)
@@ -106,11 +106,11 @@ async def task_add(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def _add_without_store(ctx: Context, title: str, fields: dict[str, Any]) -> TaskRecord | None:
-    """The task created on the stdlib path (store/lite.py), WORKING.md then rewritten;
+    """The task created on the stdlib path (store/stdlib/lite_add.py), WORKING.md then rewritten;
     None, with nothing written, when it takes the store."""
     from maos_tui.commands.working import rewrite_after_stdlib_write
     from maos_tui.store.errors import NeedsStore
-    from maos_tui.store.lite import add_task
+    from maos_tui.store.stdlib.lite_add import add_task
     from maos_tui.store.task_create import NewTask
 
     try:
@@ -129,7 +129,7 @@ async def warn_unknown_mentions(ctx: Context, store: Store, text: str | None) ->
 
 
 async def task_list(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         if args.assignee:
             await store.agents.get(args.assignee)  # an unknown name is an error, not no tasks
         found = await store.tasks.list(
@@ -140,7 +140,7 @@ async def task_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def task_show(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store:
+    async with ctx.reader() as store:
         task = await store.tasks.get(args.id)
     if ctx.json:
         ctx.emit(task.to_json())

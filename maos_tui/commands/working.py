@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from maos_tui.commands.context import command_group
+from maos_tui.printable import printable
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -59,7 +60,7 @@ def _warn(ctx: Context, problems: list[Problem]) -> None:
 async def working_render(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.store() as store:
         text = await _sync(ctx, store).render_text()
-    sys.stdout.write(text)
+    sys.stdout.write(printable(text, keep_newlines=True))
     return 0
 
 
@@ -123,7 +124,7 @@ async def rewrite_after_command(ctx: Context, store: Store) -> None:
 
 
 async def rewrite_after_stdlib_write(ctx: Context) -> None:
-    """`rewrite_after_command` for a change written without the store (store/lite.py):
+    """`rewrite_after_command` for a change written without the store (store/stdlib/lite_add.py):
     without it too while the file holds no hand edit; else the store applies them."""
     from maos_tui.domain import DomainError
     from maos_tui.store.errors import NeedsStore, StoreError

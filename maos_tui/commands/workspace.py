@@ -71,7 +71,7 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def show_status(ctx: Context, args: argparse.Namespace) -> int:
-    async with ctx.store() as store, store.read() as conn:
+    async with ctx.reader() as store, store.read() as conn:
         counts = await store.tasks.counts(conn)
         agents = await store.agents.list(conn)
         totals = await store.agents.totals(conn)

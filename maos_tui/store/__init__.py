@@ -1,8 +1,8 @@
 """The store: tables, engine, migrations and the one service layer that mutates state.
 
-`Store` and `Tx` are imported when first asked for: the board's first paint (first_read) and
-a one-shot `task add` (lite, task_create) use modules of this package without loading
-SQLAlchemy.
+`Store` and `Tx` are imported when first asked for: the stdlib path (stdlib/: the board's
+first paint, the one-shot read commands and `task add`) uses modules of this package
+without loading SQLAlchemy.
 """
 
 from __future__ import annotations

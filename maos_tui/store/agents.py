@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.domain import (
@@ -18,12 +18,14 @@ from maos_tui.store.agent_values import agent_values, plan_config_agents
 from maos_tui.store.models import Agent, Run, Task, TaskAssignee
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import agent_record, totals_of
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store, Tx
 
 LIST = Prepared(select(Agent.__table__).order_by(Agent.__table__.c.name))  # type: ignore[attr-defined]
 LIST_KEYS = tuple(c.key for c in LIST.statement.selected_columns)
+ONE = select(Agent).where(Agent.name == bindparam("name"))
 TOTALS = select(
     func.coalesce(func.sum(Run.tokens_in), 0),
     func.coalesce(func.sum(Run.tokens_out), 0),
@@ -35,15 +37,17 @@ class AgentService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    @stdlib_twin()
     async def get(self, name: str, conn: AsyncConnection | None = None) -> AgentRecord:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.get(name, fresh)
-        row = (await conn.execute(select(Agent).where(Agent.name == name))).mappings().first()
+        row = (await conn.execute(ONE, {"name": name})).mappings().first()
         if row is None:
             raise DomainError(f"unknown agent {name}")
         return agent_record(row)
 
+    @stdlib_twin()
     async def list(self, conn: AsyncConnection | None = None) -> list[AgentRecord]:
         if conn is None:
             async with self.store.read() as fresh:
@@ -76,6 +80,8 @@ class AgentService:
             await tx.activity(actor, "edited agent", topic="agent", agent=name, target=name)
             return await self.get(name, tx.conn)
 
+    # The twin only tells whether there is anything to write: if so, the store writes it.
+    @stdlib_twin(leaves_to_store=("agents", "activities", "task_assignees", "tasks"))
     async def sync_config(self, tables: list[dict[str, Any]]) -> None:
         """Mirror `[[agents]]` from config.toml into the store so every view lists them.
 
@@ -151,6 +157,7 @@ class AgentService:
         await tx.activity(actor, "removed agent", topic="agent", agent=name, target=name)
         return held
 
+    @stdlib_twin()
     async def totals(self, conn: AsyncConnection) -> dict[str, Any]:
         """Workspace totals come from runs, so removing an agent keeps its spend counted."""
         return totals_of((await conn.execute(TOTALS)).one())

@@ -1,9 +1,9 @@
 """The board's reads that belong to no single service: run figures for cards, the agents'
 current tasks, the activity feed, and what WORKING.md shows.
 
-Statements at module level, like tasks.COUNTS and tasks.COLUMN: the board's first paint
-and WORKING.md's rewrite without the store run these very statements, compiled ahead by
-store/compiled_sql_gen.py.
+Statements at module level, like task_queries.py's: the board's first paint and WORKING.md's
+rewrite without the store run these very statements, compiled ahead by
+store/stdlib/compiled_sql_gen.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, case, func, literal_column, select
 
 from maos_tui.store.models import Activity, Message, Run, Task
-from maos_tui.store.tasks import WITH_RELATIONS
+from maos_tui.store.task_queries import WITH_RELATIONS
 
 _FIGURES = select(
     Run.task_id,

@@ -12,12 +12,11 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.collab import (
     DocumentRecord,
-    DocumentType,
     VersionRecord,
     format_doc_id,
     parse_doc_id,
@@ -27,26 +26,31 @@ from maos_tui.collab import (
 from maos_tui.domain import DomainError, validate_title
 from maos_tui.store.messages import check_author, known_task, live_task
 from maos_tui.store.models import Document, DocumentVersion
+from maos_tui.store.records import document_record
 from maos_tui.store.search import index_document_in
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
 
 
-def _record(doc: Any, version: Any, latest: int, content: bool) -> DocumentRecord:
-    return DocumentRecord(
-        id=doc["id"],
-        task_id=doc["task_id"],
-        title=doc["title"],
-        doc_type=DocumentType(doc["doc_type"]),
-        created_by=doc["created_by"],
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-        version=version["version"],
-        latest=latest,
-        author=version["author"],
-        content=version["content"] if content else None,
+# Documents at their latest version, oldest first: all of them, or one task's. Module
+# level: a stdlib `doc list` (store/stdlib/) runs these very statements, compiled ahead.
+_LATEST = (
+    select(DocumentVersion.document_id, func.max(DocumentVersion.version).label("v"))
+    .group_by(DocumentVersion.document_id)
+    .subquery()
+)
+DOCUMENTS = (
+    select(Document, DocumentVersion.version, DocumentVersion.author, _LATEST.c.v)
+    .join(_LATEST, _LATEST.c.document_id == Document.id)
+    .join(
+        DocumentVersion,
+        (DocumentVersion.document_id == Document.id) & (DocumentVersion.version == _LATEST.c.v),
     )
+    .order_by(Document.id)
+)
+TASK_DOCUMENTS = DOCUMENTS.where(Document.task_id == bindparam("task_id"))
 
 
 class DocumentService:
@@ -178,10 +182,11 @@ class DocumentService:
             raise DomainError(
                 f"{format_doc_id(doc_id)} has no version {wanted} (versions 1 to {latest})"
             )
-        return _record(row, found, latest, content=True)
+        return document_record(row, found, latest, content=True)
 
     version = get
 
+    @stdlib_twin()
     async def list(
         self, task_id: str | None = None, conn: AsyncConnection | None = None
     ) -> list[DocumentRecord]:
@@ -189,26 +194,11 @@ class DocumentService:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.list(task_id, fresh)
-        latest = (
-            select(DocumentVersion.document_id, func.max(DocumentVersion.version).label("v"))
-            .group_by(DocumentVersion.document_id)
-            .subquery()
-        )
-        query = (
-            select(Document, DocumentVersion.version, DocumentVersion.author, latest.c.v)
-            .join(latest, latest.c.document_id == Document.id)
-            .join(
-                DocumentVersion,
-                (DocumentVersion.document_id == Document.id)
-                & (DocumentVersion.version == latest.c.v),
-            )
-            .order_by(Document.id)
-        )
+        query, params = DOCUMENTS, {}
         if task_id is not None:
-            tid = await known_task(conn, task_id)
-            query = query.where(Document.task_id == tid)
-        rows = (await conn.execute(query)).mappings().all()
-        return [_record(row, row, row["v"], content=False) for row in rows]
+            query, params = TASK_DOCUMENTS, {"task_id": await known_task(conn, task_id)}
+        rows = (await conn.execute(query, params)).mappings().all()
+        return [document_record(row, row, row["v"], content=False) for row in rows]
 
     async def versions(
         self, doc: str | int, conn: AsyncConnection | None = None

@@ -14,9 +14,9 @@ run on such a task, and the human's message records an `answered` Activity that 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, insert, select
+from sqlalchemy import and_, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.collab import (
@@ -27,29 +27,24 @@ from maos_tui.collab import (
 )
 from maos_tui.domain import HUMAN, DomainError, parse_task_id
 from maos_tui.store.models import Agent, Message, Notification, Task
+from maos_tui.store.records import message_record
 from maos_tui.store.search import index_message_in
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
 
 
-def _record(row: Any, **extra: Any) -> MessageRecord:
-    return MessageRecord(
-        id=row["id"],
-        task_id=row["task_id"],
-        author=row["author"],
-        text=row["text"],
-        type=MessageType(row["type"]),
-        reply_to=row["reply_to"],
-        created_at=row["created_at"],
-        **extra,
-    )
+# A task that exists (archived or not), and its thread oldest first. Module level: a
+# stdlib `msg list` (store/stdlib/) runs these very statements, compiled ahead.
+KNOWN_TASK = select(Task.id).where(Task.id == bindparam("id"))
+THREAD = select(Message).where(Message.task_id == bindparam("task_id")).order_by(Message.id)
 
 
 async def known_task(conn: AsyncConnection, task_id: str) -> str:
     """The canonical ID of a task that exists (archived or not), or a DomainError."""
     tid = parse_task_id(task_id)
-    if (await conn.execute(select(Task.id).where(Task.id == tid))).first() is None:
+    if (await conn.execute(KNOWN_TASK, {"id": tid})).first() is None:
         raise DomainError(f"unknown task {tid}")
     return tid
 
@@ -141,7 +136,7 @@ class MessageService:
             "reply_to": reply_to,
             "created_at": tx.now,
         }
-        return _record(row, mentions=mentions)
+        return message_record(row, mentions=mentions)
 
     async def _check_reply(self, conn: AsyncConnection, tid: str, reply_to: int) -> None:
         found = (await conn.execute(select(Message.task_id).where(Message.id == reply_to))).first()
@@ -150,15 +145,15 @@ class MessageService:
         if found[0] != tid:
             raise DomainError(f"message {reply_to} belongs to {found[0]}, not {tid}")
 
+    @stdlib_twin()
     async def list(self, task_id: str, conn: AsyncConnection | None = None) -> list[MessageRecord]:
         """The thread of a task, oldest first."""
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.list(task_id, fresh)
         tid = await known_task(conn, task_id)
-        query = select(Message).where(Message.task_id == tid).order_by(Message.id)
-        rows = await conn.execute(query)
-        return [_record(row) for row in rows.mappings()]
+        rows = await conn.execute(THREAD, {"task_id": tid})
+        return [message_record(row) for row in rows.mappings()]
 
     async def needs_human(
         self, task_ids: Iterable[str] | None = None, conn: AsyncConnection | None = None

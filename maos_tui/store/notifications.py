@@ -65,7 +65,7 @@ def excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
-# Module level: the board's first paint runs it too (store/compiled_sql_gen.py).
+# Module level: the board's first paint runs it too (store/stdlib/compiled_sql_gen.py).
 UNREAD = select(func.count()).where(
     Notification.recipient == bindparam("recipient"), Notification.read_at.is_(None)
 )

@@ -1,5 +1,5 @@
 """Rows to domain records, shared by the store's services and the first paint's stdlib
-reader (store/first_read.py), which must not import SQLAlchemy: both build the board's
+reader (store/stdlib/first_read.py), which must not import SQLAlchemy: both build the board's
 records with the same code.
 
 Rows are mappings by column key, with values already converted by the column types
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from maos_tui.collab import DocumentRecord, DocumentType, MessageRecord, MessageType
 from maos_tui.domain import (
     ActivityRecord,
     AgentKind,
@@ -108,6 +109,38 @@ def agent_record(row: Mapping[str, Any]) -> AgentRecord:
         budget_tokens=row["budget_tokens"],
         source=row["source"],
         last_assigned_at=row["last_assigned_at"],
+    )
+
+
+def message_record(row: Mapping[str, Any], **extra: Any) -> MessageRecord:
+    return MessageRecord(
+        id=row["id"],
+        task_id=row["task_id"],
+        author=row["author"],
+        text=row["text"],
+        type=MessageType(row["type"]),
+        reply_to=row["reply_to"],
+        created_at=row["created_at"],
+        **extra,
+    )
+
+
+def document_record(
+    doc: Mapping[str, Any], version: Mapping[str, Any], latest: int, content: bool
+) -> DocumentRecord:
+    """A document at one version; without its content in listings."""
+    return DocumentRecord(
+        id=doc["id"],
+        task_id=doc["task_id"],
+        title=doc["title"],
+        doc_type=DocumentType(doc["doc_type"]),
+        created_by=doc["created_by"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        version=version["version"],
+        latest=latest,
+        author=version["author"],
+        content=version["content"] if content else None,
     )
 
 

@@ -12,25 +12,26 @@ out of the index and restoring puts them back, so queries never look at archived
 
 Ranking is bm25 with titles weighing ten times the body. bm25 costs a few microseconds per
 matching row, so a query matching more than `RANK_WINDOW` rows (a word in every message)
-ranks only the newest `RANK_WINDOW` of them; that keeps every search well under 100 ms on
-10k tasks and 50k messages (`python -m benchmarks search`).
+ranks only the newest `RANK_WINDOW` of them (search_fts.py); that keeps every search well
+under 100 ms on 10k tasks and 50k messages (`python -m benchmarks search`).
 
 Other dialects have no FTS table and fall back to LIKE (every word, anywhere).
 """
 
 from __future__ import annotations
 
-import re
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.collab import SearchHit, format_doc_id
-from maos_tui.domain import DomainError
 from maos_tui.store.models import Document, DocumentVersion, Message, Task
 from maos_tui.store.prepared import Prepared
+from maos_tui.store.search_fts import fts_hits, query_terms, snippet
 from maos_tui.store.search_keys import STRIDE, search_rowid
+from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store
@@ -45,8 +46,28 @@ INDEX = Prepared(
 )
 # Title matches weigh ten times a body match in bm25.
 _TITLE_WEIGHT, _BODY_WEIGHT = 10.0, 1.0
-SNIPPET_CHARS = 80
-RANK_WINDOW = 2_000
+# What search_fts.fts_hits runs on SQLite; compiled ahead for the stdlib path too.
+FTS_SQL = SimpleNamespace(
+    # Rowids grow with time, so the window's oldest rowid bounds the ranking to the newest.
+    SEARCH_CUTOFF=text(
+        "SELECT rowid FROM search_index WHERE search_index MATCH :q "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET :window"
+    ),
+    # Rank on rowids only: reading columns or snippets for every match is what costs.
+    SEARCH_RANKED=text(
+        f"""SELECT rowid, bm25(search_index, {_TITLE_WEIGHT}, {_BODY_WEIGHT}) AS score
+        FROM search_index WHERE search_index MATCH :q AND rowid > :cutoff
+        ORDER BY score LIMIT :limit"""
+    ),
+    # By rowid (a JSON array), without MATCH: FTS5 would re-run a prefix query for every
+    # listed rowid, so snippets are cut in Python instead of by snippet().
+    SEARCH_HITS=text(
+        """SELECT s.rowid, s.kind, s.ref, s.task_id,
+            CASE s.kind WHEN 'document' THEN s.title ELSE t.title END, s.title, s.body
+        FROM search_index s JOIN tasks t ON t.id = s.task_id
+        WHERE s.rowid IN (SELECT value FROM json_each(:rowids))"""
+    ),
+)
 
 CREATE_INDEX = (
     "CREATE VIRTUAL TABLE search_index USING fts5("
@@ -142,22 +163,11 @@ async def index_document_in(
     await _put(conn, rowid, "document", format_doc_id(doc_id), task_id, title, content)
 
 
-def query_terms(query: str) -> list[str]:
-    terms = re.findall(r"\w+", query)
-    if not terms:
-        raise DomainError("search text is empty (give at least one word)")
-    return terms
-
-
-def fts_query(terms: list[str]) -> str:
-    """Every word must appear, each as a prefix; quoting keeps FTS syntax out of user text."""
-    return " ".join(f'"{term}"*' for term in terms)
-
-
 class SearchService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    @stdlib_twin()
     async def search(
         self, query: str, *, limit: int = 50, conn: AsyncConnection | None = None
     ) -> list[SearchHit]:
@@ -172,47 +182,10 @@ class SearchService:
 
 
 async def _search_fts(conn: AsyncConnection, terms: list[str], limit: int) -> list[SearchHit]:
-    query = fts_query(terms)
-    # Rowids grow with time, so the window's oldest rowid bounds the ranking to the newest.
-    cutoff = (
-        await conn.execute(
-            text(
-                "SELECT rowid FROM search_index WHERE search_index MATCH :q "
-                "ORDER BY rowid DESC LIMIT 1 OFFSET :window"
-            ),
-            {"q": query, "window": RANK_WINDOW},
-        )
-    ).scalar()
-    # Rank on rowids only: reading columns or snippets for every match is what costs.
-    ranked = (
-        await conn.execute(
-            text(
-                f"""SELECT rowid, bm25(search_index, {_TITLE_WEIGHT}, {_BODY_WEIGHT}) AS score
-                FROM search_index WHERE search_index MATCH :q AND rowid > :cutoff
-                ORDER BY score LIMIT :limit"""
-            ),
-            {"q": query, "cutoff": cutoff or 0, "limit": limit},
-        )
-    ).all()
-    if not ranked:
-        return []
-    scores = dict(ranked)
-    # By rowid, without MATCH: FTS5 would re-run a prefix query for every listed rowid, so
-    # snippets are cut here in Python instead of by snippet().
-    rows = await conn.execute(
-        text(
-            f"""SELECT s.rowid, s.kind, s.ref, s.task_id,
-                CASE s.kind WHEN 'document' THEN s.title ELSE t.title END, s.title, s.body
-            FROM search_index s JOIN tasks t ON t.id = s.task_id
-            WHERE s.rowid IN ({",".join(str(int(rowid)) for rowid in scores)})"""
-        )
-    )
-    # bm25 is "lower is better" and negative; flip it so a higher score reads as better.
-    hits = [
-        SearchHit(kind, ref, tid, shown, snippet(body, terms) or own, -scores[rowid])
-        for rowid, kind, ref, tid, shown, own, body in rows.all()
-    ]
-    return sorted(hits, key=lambda hit: -hit.score)
+    async def rows(statement: Any, params: dict[str, Any]) -> list[Any]:
+        return list((await conn.execute(statement, params)).all())
+
+    return await fts_hits(rows, FTS_SQL, terms, limit)
 
 
 def _all_terms(columns: list[Any], terms: list[str]) -> Any:
@@ -272,18 +245,3 @@ async def _search_like(conn: AsyncConnection, terms: list[str], limit: int) -> l
         hits.append(SearchHit(kind, shown, tid, title, snippet(body or "", terms) or title, score))
     hits.sort(key=lambda h: -h.score)
     return hits[:limit]
-
-
-def snippet(body: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
-    """About `width` characters of `body` around the first matching word, matches in [ ].
-
-    Empty when no word of `body` matches (the hit was on its title)."""
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\w*", re.IGNORECASE)
-    flat = " ".join(body.split())
-    first = pattern.search(flat)
-    if first is None:
-        return ""
-    start = max(0, first.start() - width // 3)
-    end = min(len(flat), start + width)
-    piece = pattern.sub(lambda m: f"[{m.group(0)}]", flat[start:end])
-    return ("…" if start else "") + piece + ("…" if end < len(flat) else "")

@@ -1,5 +1,5 @@
 """How every SQLite connection of the store behaves, importable without SQLAlchemy: the
-store's engine (engine.py) and `task add`'s stdlib path (lite.py) both use it."""
+store's engine (engine.py) and `task add`'s stdlib path (stdlib/lite_add.py) both use it."""
 
 from __future__ import annotations
 

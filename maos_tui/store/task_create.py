@@ -1,7 +1,7 @@
 """Creating a task: its rules and its statements, written once for two runners.
 
 The store runs this through SQLAlchemy (`TaskService.create_in`, in a `Tx`), and
-`maos-tui task add` runs it on the stdlib `sqlite3` (store/lite.py) with the very same
+`maos-tui task add` runs it on the stdlib `sqlite3` (store/stdlib/lite_add.py) with the very same
 statements compiled ahead (compiled_sql.py), so that a shell script adding a task does not
 pay for importing SQLAlchemy. Both give this code a writer with the same four calls and a
 namespace of statements with the same names: `Prepared` ones for the store, compiled ones

@@ -9,18 +9,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    and_,
-    bindparam,
-    delete,
-    exists,
-    func,
-    insert,
-    literal_column,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -51,6 +40,7 @@ from maos_tui.store.models import (
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import seq_key, task_record, task_with_relations
 from maos_tui.store.search import INDEX, UNINDEX, set_task_indexed_in
+from maos_tui.store.stdlib.twins import stdlib_twin
 from maos_tui.store.task_create import (
     NewTask,
     check_agents,
@@ -58,6 +48,7 @@ from maos_tui.store.task_create import (
     index_task,
     insert_task,
 )
+from maos_tui.store.task_queries import COLUMN, COLUMN_NEWEST, COUNTS, WITH_RELATIONS, in_json
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store, Tx
@@ -71,28 +62,6 @@ _RELATIONS = (
     (TaskDependency, TaskDependency.depends_on),
     (TaskNeed, TaskNeed.capability),
     (TaskLabel, TaskLabel.label),
-)
-
-
-def _json_array(table: Any, column: Any) -> Any:
-    """SQLite: the task's values in one related table, as a JSON array."""
-    return select(func.json_group_array(column)).where(table.task_id == Task.id).scalar_subquery()
-
-
-_DEPENDENCY = aliased(Task)
-WITH_RELATIONS = select(
-    Task,
-    _json_array(TaskAssignee, TaskAssignee.agent_name).label("_assignees"),
-    _json_array(TaskDependency, TaskDependency.depends_on).label("_after"),
-    _json_array(TaskNeed, TaskNeed.capability).label("_needs"),
-    _json_array(TaskLabel, TaskLabel.label).label("_labels"),
-    exists()
-    .where(
-        TaskDependency.task_id == Task.id,
-        _DEPENDENCY.id == TaskDependency.depends_on,
-        _DEPENDENCY.status != TaskStatus.DONE.value,
-    )
-    .label("_blocked"),
 )
 
 
@@ -149,15 +118,6 @@ async def update_rows_in(tx: Tx, rows: Iterable[tuple[str, Mapping[str, Any]]]) 
         await tx.run_many(_update_by_id(columns), params)
 
 
-# get_many inside a write transaction, on SQLite: the IDs go in as one JSON array, so one
-# Prepared statement serves any number of them.
-_IN_JSON_IDS = select(literal_column("value")).select_from(func.json_each(bindparam("_ids")))
-_GET_MANY_IN = Prepared(WITH_RELATIONS.where(Task.id.in_(_IN_JSON_IDS)))
-_GET_MANY_KEYS = tuple(c.key for c in _GET_MANY_IN.statement.selected_columns)
-# `get` of one task, as `task add`'s stdlib path reads back what it created.
-GET_ONE = Prepared(WITH_RELATIONS.where(Task.id == bindparam("id")))
-
-
 def _insert_relation(table: Any, column: Any) -> Prepared:
     return Prepared(
         insert(table).values({"task_id": bindparam("task_id"), column: bindparam("value")})
@@ -185,27 +145,9 @@ CREATE_SQL = SimpleNamespace(
     INDEX=INDEX,
 )
 
-# Live tasks per status. Module level, like the column statements below: the board's first
-# paint runs these very statements, compiled ahead (store/compiled_sql_gen.py).
-COUNTS = (
-    select(Task.status, func.count())
-    .where(Task.archived == False)  # noqa: E712 - SQL expression
-    .group_by(Task.status)
-)
-
-
-def _column(newest_first: bool) -> Any:
-    order = (Task.updated_at.desc(), Task.seq.desc()) if newest_first else (Task.priority, Task.seq)
-    return (
-        WITH_RELATIONS.where(Task.archived == False, Task.status == bindparam("status"))  # noqa: E712
-        .order_by(*order)
-        .limit(bindparam("limit"))
-    )
-
-
-# A board column's first `limit` cards with their relations, in one statement (SQLite).
-COLUMN = _column(newest_first=False)
-COLUMN_NEWEST = _column(newest_first=True)
+# get_many inside a write transaction, on SQLite: one Prepared statement for any number of IDs.
+_GET_MANY_IN = Prepared(WITH_RELATIONS.where(Task.id.in_(in_json("_ids"))))
+_GET_MANY_KEYS = tuple(c.key for c in _GET_MANY_IN.statement.selected_columns)
 
 
 class TaskService:
@@ -214,6 +156,7 @@ class TaskService:
 
     # ---------------------------------------------------------------- reads
 
+    @stdlib_twin()
     async def get(self, task_id: str, conn: AsyncConnection | None = None) -> TaskRecord:
         tid = parse_task_id(task_id)
         if conn is None:
@@ -235,6 +178,7 @@ class TaskService:
         rows = (await conn.execute(WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
         return [task_with_relations(row) for row in rows.all()]
 
+    @stdlib_twin()
     async def list(
         self,
         statuses: Sequence[TaskStatus] | None = None,
@@ -304,6 +248,7 @@ class TaskService:
             query = query.where(Task.id.in_(ids))
         return {tid for (tid,) in (await conn.execute(query)).all()} & ids
 
+    @stdlib_twin()
     async def counts(self, conn: AsyncConnection | None = None) -> dict[str, int]:
         """Non-archived tasks per status, every status present (0 when empty)."""
         if conn is None:
@@ -353,6 +298,7 @@ class TaskService:
         rows = await tx.rows(_GET_MANY_IN, {"_ids": json.dumps(wanted)})
         return [task_with_relations(dict(zip(_GET_MANY_KEYS, row, strict=True))) for row in rows]
 
+    @stdlib_twin(leaves_to_store=("notifications",))  # a description mentioning someone
     async def create(self, title: str, **fields: Any) -> TaskRecord:
         """Create a task in its own transaction; `fields` are those of `NewTask.checked`."""
         async with self.store.write() as tx:

@@ -4,7 +4,7 @@ The board paints from the store first; the scheduler and WORKING.md sync start a
 that first paint, so neither (nor litellm, which only the scheduler imports) delays it.
 
 Started by `maos-tui` on a current SQLite database, the app paints before the store is
-even open: a `FirstReader` (store/first_read.py) runs the first read with the stdlib, and
+even open: a `FirstReader` (store/stdlib/first_read.py) runs the first read with the stdlib, and
 SQLAlchemy is imported after the paint, while the store opens. Input waits meanwhile.
 """
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from maos_tui.store import Store
-    from maos_tui.store.first_read import FirstReader
+    from maos_tui.store.stdlib.first_read import FirstReader
 
 POLL_SECONDS = 0.2
 

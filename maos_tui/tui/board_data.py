@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from maos_tui.store import Store
-    from maos_tui.store.first_read import FirstReader
+    from maos_tui.store.stdlib.first_read import FirstReader
 
 PAGE = 100
 

@@ -1,7 +1,7 @@
 """Start the TUI from the CLI.
 
 On a SQLite database of the current schema, the board's first paint reads it with the
-stdlib (store/first_read.py) and the store opens right after the paint: importing
+stdlib (store/stdlib/first_read.py) and the store opens right after the paint: importing
 SQLAlchemy, SQLModel and pydantic took longer than the paint may. Otherwise the store is
 opened before the terminal is taken over, so an unopenable or too-new database ends as
 one `error:` line from the CLI, never a traceback or a flashed screen. (A store that fails
@@ -17,7 +17,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from maos_tui.store.first_read import FirstReader
+from maos_tui.store.stdlib.first_read import FirstReader
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context

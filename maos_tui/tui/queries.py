@@ -3,7 +3,7 @@ column windows, run figures for cards, the activity feed and a task's subtasks.
 
 Each takes an open connection so one refresh reads a consistent snapshot. SQLAlchemy and
 the models are imported inside the functions: the cards import TaskRunFigures from here,
-and the board's first paint must not load SQLAlchemy (store/first_read.py).
+and the board's first paint must not load SQLAlchemy (store/stdlib/first_read.py).
 """
 
 from __future__ import annotations

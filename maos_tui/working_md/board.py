@@ -3,7 +3,7 @@ through the store (`load_board`), or on the stdlib `sqlite3` (`read_board`) for 
 that must not import SQLAlchemy (working_md/lite.py).
 
 Both run the same statements (store/board.py's WORKING_TASKS and MESSAGE_COUNTS,
-board.FEED, agents.LIST; compiled ahead into store/compiled_sql.py for `read_board`) and
+board.FEED, agents.LIST; compiled ahead into store/stdlib/compiled_sql.py for `read_board`) and
 turn the rows into records with the same code, so both draw the same file.
 """
 
@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from maos_tui.store import compiled_sql as sql
-from maos_tui.store.compiled_run import mapping, rows
 from maos_tui.store.records import activity_record, agent_record, task_with_relations
+from maos_tui.store.stdlib import compiled_sql as sql
+from maos_tui.store.stdlib.runner import mapping, rows
 from maos_tui.working_md.render import RECENT_ACTIVITY, Board
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from maos_tui.domain import utcnow
 from maos_tui.store.errors import NeedsStore, translate_error
-from maos_tui.store.first_read import begin_current, connect_read_only, sqlite_file
+from maos_tui.store.stdlib.connect import begin_current, connect_read_only, sqlite_file
 from maos_tui.working_md.board import read_board
 from maos_tui.working_md.passes import Merge, WorkingPass
 from maos_tui.working_md.render import Board

@@ -13,7 +13,7 @@ import pytest
 from maos_tui.config import Workspace, load_config
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
-from maos_tui.store.first_read import FirstReader
+from maos_tui.store.stdlib.first_read import FirstReader
 from maos_tui.tui.app import MaosApp
 
 from .conftest import FIXED_NOW, card_ids

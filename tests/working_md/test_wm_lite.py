@@ -17,7 +17,7 @@ from maos_tui.config import Workspace
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.errors import NeedsStore, StoreError
-from maos_tui.store.first_read import sqlite_file
+from maos_tui.store.stdlib.connect import sqlite_file
 from maos_tui.working_md.lite import rewrite_without_store
 from maos_tui.working_md.render import RECENT_ACTIVITY
 from maos_tui.working_md.sync import WorkingSync

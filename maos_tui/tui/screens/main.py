@@ -46,7 +46,7 @@ from maos_tui.tui.widgets.header import StatusHeader
 from maos_tui.tui.widgets.welcome import Welcome
 
 if TYPE_CHECKING:
-    from maos_tui.store.first_read import FirstReader
+    from maos_tui.store.stdlib.first_read import FirstReader
     from maos_tui.tui.app import MaosApp
 
 T = TypeVar("T")

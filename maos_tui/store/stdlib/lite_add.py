@@ -25,13 +25,13 @@ from typing import Any
 
 from maos_tui.collab import find_mentions
 from maos_tui.domain import TaskRecord, utcnow
-from maos_tui.store import compiled_sql as sql
 from maos_tui.store.agent_values import plan_config_agents
-from maos_tui.store.compiled_run import bind, execute, mapping, rows
 from maos_tui.store.errors import NeedsStore, translate_error
-from maos_tui.store.first_read import sqlite_file
 from maos_tui.store.records import activity_row, task_with_relations
 from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS, PRAGMAS, begin_immediate
+from maos_tui.store.stdlib import compiled_sql as sql
+from maos_tui.store.stdlib.connect import sqlite_file
+from maos_tui.store.stdlib.runner import bind, execute, mapping, rows
 from maos_tui.store.task_create import NewTask, insert_task
 
 

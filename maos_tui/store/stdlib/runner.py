@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from maos_tui.store.compiled_sql import Statement
+from maos_tui.store.stdlib.compiled_sql import Statement
 
 
 def rows(
