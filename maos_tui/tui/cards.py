@@ -12,6 +12,7 @@ from textual.content import Content
 
 from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
+from maos_tui.printable import printable
 from maos_tui.tui.queries import TaskRunFigures
 
 
@@ -52,11 +53,17 @@ def card_key(task: TaskRecord) -> tuple[object, ...]:
 def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Content:
     """Two lines: priority, ID and title; then assignees and badges (see card_key)."""
     head = Content.assemble(
-        (f"P{task.priority}", f"$priority-{task.priority}"), " ", (task.id, "bold"), " ", task.title
+        (f"P{task.priority}", f"$priority-{task.priority}"),
+        " ",
+        (task.id, "bold"),
+        " ",
+        printable(task.title),
     )
     badges: list[Content] = []
     if task.assignees:
-        badges.append(Content.styled(" ".join(f"@{a}" for a in task.assignees), "$secondary"))
+        badges.append(
+            Content.styled(printable(" ".join(f"@{a}" for a in task.assignees)), "$secondary")
+        )
     if task.blocked:
         badges.append(Content.styled("blocked", "reverse $warning"))
     if task.status_reason == NEEDS_HUMAN:
@@ -72,7 +79,7 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Con
     waiting = task.status in (TaskStatus.INBOX, TaskStatus.ASSIGNED) and task.status_reason
     if waiting and not task.blocked:
         # Why the scheduler cannot place it (e.g. `no agent with capability: sql`).
-        badges.append(Content.styled(f"⏸ {task.status_reason}", "$warning"))
+        badges.append(Content.styled(f"⏸ {printable(task.status_reason)}", "$warning"))
     tail = Content(" ").join(badges) if badges else Content.styled("unassigned", "$text-muted")
     return Content("\n").join([head, tail])
 

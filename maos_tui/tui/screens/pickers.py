@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from maos_tui.domain import AgentRecord, TaskRecord, TaskStatus
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.plain import plain
 
 _CLOSE: list[BindingType] = bindings("form")
 
@@ -66,8 +67,10 @@ class AgentPicker(ModalScreen[str | None]):
             yield Label(f"Assign {self.task_record.id} (✓ = assigned)", classes="dialog-title")
             options = [
                 Option(
-                    f"{'✓' if a.name in self.task_record.assignees else ' '} {a.name}"
-                    f"  {a.status.value}  {', '.join(a.capabilities)}",
+                    plain(
+                        f"{'✓' if a.name in self.task_record.assignees else ' '} {a.name}"
+                        f"  {a.status.value}  {', '.join(a.capabilities)}"
+                    ),
                     id=a.name,
                 )
                 for a in self.agents
@@ -100,7 +103,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title")
+            yield Static(plain(self.question), classes="dialog-title")
             yield Static("y / enter: yes    n / esc: no", classes="hint")
 
     def action_answer(self, yes: bool) -> None:

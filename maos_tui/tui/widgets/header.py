@@ -8,6 +8,7 @@ from datetime import datetime
 from textual.content import Content
 
 from maos_tui.domain import TaskStatus
+from maos_tui.printable import printable
 from maos_tui.tui.cards import money
 from maos_tui.tui.widgets.line import FixedLine
 
@@ -41,7 +42,7 @@ class StatusHeader(FixedLine):
         clock = now.astimezone().strftime("%H:%M")
         self.show_line(
             Content.assemble(
-                (f" {workspace} ", "bold reverse $primary"),
+                (f" {printable(workspace)} ", "bold reverse $primary"),
                 "  scheduler ",
                 (scheduler, f"bold {state_style}"),
                 "  ",
