@@ -70,6 +70,8 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Con
         badges.append(Content.styled("needs human", "reverse $warning"))
     if task.status is TaskStatus.FAILED:
         badges.append(Content.styled("failed", "reverse $error"))
+    if task.status is TaskStatus.CANCELLED:
+        badges.append(Content.styled("cancelled", "reverse $text-muted"))
     if task.retry_count:
         badges.append(Content.styled(f"↻{task.retry_count}/{task.max_retries}", "$warning"))
     if figures is not None and figures.running_since is not None:

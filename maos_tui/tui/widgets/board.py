@@ -171,11 +171,13 @@ class Board(Horizontal):
         for status in list(self.columns):
             if status not in wanted:
                 self.columns.pop(status).remove()
-        for status in wanted:
+        for index, status in enumerate(wanted):
             column = self.columns.get(status)
             if column is None:
+                # In board order: FAILED goes before a CANCELLED column already shown.
+                after = [self.columns[s] for s in wanted[index + 1 :] if s in self.columns]
                 column = self.columns[status] = BoardColumn(status)
-                self.mount(column)
+                self.mount(column, before=after[0] if after else None)
             column.show(
                 data.columns.get(status, []),
                 data.counts.get(status.value, 0),
@@ -183,7 +185,7 @@ class Board(Horizontal):
                 board_filter,
                 now,
             )
-
+        self.columns = {s: self.columns[s] for s in wanted}
         self.fit_columns()
 
     def on_resize(self) -> None:
