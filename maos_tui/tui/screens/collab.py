@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Label, Markdown, OptionList, Static
@@ -34,6 +34,7 @@ from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
 from maos_tui.tui.screens.detail import DetailSection, TaskDetailScreen, add_detail_section
 from maos_tui.tui.widgets.footer import KeyFooter
+from maos_tui.tui.widgets.scrolling import KeyedList, ScrollBody
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -83,7 +84,7 @@ class ThreadSection(DetailSection):
         await self.screen.store_changed()  # type: ignore[attr-defined]
 
 
-class DocumentList(OptionList):
+class DocumentList(KeyedList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("doclist")
 
 
@@ -133,13 +134,14 @@ class DocumentScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="detail-body"):
             yield Label("", id="doc-title", classes="section-title")
-            with VerticalScroll():
+            with ScrollBody():
                 yield Markdown(id="doc-body")
                 yield Static("", id="doc-diff")
         yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.store_changed()
+        self.query_one(ScrollBody).focus()
 
     async def store_changed(self) -> None:
         try:
@@ -232,7 +234,7 @@ def run_editor(env: Mapping[str, str], path: Path) -> int:
         return 127
 
 
-class NotificationList(OptionList):
+class NotificationList(KeyedList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("notify-list")
 
 
@@ -297,7 +299,7 @@ class SearchScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="detail-body"):
             yield Input(placeholder="Search tasks, messages and documents", id="search-input")
-            yield OptionList(id="search-results")
+            yield KeyedList(id="search-results")
         yield KeyFooter()
 
     def on_mount(self) -> None:

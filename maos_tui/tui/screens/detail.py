@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlalchemy.ext.asyncio import AsyncConnection
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Label, Markdown, OptionList, Static
@@ -26,6 +26,7 @@ from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
 from maos_tui.tui.queries import subtasks, task_history
 from maos_tui.tui.widgets.footer import KeyFooter
+from maos_tui.tui.widgets.scrolling import KeyedList, ScrollBody
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -125,8 +126,8 @@ class LinksSection(DetailSection):
             links.highlighted = 0
 
 
-class LinkList(OptionList):
-    BINDINGS: ClassVar[list[BindingType]] = bindings("links")
+class LinkList(KeyedList):
+    """`tab` reaches it; `enter` opens the highlighted link from anywhere on the screen."""
 
 
 class HistorySection(DetailSection):
@@ -200,14 +201,15 @@ class TaskDetailScreen(Screen[None]):
         # top, so the board's first paint does not pay for them (and no import cycle).
         from maos_tui.tui.screens import collab  # noqa: F401
 
-        with VerticalScroll(id="detail-body"):
+        with ScrollBody(id="detail-body"):
             for section in DETAIL_SECTIONS:
                 yield section()
         yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.store_changed()
-        self.query_one(LinkList).focus()
+        # The body, not a section: the scroll keys then reach the whole task at once.
+        self.query_one(ScrollBody).focus()
 
     async def store_changed(self) -> None:
         store = self.app.store
@@ -225,6 +227,12 @@ class TaskDetailScreen(Screen[None]):
         event.stop()
         if event.option.id and ":" in event.option.id:
             self.app.push_screen(TaskDetailScreen(event.option.id.split(":", 1)[1]))
+
+    def action_open_link(self) -> None:
+        links = self.query_one(LinkList)
+        option = links.highlighted_option
+        if option is not None and not option.disabled:
+            links.action_select()
 
     def action_edit_task(self) -> None:
         if self.task_record is None:

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 from maos_tui.domain import AgentRecord, TaskRecord, TaskStatus
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
+from maos_tui.tui.widgets.scrolling import KeyedList
 
 _CLOSE: list[BindingType] = bindings("form")
 
@@ -33,7 +34,7 @@ class StatusPicker(ModalScreen[TaskStatus | None]):
                 Option(s.value.replace("_", " ") + ("  (current)" * (s is current)), id=s.value)
                 for s in TaskStatus
             ]
-            picker = OptionList(*options, id="status-options")
+            picker = KeyedList(*options, id="status-options")
             yield picker
 
     def on_mount(self) -> None:
@@ -75,7 +76,7 @@ class AgentPicker(ModalScreen[str | None]):
                 )
                 for a in self.agents
             ]
-            yield OptionList(*options, id="agent-options")
+            yield KeyedList(*options, id="agent-options")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
