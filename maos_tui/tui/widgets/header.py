@@ -46,7 +46,7 @@ class StatusHeader(FixedLine):
             Content.assemble(
                 (f" {printable(workspace)} ", "bold reverse $primary"),
                 "  scheduler ",
-                (scheduler, f"bold {state_style}"),
+                (printable(scheduler), f"bold {state_style}"),
                 "  ",
                 (tallies, "$text-muted"),
                 "  ",
