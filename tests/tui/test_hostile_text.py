@@ -144,3 +144,19 @@ async def test_an_old_form_error_goes_once_the_field_changes(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert [t.title for t in await store.tasks.list()] == ["A"]
+
+
+async def test_the_palette_shows_a_title_with_markup_as_typed(
+    store: Store, make_app: Callable[..., MaosApp]
+) -> None:
+    task = await store.tasks.create("Tokenizer [/] [@click=app.quit]rewrite[/]")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"tokeniz")
+        await until_shown(pilot, "Tokenizer [/] [@click=app.quit]rewrite[/]")
+        assert "app.quit" not in click_actions(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TaskDetailScreen) and app.screen.task_id == task.id
