@@ -32,6 +32,7 @@ from maos_tui.resources import themes_dir
 from maos_tui.store import StoreError
 from maos_tui.tui.keymap_check import config_notice
 from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
+from maos_tui.tui.plain import PlainToasts
 from maos_tui.tui.screens.main import MainScreen
 from maos_tui.tui.services import Services
 from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
@@ -62,7 +63,7 @@ def freeze_startup_objects() -> None:
     gc.enable()  # launch() turns collection off until the first paint
 
 
-class MaosApp(App[int]):
+class MaosApp(PlainToasts):
     CSS_PATH = "app.tcss"
     TITLE = "maos-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from maos_tui.store.stdlib.first_read import FirstReader
 
 PAGE = 100
+# Columns shown after the fixed ones, and only while they hold tasks.
+WHILE_FILLED = (TaskStatus.FAILED, TaskStatus.CANCELLED)
 
 
 @dataclass
@@ -43,11 +45,9 @@ class BoardData:
     stored_counts: dict[str, int] = field(default_factory=dict)
 
     def statuses(self) -> list[TaskStatus]:
-        """The board's columns: the five fixed ones, plus FAILED while it holds tasks."""
-        shown = list(BOARD_STATUSES)
-        if self.counts.get(TaskStatus.FAILED.value, 0):
-            shown.append(TaskStatus.FAILED)
-        return shown
+        """The board's columns: the five fixed ones, plus FAILED and CANCELLED while they
+        hold tasks."""
+        return [*BOARD_STATUSES, *(s for s in WHILE_FILLED if self.counts.get(s.value, 0))]
 
     @property
     def total_tasks(self) -> int:

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
 from textual.content import Content
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 
 from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
+from maos_tui.printable import printable
 from maos_tui.tui.queries import TaskRunFigures
 
 
@@ -49,20 +55,77 @@ def card_key(task: TaskRecord) -> tuple[object, ...]:
     )
 
 
-def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Content:
-    """Two lines: priority, ID and title; then assignees and badges (see card_key)."""
+class Card(Visual):
+    """A card drawn at its column's width: the head (priority, ID, title) takes a second
+    line when the column is too narrow for it, cut with `…` if even that is not enough;
+    the badge line never wraps. Rendered once per width (see CardList)."""
+
+    def __init__(self, head: Content, tail: Content, keep: int) -> None:
+        self.head = head
+        self.tail = tail
+        self.keep = keep  # the head's first `keep` characters (priority, ID) stay together
+        self.content = Content("\n").join([head, tail])
+
+    @property
+    def plain(self) -> str:
+        return self.content.plain
+
+    @property
+    def spans(self) -> list[object]:
+        return list(self.content.spans)
+
+    def __str__(self) -> str:
+        return self.plain
+
+    def lines(self, width: int) -> Content:
+        text = self.head.plain
+        if cell_len(text) <= width:
+            return self.content
+        cut = cells = 0
+        for char in text:
+            cells += cell_len(char)
+            if cells > width:
+                break
+            cut += 1
+        space = text.rfind(" ", self.keep, cut + 1)  # break between words when one fits
+        first, rest = (space, space + 1) if space >= self.keep else (cut, cut)
+        return Content("\n").join([self.head[:first], self.head[rest:], self.tail])
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        return self.lines(width).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return self.content.get_optimal_width(rules, container_width)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return 2 if self.head.cell_length <= width else 3
+
+
+def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Card:
+    """Priority, ID and title (on two lines in a narrow column); then assignees and badges
+    (see card_key)."""
     head = Content.assemble(
-        (f"P{task.priority}", f"$priority-{task.priority}"), " ", (task.id, "bold"), " ", task.title
+        (f"P{task.priority}", f"$priority-{task.priority}"),
+        " ",
+        (task.id, "bold"),
+        " ",
+        printable(task.title),
     )
     badges: list[Content] = []
     if task.assignees:
-        badges.append(Content.styled(" ".join(f"@{a}" for a in task.assignees), "$secondary"))
+        badges.append(
+            Content.styled(printable(" ".join(f"@{a}" for a in task.assignees)), "$secondary")
+        )
     if task.blocked:
         badges.append(Content.styled("blocked", "reverse $warning"))
     if task.status_reason == NEEDS_HUMAN:
         badges.append(Content.styled("needs human", "reverse $warning"))
     if task.status is TaskStatus.FAILED:
         badges.append(Content.styled("failed", "reverse $error"))
+    if task.status is TaskStatus.CANCELLED:
+        badges.append(Content.styled("cancelled", "reverse $text-muted"))
     if task.retry_count:
         badges.append(Content.styled(f"↻{task.retry_count}/{task.max_retries}", "$warning"))
     if figures is not None and figures.running_since is not None:
@@ -72,9 +135,9 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Con
     waiting = task.status in (TaskStatus.INBOX, TaskStatus.ASSIGNED) and task.status_reason
     if waiting and not task.blocked:
         # Why the scheduler cannot place it (e.g. `no agent with capability: sql`).
-        badges.append(Content.styled(f"⏸ {task.status_reason}", "$warning"))
+        badges.append(Content.styled(f"⏸ {printable(task.status_reason)}", "$warning"))
     tail = Content(" ").join(badges) if badges else Content.styled("unassigned", "$text-muted")
-    return Content("\n").join([head, tail])
+    return Card(head, tail, len(f"P{task.priority} {task.id}"))
 
 
 def more_prompt(hidden: int) -> Content:

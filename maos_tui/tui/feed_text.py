@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from maos_tui.domain import ActivityRecord
+from maos_tui.printable import printable
 
 
 def describe(activity: ActivityRecord) -> str:
+    """Plain text (never markup) with control characters escaped: details carry titles,
+    reasons and names that users and agents wrote."""
     details = activity.details
     text = activity.summary()
     if "to" in details and "from" in details:
@@ -18,4 +21,4 @@ def describe(activity: ActivityRecord) -> str:
         text += f" {details['document']} v{details.get('version')}"
     if details.get("reason"):
         text += f" ({details['reason']})"
-    return text
+    return printable(text)

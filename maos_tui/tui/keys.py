@@ -46,6 +46,8 @@ def display_key(key: str) -> str:
     return _KEY_NAMES.get(key, key)
 
 
+_SCROLL = ("Scroll", "scroll", False, False)
+
 KEYS: tuple[KeySpec, ...] = (
     # The board (main screen).
     KeySpec("board.left", "left,h", "focus_column(-1)", "Previous column", "Navigate", "main"),
@@ -140,10 +142,10 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "detail.open_link",
         "enter",
-        "select",
+        "open_link",
         "Open the dependency or subtask",
         "Task detail",
-        "links",
+        "detail",
         True,
         False,
     ),
@@ -211,6 +213,13 @@ KEYS: tuple[KeySpec, ...] = (
         "agents.remove", "d", "remove_agent", "Remove the agent (asks first)", "Agents", "agents"
     ),
     KeySpec("agents.check", "c", "check_agent", "Check the agent can run", "Agents", "agents"),
+    # Scrolling: task detail, documents, notifications, search, pickers, help and the feed.
+    KeySpec("scroll.down", "down,j", "scroll_down", "Scroll down (a list: next item)", *_SCROLL),
+    KeySpec("scroll.up", "up,k", "scroll_up", "Scroll up (a list: previous item)", *_SCROLL),
+    KeySpec("scroll.page_down", "pagedown,space,ctrl+d", "page_down", "Page down", *_SCROLL),
+    KeySpec("scroll.page_up", "pageup,ctrl+u", "page_up", "Page up", *_SCROLL),
+    KeySpec("scroll.top", "home,g", "scroll_home", "To the top", *_SCROLL),
+    KeySpec("scroll.bottom", "end,G", "scroll_end", "To the bottom", *_SCROLL),
     # Forms and pickers.
     KeySpec("form.save", "ctrl+s", "save", "Save the form (enter in a field too)", "Forms", "form"),
     KeySpec("form.cancel", "escape", "cancel", "Close without saving", "Forms", "form"),

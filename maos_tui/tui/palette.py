@@ -6,8 +6,11 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from maos_tui.domain import DomainError, parse_task_id
+from maos_tui.printable import printable
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -34,14 +37,24 @@ class TaskCommands(Provider):
                 found.setdefault(hit.task_id, hit.title)
         matcher = self.matcher(query)
         for task_id, title in found.items():
-            label = f"{task_id}  {title}"
+            label = f"{task_id}  {printable(title)}"
             score = max(matcher.match(label), 0.5)  # the store already matched it
             yield Hit(
                 score,
-                matcher.highlight(label),
+                highlight(matcher, label),
                 partial(open_task, app, task_id),
                 help="Open the task",
             )
+
+
+def highlight(matcher: Matcher, label: str) -> Content:
+    """Matcher.highlight without reading `label` as markup: titles are user text."""
+    content = Content(label)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, label)
+    for offset in offsets if score else ():
+        if not label[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def open_task(app: MaosApp, task_id: str) -> None:

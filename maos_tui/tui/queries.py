@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from maos_tui.store import Store
 
 # Finished columns read newest first: what was just completed is what people look for.
-NEWEST_FIRST = frozenset({TaskStatus.DONE, TaskStatus.FAILED})
+NEWEST_FIRST = frozenset({TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED})
 
 
 async def column_tasks(

@@ -16,33 +16,36 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from sqlalchemy.ext.asyncio import AsyncConnection
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from maos_tui.collab import DocumentRecord, MessageRecord
 from maos_tui.domain import HUMAN, DomainError, TaskRecord
+from maos_tui.printable import printable
 from maos_tui.store import Store
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.plain import plain
 from maos_tui.tui.screens.detail import DetailSection, TaskDetailScreen, add_detail_section
 from maos_tui.tui.widgets.footer import KeyFooter
+from maos_tui.tui.widgets.scrolling import KeyedList, ScrollBody
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
 
 
-def message_lines(message: MessageRecord) -> str:
+def message_lines(message: MessageRecord) -> Content:
     kind = "" if message.type.value == "comment" else f" [{message.type.value}]"
     reply = f" ↳ #{message.reply_to}" if message.reply_to is not None else ""
     when = message.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    head = f"[b]#{message.id} {escape(message.author)}[/b]{escape(kind)}{reply}  {when}"
-    return head + "\n" + escape(message.text)
+    head = plain(f"#{message.id} {message.author}", "bold")
+    return Content.assemble(head, plain(kind), f"{reply}  {when}\n", plain(message.text))
 
 
 class ThreadSection(DetailSection):
@@ -58,14 +61,15 @@ class ThreadSection(DetailSection):
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
         self.task_id = task.id
         thread = await store.messages.list(task.id, conn)
-        text = "\n\n".join(message_lines(m) for m in thread) or "No messages yet."
+        lines = [message_lines(m) for m in thread]
+        text = Content("\n\n").join(lines) if lines else "No messages yet."
         self.query_one("#thread", Static).update(text)
 
     @on(Input.Changed, "#composer")
     async def check_mentions(self, event: Input.Changed) -> None:
         """Unknown @names are kept as text; say so before the message is sent."""
         mentions = await self.app.store.notifications.resolve(event.value)  # type: ignore[attr-defined]
-        self.query_one("#composer-warning", Label).update(" ".join(mentions.warnings))
+        self.query_one("#composer-warning", Label).update(plain(" ".join(mentions.warnings)))
 
     @on(Input.Submitted, "#composer")
     async def post(self, event: Input.Submitted) -> None:
@@ -80,7 +84,7 @@ class ThreadSection(DetailSection):
         await self.screen.store_changed()  # type: ignore[attr-defined]
 
 
-class DocumentList(OptionList):
+class DocumentList(KeyedList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("doclist")
 
 
@@ -93,7 +97,9 @@ class DocumentsSection(DetailSection):
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
         docs = await store.documents.list(task.id, conn)
         options = [
-            Option(f"{d.ref}  {d.title}  ({d.doc_type.value}, v{d.latest})", id=f"doc:{d.id}")
+            Option(
+                plain(f"{d.ref}  {d.title}  ({d.doc_type.value}, v{d.latest})"), id=f"doc:{d.id}"
+            )
             for d in docs
         ]
         listing = self.query_one(DocumentList)
@@ -128,13 +134,14 @@ class DocumentScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="detail-body"):
             yield Label("", id="doc-title", classes="section-title")
-            with VerticalScroll():
+            with ScrollBody():
                 yield Markdown(id="doc-body")
                 yield Static("", id="doc-diff")
         yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.store_changed()
+        self.query_one(ScrollBody).focus()
 
     async def store_changed(self) -> None:
         try:
@@ -149,8 +156,10 @@ class DocumentScreen(Screen[None]):
             return
         self.doc = doc
         self.query_one("#doc-title", Label).update(
-            f"{doc.ref}  {escape(doc.title)}  ({doc.doc_type.value}, {doc.task_id})   "
-            f"version {doc.version} of {doc.latest} by {escape(doc.author)}"
+            plain(
+                f"{doc.ref}  {doc.title}  ({doc.doc_type.value}, {doc.task_id})   "
+                f"version {doc.version} of {doc.latest} by {doc.author}"
+            )
         )
         markdown = self.query_one("#doc-body", Markdown)
         changes = self.query_one("#doc-diff", Static)
@@ -160,9 +169,9 @@ class DocumentScreen(Screen[None]):
             shown = diff or "No changes from the previous version."
             if doc.version == 1:
                 shown = "Version 1 is the first: nothing to compare."
-            changes.update(escape(shown))
+            changes.update(plain(shown))
         else:
-            await markdown.update(doc.content or "")
+            await markdown.update(printable(doc.content or "", keep_newlines=True))
 
     async def action_step(self, delta: int) -> None:
         if self.doc is None:
@@ -225,7 +234,7 @@ def run_editor(env: Mapping[str, str], path: Path) -> int:
         return 127
 
 
-class NotificationList(OptionList):
+class NotificationList(KeyedList):
     BINDINGS: ClassVar[list[BindingType]] = bindings("notify-list")
 
 
@@ -254,8 +263,10 @@ class NotificationsScreen(Screen[None]):
         listing.set_options(
             [
                 Option(
-                    f"{'●' if n.unread else ' '} {n.created_at.astimezone():%m-%d %H:%M}  "
-                    f"{escape(n.text)}",
+                    plain(
+                        f"{'●' if n.unread else ' '} {n.created_at.astimezone():%m-%d %H:%M}  "
+                        f"{n.text}"
+                    ),
                     id=f"note:{n.id}:{n.task_id or ''}",
                 )
                 for n in notes
@@ -288,7 +299,7 @@ class SearchScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="detail-body"):
             yield Input(placeholder="Search tasks, messages and documents", id="search-input")
-            yield OptionList(id="search-results")
+            yield KeyedList(id="search-results")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -306,7 +317,7 @@ class SearchScreen(Screen[None]):
         results.set_options(
             [
                 Option(
-                    f"{h.ref:<9} {h.kind:<8} {escape(h.title)}\n    {escape(h.snippet)}",
+                    plain(f"{h.ref:<9} {h.kind:<8} {h.title}\n    {h.snippet}"),
                     id=f"hit:{i}:{h.task_id}",
                 )
                 for i, h in enumerate(hits)

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from sqlalchemy.ext.asyncio import AsyncConnection
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import DomainError, TaskRecord
+from maos_tui.printable import printable
 from maos_tui.store import Store
 from maos_tui.tui.cards import age, money
 from maos_tui.tui.feed_text import describe
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.plain import plain
 from maos_tui.tui.queries import subtasks, task_history
 from maos_tui.tui.widgets.footer import KeyFooter
+from maos_tui.tui.widgets.scrolling import KeyedList, ScrollBody
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -49,8 +52,15 @@ class DetailSection(Vertical):
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
         raise NotImplementedError
 
-    def set_text(self, text: str) -> None:
-        self.query_one(".section-body", Static).update(text)
+    def set_text(self, text: Content | str) -> None:
+        """Show `text`; a str is user text, shown as it is (see tui/plain.py)."""
+        self.query_one(".section-body", Static).update(
+            plain(text) if isinstance(text, str) else text
+        )
+
+
+def listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names) or "—"
 
 
 class SummarySection(DetailSection):
@@ -58,18 +68,25 @@ class SummarySection(DetailSection):
 
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
         rows = [
-            f"[b]{task.id}[/b]  {escape(task.title)}",
-            f"status [b]{task.status.value}[/b]   priority [b]P{task.priority}[/b]"
-            + ("   [reverse]blocked[/reverse]" if task.blocked else ""),
-            f"assignees {', '.join(task.assignees) or '—'}   needs {', '.join(task.needs) or '—'}"
-            f"   labels {', '.join(task.labels) or '—'}",
-            f"retries {task.retry_count}/{task.max_retries}   created by {task.created_by}",
+            Content.assemble((task.id, "bold"), "  ", plain(task.title)),
+            Content.assemble(
+                "status ",
+                (task.status.value, "bold"),
+                "   priority ",
+                (f"P{task.priority}", "bold"),
+                *(["   ", ("blocked", "reverse")] if task.blocked else []),
+            ),
+            plain(
+                f"assignees {listed(task.assignees)}   needs {listed(task.needs)}"
+                f"   labels {listed(task.labels)}\n"
+                f"retries {task.retry_count}/{task.max_retries}   created by {task.created_by}"
+            ),
         ]
         if task.last_error:
-            rows.append(f"last error: {escape(task.last_error)}")
+            rows.append(plain(f"last error: {task.last_error}"))
         if task.result:
-            rows.append(f"result: {escape(task.result)}")
-        self.set_text("\n".join(rows))
+            rows.append(plain(f"result: {task.result}"))
+        self.set_text(Content("\n").join(rows))
 
 
 class DescriptionSection(DetailSection):
@@ -79,7 +96,8 @@ class DescriptionSection(DetailSection):
         yield Markdown(classes="section-body")
 
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
-        await self.query_one(Markdown).update(task.description or "*No description.*")
+        description = printable(task.description, keep_newlines=True)
+        await self.query_one(Markdown).update(description or "*No description.*")
 
 
 class LinksSection(DetailSection):
@@ -97,7 +115,9 @@ class LinksSection(DetailSection):
         for dependent in await store.tasks.dependents(task.id, conn):
             options.append(Option(f"blocks      {dependent}", id=f"blocks:{dependent}"))
         for sub_id, title, status in await subtasks(conn, task.id):
-            options.append(Option(f"subtask     {sub_id} [{status}] {title}", id=f"sub:{sub_id}"))
+            options.append(
+                Option(plain(f"subtask     {sub_id} [{status}] {title}"), id=f"sub:{sub_id}")
+            )
         if task.parent:
             options.append(Option(f"parent      {task.parent}", id=f"parent:{task.parent}"))
         links = self.query_one(LinkList)
@@ -106,8 +126,8 @@ class LinksSection(DetailSection):
             links.highlighted = 0
 
 
-class LinkList(OptionList):
-    BINDINGS: ClassVar[list[BindingType]] = bindings("links")
+class LinkList(KeyedList):
+    """`tab` reaches it; `enter` opens the highlighted link from anywhere on the screen."""
 
 
 class HistorySection(DetailSection):
@@ -116,10 +136,7 @@ class HistorySection(DetailSection):
     async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
         history = await task_history(conn, task.id)
         self.set_text(
-            "\n".join(
-                f"{a.created_at.astimezone():%Y-%m-%d %H:%M}  {escape(describe(a))}"
-                for a in history
-            )
+            "\n".join(f"{a.created_at.astimezone():%Y-%m-%d %H:%M}  {describe(a)}" for a in history)
             or "—"
         )
 
@@ -138,7 +155,7 @@ class RunsSection(DetailSection):
                 f"tokens {run.tokens_in}/{run.tokens_out}  {money(run.cost_usd)}"
             )
             if run.error:
-                line += f"\n    error: {escape(run.error)}"
+                line += f"\n    error: {run.error}"
             lines.append(line)
         self.set_text("\n".join(lines) or "No runs yet.")
 
@@ -152,7 +169,7 @@ class OutputSection(DetailSection):
             self.set_text("No run in progress.")
             return
         tail = runs[-1].output_log.splitlines()[-OUTPUT_TAIL:]
-        self.set_text(escape("\n".join(tail)) or "(no output yet)")
+        self.set_text("\n".join(tail) or "(no output yet)")
 
 
 DETAIL_SECTIONS: list[type[DetailSection]] = [
@@ -184,14 +201,15 @@ class TaskDetailScreen(Screen[None]):
         # top, so the board's first paint does not pay for them (and no import cycle).
         from maos_tui.tui.screens import collab  # noqa: F401
 
-        with VerticalScroll(id="detail-body"):
+        with ScrollBody(id="detail-body"):
             for section in DETAIL_SECTIONS:
                 yield section()
         yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.store_changed()
-        self.query_one(LinkList).focus()
+        # The body, not a section: the scroll keys then reach the whole task at once.
+        self.query_one(ScrollBody).focus()
 
     async def store_changed(self) -> None:
         store = self.app.store
@@ -209,6 +227,12 @@ class TaskDetailScreen(Screen[None]):
         event.stop()
         if event.option.id and ":" in event.option.id:
             self.app.push_screen(TaskDetailScreen(event.option.id.split(":", 1)[1]))
+
+    def action_open_link(self) -> None:
+        links = self.query_one(LinkList)
+        option = links.highlighted_option
+        if option is not None and not option.disabled:
+            links.action_select()
 
     def action_edit_task(self) -> None:
         if self.task_record is None:

@@ -6,12 +6,12 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from maos_tui.tui.keys import display_key, groups
+from maos_tui.tui.widgets.scrolling import ScrollBody
 
 
 class HelpScreen(ModalScreen[None]):
@@ -31,7 +31,7 @@ class HelpScreen(ModalScreen[None]):
             parts.append("\n")
         parts += [("Anywhere\n", "bold"), (f"  {'ctrl+p':<18} ", "bold $accent")]
         parts.append("Command palette: every action by name")
-        with VerticalScroll(classes="dialog help"):
+        with ScrollBody(classes="dialog help"):
             yield Static("Keys   (esc to close)", classes="dialog-title")
             yield Static(Content.assemble(*parts), id="help-keys")
 

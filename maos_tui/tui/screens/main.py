@@ -33,6 +33,7 @@ from maos_tui.domain import (
     task_number,
 )
 from maos_tui.events import Event
+from maos_tui.tui import queries
 from maos_tui.tui.attempt import attempt
 from maos_tui.tui.board_data import PAGE, BoardData, first_board, load_board, load_columns
 from maos_tui.tui.filters import BoardFilter, parse_filter
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 FEED_FIRST = 20  # feed lines read for the first paint (the feed shows six)
-_NEWEST_FIRST = (TaskStatus.DONE, TaskStatus.FAILED)
 
 
 # What drawing raises once the app has begun removing its widgets on exit.
@@ -287,7 +287,7 @@ class MainScreen(Screen[None]):
             data.counts[task.status.value] = data.counts.get(task.status.value, 0) + 1
         if not task.archived and task.status in data.statuses():
             column = data.columns.setdefault(task.status, [])
-            if task.status in _NEWEST_FIRST:
+            if task.status in queries.NEWEST_FIRST:
                 column.insert(0, task)
             else:
                 column.append(task)

@@ -13,6 +13,8 @@ from textual.widgets.option_list import Option
 
 from maos_tui.domain import AgentRecord, TaskRecord, TaskStatus
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.plain import plain
+from maos_tui.tui.widgets.scrolling import KeyedList
 
 _CLOSE: list[BindingType] = bindings("form")
 
@@ -32,7 +34,7 @@ class StatusPicker(ModalScreen[TaskStatus | None]):
                 Option(s.value.replace("_", " ") + ("  (current)" * (s is current)), id=s.value)
                 for s in TaskStatus
             ]
-            picker = OptionList(*options, id="status-options")
+            picker = KeyedList(*options, id="status-options")
             yield picker
 
     def on_mount(self) -> None:
@@ -66,13 +68,15 @@ class AgentPicker(ModalScreen[str | None]):
             yield Label(f"Assign {self.task_record.id} (✓ = assigned)", classes="dialog-title")
             options = [
                 Option(
-                    f"{'✓' if a.name in self.task_record.assignees else ' '} {a.name}"
-                    f"  {a.status.value}  {', '.join(a.capabilities)}",
+                    plain(
+                        f"{'✓' if a.name in self.task_record.assignees else ' '} {a.name}"
+                        f"  {a.status.value}  {', '.join(a.capabilities)}"
+                    ),
                     id=a.name,
                 )
                 for a in self.agents
             ]
-            yield OptionList(*options, id="agent-options")
+            yield KeyedList(*options, id="agent-options")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -100,7 +104,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title")
+            yield Static(plain(self.question), classes="dialog-title")
             yield Static("y / enter: yes    n / esc: no", classes="hint")
 
     def action_answer(self, yes: bool) -> None:

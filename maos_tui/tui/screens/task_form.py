@@ -12,8 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, TextArea
 
 from maos_tui.domain import DomainError, TaskRecord, validate_priority
+from maos_tui.printable import printable
 from maos_tui.store import StoreError
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.plain import plain
 from maos_tui.tui.screens.fields import field_row
 from maos_tui.tui.suggest import ListSuggester, split_list
 
@@ -37,9 +39,9 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         with VerticalScroll(classes="dialog"):
             yield Label(f"{heading}   (enter or ctrl+s: save, esc: cancel)", classes="dialog-title")
             yield Label("", id="error", classes="error")
-            yield field_row("Title", Input(task.title if task else "", id="title"))
+            yield field_row("Title", Input(self.shown("title"), id="title"))
             yield Label("Description (markdown)", classes="hint")
-            yield TextArea(task.description if task else "", id="description")
+            yield TextArea(self.shown("description"), id="description")
             yield field_row("Priority 0-3", Input(str(task.priority if task else 2), id="priority"))
             agents = ListSuggester(lambda: self.agent_names)
             assignees = ", ".join(task.assignees) if task else ""
@@ -59,8 +61,26 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         own = self.task_record.id if self.task_record else None
         self.task_ids = [t.id for tasks in main.data.columns.values() for t in tasks if t.id != own]
 
+    def shown(self, field: str) -> str:
+        """A stored text field as the form shows it: control characters escaped."""
+        stored: str = getattr(self.task_record, field, "")
+        return printable(stored, keep_newlines=field == "description")
+
+    def kept(self, field: str, value: str) -> str:
+        """What to save for a text field: the stored text while the user left the field as
+        shown, so opening and saving the form never rewrites escaped characters."""
+        task = self.task_record
+        return getattr(task, field) if task is not None and value == self.shown(field) else value
+
     def value(self, field: str) -> str:
         return self.query_one(f"#{field}", Input).value
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # A message about the values saved last: once one changes it may no longer hold.
+        self.query_one("#error", Label).update("")
+
+    def on_text_area_changed(self) -> None:
+        self.query_one("#error", Label).update("")
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -71,14 +91,14 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         try:
             saved = await self.save()
         except (DomainError, StoreError) as exc:
-            error.update(f"✗ {exc}")
+            error.update(plain(f"✗ {exc}"))
             return
         self.dismiss(saved)
 
     async def save(self) -> TaskRecord:
         tasks = self.app.store.tasks
-        title = self.value("title")
-        description = self.query_one(TextArea).text
+        title = self.kept("title", self.value("title"))
+        description = self.kept("description", self.query_one(TextArea).text)
         priority = validate_priority(self.value("priority"))
         assignees = split_list(self.value("assignees"))
         needs = split_list(self.value("needs"))

@@ -11,6 +11,7 @@ from datetime import datetime
 from textual.content import Content
 
 from maos_tui.domain import AgentRecord, AgentStatus
+from maos_tui.printable import printable
 from maos_tui.tui.cards import age, money
 from maos_tui.tui.widgets.line import FixedLine
 
@@ -20,12 +21,12 @@ def chip(agent: AgentRecord, task_id: str | None, now: datetime, *, full: bool) 
     parts: list[Content | tuple[str, str] | str] = [
         ("●", colour),
         " ",
-        (agent.name, "bold"),
+        (printable(agent.name), "bold"),
         " ",
         (agent.status.value, colour),
     ]
     if agent.status is AgentStatus.OFFLINE and agent.status_reason and full:
-        parts += [" ", (f"({agent.status_reason})", "$text-muted")]
+        parts += [" ", (f"({printable(agent.status_reason)})", "$text-muted")]
     if task_id:
         parts += [" ", (task_id, "$accent")]
     if full:

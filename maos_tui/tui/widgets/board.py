@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus
@@ -30,6 +31,7 @@ from maos_tui.tui.widgets.width_cache import width_keyed_cache
 
 MORE_ID = "__more__"
 COLUMN_MIN = 26
+FEED_MIN = 7  # the feed's height in app.tcss, which it keeps while the board needs the room
 
 
 def column_title(status: TaskStatus) -> str:
@@ -162,6 +164,7 @@ class Board(Horizontal):
         # instead of each column finding out on its first draw that it needs a scrollbar
         # and asking for another layout of the whole screen.
         self.columns: dict[TaskStatus, BoardColumn] = {s: BoardColumn(s) for s in BOARD_STATUSES}
+        self.fitted: int | None = None  # the height given to the board, None: all but the feed
 
     def compose(self) -> ComposeResult:
         yield from self.columns.values()
@@ -171,11 +174,13 @@ class Board(Horizontal):
         for status in list(self.columns):
             if status not in wanted:
                 self.columns.pop(status).remove()
-        for status in wanted:
+        for index, status in enumerate(wanted):
             column = self.columns.get(status)
             if column is None:
+                # In board order: FAILED goes before a CANCELLED column already shown.
+                after = [self.columns[s] for s in wanted[index + 1 :] if s in self.columns]
                 column = self.columns[status] = BoardColumn(status)
-                self.mount(column)
+                self.mount(column, before=after[0] if after else None)
             column.show(
                 data.columns.get(status, []),
                 data.counts.get(status.value, 0),
@@ -183,11 +188,32 @@ class Board(Horizontal):
                 board_filter,
                 now,
             )
-
+        self.columns = {s: self.columns[s] for s in wanted}
         self.fit_columns()
+        self.fit_height()
 
     def on_resize(self) -> None:
         self.fit_columns()
+        self.fit_height()
+
+    def fit_height(self) -> None:
+        """As tall as the longest column, when that leaves the feed more than FEED_MIN rows:
+        the feed then takes the rest (#body.roomy in app.tcss). Only a change of that
+        height lays the screen out again, so a full board (most keys) costs a comparison."""
+        body = self.parent
+        lists = self.lists()
+        if not isinstance(body, Widget) or not body.size.height:
+            return
+        if any(not task_list.scrollable_content_region.width for task_list in lists):
+            return  # not measured yet: the cards' heights depend on the width
+        cards = max(task_list.line_count() for task_list in lists)
+        needed = 1 + cards + self.scrollbar_size_horizontal  # the column titles, cards
+        fitted = needed if needed + FEED_MIN <= body.size.height else None
+        if fitted == self.fitted:
+            return
+        self.fitted = fitted
+        body.set_class(fitted is not None, "roomy")
+        self.styles.height = fitted
 
     def fit_columns(self) -> None:
         """Share the width between columns; below COLUMN_MIN each, the board scrolls sideways."""

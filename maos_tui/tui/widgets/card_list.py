@@ -92,6 +92,11 @@ class CardList(OptionList):
         if self._painting is None and not (lines and lines[-1][0] == len(self._options) - 1):
             super()._update_lines()
 
+    def line_count(self) -> int:
+        """How many lines the options take at the current width (listing them if needed)."""
+        self._update_lines()
+        return len(self._line_cache.lines)
+
     def get_visual_style(self, *component_classes: str, partial: bool = False) -> Style:
         painting = self._painting
         if painting is not None:

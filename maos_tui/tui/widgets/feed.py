@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.widgets import RichLog
 
 from maos_tui.domain import ActivityRecord
 from maos_tui.tui.feed_text import describe
+from maos_tui.tui.keys import bindings
 from maos_tui.tui.widgets.fixed_scroll import fixed_box
 
 KEEP = 500
@@ -18,6 +21,8 @@ KEEP = 500
 
 @fixed_box()
 class ActivityFeed(RichLog):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("scroll")
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(wrap=False, markup=False, max_lines=KEEP, **kwargs)  # type: ignore[arg-type]
         self.records: deque[ActivityRecord] = deque(maxlen=KEEP)

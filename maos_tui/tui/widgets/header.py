@@ -8,6 +8,8 @@ from datetime import datetime
 from textual.content import Content
 
 from maos_tui.domain import TaskStatus
+from maos_tui.printable import printable
+from maos_tui.tui.board_data import WHILE_FILLED
 from maos_tui.tui.cards import money
 from maos_tui.tui.widgets.line import FixedLine
 
@@ -18,6 +20,7 @@ _SHORT = {
     TaskStatus.REVIEW: "review",
     TaskStatus.DONE: "done",
     TaskStatus.FAILED: "failed",
+    TaskStatus.CANCELLED: "cancelled",
 }
 _STATE_STYLE = {"running": "$success", "paused": "$warning"}
 
@@ -36,14 +39,14 @@ class StatusHeader(FixedLine):
         tallies = " ".join(
             f"{label} {counts.get(status.value, 0)}"
             for status, label in _SHORT.items()
-            if counts.get(status.value, 0) or status is not TaskStatus.FAILED
+            if counts.get(status.value, 0) or status not in WHILE_FILLED
         )
         clock = now.astimezone().strftime("%H:%M")
         self.show_line(
             Content.assemble(
-                (f" {workspace} ", "bold reverse $primary"),
+                (f" {printable(workspace)} ", "bold reverse $primary"),
                 "  scheduler ",
-                (scheduler, f"bold {state_style}"),
+                (printable(scheduler), f"bold {state_style}"),
                 "  ",
                 (tallies, "$text-muted"),
                 "  ",

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from maos_tui.config import Workspace
+from maos_tui.printable import printable
 from maos_tui.starter import STARTER_TEAM
 
 
@@ -13,7 +14,7 @@ class Welcome(Static):
     def show(self, default_model: str | None, workspace: Workspace) -> None:
         trio = ", ".join(m.name for m in STARTER_TEAM)
         if default_model:
-            starter = f"starter team ({trio}) with {default_model}"
+            starter = f"starter team ({trio}) with {printable(default_model)}"
         else:
             starter = f"starter team ({trio}); asks for a model first"
         lines = [
