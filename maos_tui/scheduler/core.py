@@ -29,6 +29,7 @@ from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
+from maos_tui.scheduler.prewarm import prewarm
 from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ SCHEDULER = "scheduler"
 POLL_SECONDS = 0.5  # how soon writes from other processes (CLI, WORKING.md) are noticed
 STALL_HEARTBEATS = 3
 # Bus topics that can change what is runnable; run-log appends are not among them.
-_WAKE_TOPICS = frozenset({"task", "agent", "message", "notification"})
+_WAKE_TOPICS = frozenset({"task", "agent", "heartbeat", "message", "notification"})
 # Of those, the changes to a task itself or to its thread (a question to the human).
 _TASK_TOPICS = frozenset({"task", "message"})
 
@@ -416,6 +417,7 @@ class Scheduler:
         )
         self._next_retry = min((t.retry_at for t in tasks if t.id in result.retrying), default=None)
         if self.state == "running":
+            prewarm(result, agents)
             self._backlog.set_reasons(
                 await outcomes.write_reasons(self.store, tasks, result.reasons)
             )
@@ -461,14 +463,9 @@ class Scheduler:
         signature = f"{agent.model}|{agent.api_base}"
         cached = self._key_reasons.get(agent.name)
         if cached is None or cached[0] != signature:
-            from maos_tui.agents.llm import load_litellm
-
-            # The first import takes seconds: keep the event loop (and the TUI) responsive.
-            await asyncio.to_thread(load_litellm)
             from maos_tui.agents.check import missing_keys
 
-            missing = missing_keys(agent)
-            reason = outcomes.key_reason(missing)
+            reason = outcomes.key_reason(await asyncio.to_thread(missing_keys, agent))
             cached = self._key_reasons[agent.name] = (signature, reason)
         return cached[1]
 
