@@ -1,0 +1,79 @@
+"""litellm (seconds of CPU to import) is loaded only when an LLM agent has work, on a
+thread of its own: `run` with an LLM agent and nothing to do never imports it, and a
+command agent's run starts without waiting for that import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from fakes.openai_server import FakeOpenAI, tool_call
+
+from tests.conftest import Cli
+from tests.test_imports import loaded_packages
+
+# `maos-tui run --until-idle` in this interpreter. The command agent sends it SIGUSR1 as
+# it starts; the handler notes whether the app's background import of litellm had
+# finished by then (agents/llm.py's start_loading: its future, once one was asked for).
+_PROBE = """
+import json, signal, sys
+from maos_tui.agents import llm
+from maos_tui.cli import main
+
+seen = []
+
+def imported():
+    return llm.start_loading.cache_info().currsize == 1 and llm.start_loading().done()
+
+signal.signal(signal.SIGUSR1, lambda *_: seen.append(imported()))
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "at_command_start": seen, "at_exit": imported()}))
+"""
+
+
+_RUN = ("run", "--until-idle", "--max-seconds", "150")
+
+
+def test_run_until_idle_with_an_llm_agent_and_nothing_to_do_never_imports_litellm(
+    cli: Cli,
+) -> None:
+    cli.ok("init")
+    cli.ok("agent", "add", "coder", "--model", "openai/gpt-4o-mini")
+    cli.ok("task", "add", "Already finished")
+    cli.ok("task", "move", "TASK-001", "done")
+    loaded, stderr = loaded_packages(
+        cli, ("litellm",), "run", "--until-idle", "--max-seconds", "100", OPENAI_API_KEY="sk-x"
+    )
+    assert loaded == [], stderr
+
+
+def test_a_command_agents_run_starts_while_litellm_is_still_being_imported(cli: Cli) -> None:
+    with FakeOpenAI(default=tool_call("complete_task", summary="summarised")) as fake:
+        cli.ok("init")
+        cli.ok(
+            "agent", "add", "coder", "--model", "openai/gpt-4o-mini", "--api-base", fake.base_url
+        )
+        cli.ok("agent", "add", "builder", "--command", "sh -c 'kill -USR1 $PPID; echo built'")
+        cli.ok("task", "add", "Summarise the notes", "--assign", "coder")
+        cli.ok("task", "add", "Build the site", "--assign", "builder")
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, "--workspace", str(cli.workspace), *_RUN],
+            capture_output=True,
+            text=True,
+            timeout=170,
+            env=cli.env(OPENAI_API_KEY="sk-test-dummy"),
+            cwd=cli.workspace,
+        )
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        assert report["code"] == 0, done.stderr
+        assert report["at_command_start"] == [False], "the command agent waited for litellm"
+        assert report["at_exit"], "the LLM run never loaded litellm"
+        assert fake.requests, "the LLM agent never called the model"
+    listed = json.loads(cli.ok("task", "list", "--json"))
+    tasks = listed["tasks"] if isinstance(listed, dict) else listed
+    assert {t["title"]: t["status"] for t in tasks} == {
+        "Summarise the notes": "done",
+        "Build the site": "done",
+    }
