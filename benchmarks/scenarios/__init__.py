@@ -8,6 +8,7 @@ import importlib
 MODULES = (
     "startup",
     "startup_idle",
+    "dispatch_first",
     "keys",
     "cli",
     "working",
