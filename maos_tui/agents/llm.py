@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import logging
 import os
@@ -72,9 +73,14 @@ def start_loading() -> Future[ModuleType]:
 
     def load() -> None:
         try:
-            loaded.set_result(load_litellm())
+            module = load_litellm()
         except BaseException as exc:  # reported to whichever run awaits it
             loaded.set_exception(exc)
+            return
+        # Its modules live as long as the process: kept out of the collector's full passes,
+        # which would otherwise walk them all again every few seconds (see tui/app.py).
+        gc.freeze()
+        loaded.set_result(module)
 
     threading.Thread(target=load, name="maos-litellm-import", daemon=True).start()
     return loaded
