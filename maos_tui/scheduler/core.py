@@ -463,9 +463,14 @@ class Scheduler:
         signature = f"{agent.model}|{agent.api_base}"
         cached = self._key_reasons.get(agent.name)
         if cached is None or cached[0] != signature:
+            from maos_tui.agents.llm import load_litellm
+
+            # The first import takes seconds: keep the event loop (and the TUI) responsive.
+            await asyncio.to_thread(load_litellm)
             from maos_tui.agents.check import missing_keys
 
-            reason = outcomes.key_reason(await asyncio.to_thread(missing_keys, agent))
+            missing = missing_keys(agent)
+            reason = outcomes.key_reason(missing)
             cached = self._key_reasons[agent.name] = (signature, reason)
         return cached[1]
 
