@@ -1,9 +1,9 @@
 """Start importing litellm as soon as an LLM agent has work ahead of it.
 
 The import takes seconds of CPU. Begun when a pass places a task on an LLM agent, or
-leaves a task waiting for a slot while an LLM agent could take it, it runs on its own
-thread (agents/llm.py) while the loop goes on starting other runs; the LLM run awaits it.
-A board with nothing for an LLM agent to do never imports litellm.
+leaves tasks waiting for a free slot while an LLM agent is usable (the next free slot may
+be its), it runs on its own thread (agents/llm.py) while the loop goes on starting other
+runs; the LLM run awaits it. A board with nothing for an LLM agent to do never imports it.
 """
 
 from __future__ import annotations

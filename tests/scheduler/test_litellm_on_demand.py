@@ -10,6 +10,9 @@ import sys
 
 from fakes.openai_server import FakeOpenAI, tool_call
 
+from maos_tui.domain import AgentKind, AgentRecord, AgentStatus
+from maos_tui.scheduler.planner import Plan
+from maos_tui.scheduler.prewarm import llm_work_ahead
 from tests.conftest import Cli
 from tests.test_imports import loaded_packages
 
@@ -77,3 +80,30 @@ def test_a_command_agents_run_starts_while_litellm_is_still_being_imported(cli: 
         "Summarise the notes": "done",
         "Build the site": "done",
     }
+
+
+def _agent(name: str, kind: AgentKind) -> AgentRecord:
+    llm = kind is AgentKind.LLM
+    return AgentRecord(
+        name=name,
+        role="",
+        kind=kind,
+        model="openai/gpt-4o-mini" if llm else None,
+        command=None if llm else ("true",),
+        capabilities=(),
+        status=AgentStatus.IDLE,
+        heartbeat_seconds=30,
+        max_concurrent=1,
+        last_heartbeat=None,
+        tokens_in=0,
+        tokens_out=0,
+        cost_usd=0.0,
+    )
+
+
+def test_tasks_waiting_for_a_slot_start_the_import_only_with_an_llm_agent_usable() -> None:
+    coder, builder = _agent("coder", AgentKind.LLM), _agent("builder", AgentKind.COMMAND)
+    waiting = Plan(waiting={"TASK-001"})
+    assert llm_work_ahead(waiting, [builder, coder])
+    assert not llm_work_ahead(waiting, [builder])
+    assert not llm_work_ahead(Plan(), [builder, coder])  # nothing to do
