@@ -105,7 +105,5 @@ async def _start_working_sync(store: Store, ctx: Context) -> WorkingSync:
     from maos_tui.working_md.sync import WorkingSync
 
     sync = WorkingSync(store, ctx.workspace)
-    # Not until the watcher's first look: it takes any save made meanwhile, and
-    # `--until-idle` on a quiet board would otherwise wait for it.
-    await sync.start(until_watched=False)
+    await sync.start()
     return sync

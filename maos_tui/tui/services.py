@@ -56,9 +56,7 @@ class Services:
         from maos_tui.working_md.sync import WorkingSync
 
         sync = WorkingSync(self.store, self.workspace, on_problems=self.on_problems)
-        # Its first pass applies hand edits made while the app was closed, before the
-        # scheduler plans; the scheduler need not also wait for the watcher's first look.
-        await sync.start(until_watched=False)
+        await sync.start()
         self.sync = sync
 
     async def _start_scheduler(self) -> None:

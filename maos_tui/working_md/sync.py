@@ -97,10 +97,7 @@ class WorkingSync(WorkingPass):
 
     # ------------------------------------------------------------ lifecycle
 
-    async def start(self, *, until_watched: bool = True) -> None:
-        """Ingest the file, rewrite it, then follow the bus and the folder. Without
-        `until_watched`, return before the watcher's first look (up to its timeout): a
-        save made meanwhile is still taken by that look."""
+    async def start(self) -> None:
         cleanup_temp_files(self.files.path)
         # The commit counter is read, and the bus followed, before the first pass, so a
         # commit by another process or this one is either in that pass or seen after it.
@@ -125,9 +122,9 @@ class WorkingSync(WorkingPass):
             asyncio.create_task(self._watch_loop(), name="working-md-watch"),
             asyncio.create_task(self._poll_loop(version), name="working-md-poll"),
         ]
-        if until_watched:  # then no save made after this returns can slip through
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._watching.wait(), _WATCH_READY_TIMEOUT)
+        # Return once hand edits are being watched, so no save can slip through.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._watching.wait(), _WATCH_READY_TIMEOUT)
 
     async def stop(self) -> None:
         # Released first: a command that still saw the claim committed before this point,
