@@ -23,9 +23,9 @@ class CountingSync(WorkingSync):
 
     passes = 0
 
-    async def _pass(self) -> Any:
+    async def _pass(self, *args: Any, **kwargs: Any) -> Any:
         self.passes += 1
-        return await super()._pass()
+        return await super()._pass(*args, **kwargs)
 
 
 async def test_heartbeats_and_run_logs_start_no_pass_while_other_changes_do(
