@@ -70,6 +70,8 @@ def start_loading() -> Future[ModuleType]:
     """Begin importing litellm on a background thread, once per process. A daemon thread:
     a scheduler that stops meanwhile (`run --until-idle`) must not wait for it to end."""
     loaded: Future[ModuleType] = Future()
+    # Running from now on: a run cancelled while it waits must not cancel the import too.
+    loaded.set_running_or_notify_cancel()
 
     def load() -> None:
         try:
@@ -86,9 +88,15 @@ def start_loading() -> Future[ModuleType]:
     return loaded
 
 
-async def litellm_loaded() -> ModuleType:
-    """litellm, once the background import (started now if need be) has finished."""
-    return await asyncio.wrap_future(start_loading())
+async def litellm_for_run(hooks: RunHooks) -> ModuleType:
+    """litellm, once the background import (started now if need be) has finished. The wait
+    counts as the run's progress: the import can take longer than a short heartbeat, and
+    the run is not stalled meanwhile."""
+    loading = asyncio.wrap_future(start_loading())
+    while not loading.done():
+        hooks.progress()
+        await asyncio.wait([loading], timeout=0.5)
+    return loading.result()
 
 
 def call_options(job_model: str, api_base: str | None, timeout: float) -> dict[str, Any]:
@@ -141,7 +149,7 @@ def first_prompt(job: Job) -> list[dict[str, Any]]:
 
 class LlmRunner:
     async def run(self, job: Job, hooks: RunHooks) -> RunResult:
-        litellm = await litellm_loaded()
+        litellm = await litellm_for_run(hooks)
         model = job.agent.model or ""
         tools = Toolbox(job, job.settings.max_tool_calls, job.settings.max_subtasks)
         messages = first_prompt(job)

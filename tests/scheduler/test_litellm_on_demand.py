@@ -107,3 +107,41 @@ def test_tasks_waiting_for_a_slot_start_the_import_only_with_an_llm_agent_usable
     assert llm_work_ahead(waiting, [builder, coder])
     assert not llm_work_ahead(waiting, [builder])
     assert not llm_work_ahead(Plan(), [builder, coder])  # nothing to do
+
+
+# A run waiting for the import ticks its progress, and cancelling it (stop, a task cancel)
+# leaves the import going for the next run.
+_WAITING = """
+import asyncio
+from maos_tui.agents import llm
+
+class Hooks:
+    ticks = 0
+    def progress(self):
+        self.ticks += 1
+
+async def main():
+    hooks = Hooks()
+    first = asyncio.ensure_future(llm.litellm_for_run(hooks))
+    while hooks.ticks < 2 and not first.done():
+        await asyncio.sleep(0.01)
+    first.cancel()
+    try:
+        await first
+    except asyncio.CancelledError:
+        pass
+    module = await llm.litellm_for_run(hooks)
+    print(module.__name__, hooks.ticks)
+
+asyncio.run(main())
+"""
+
+
+def test_a_run_waiting_for_the_import_shows_progress_and_may_be_cancelled(cli: Cli) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WAITING], capture_output=True, text=True, timeout=170, env=cli.env()
+    )
+    assert done.returncode == 0, done.stderr
+    name, ticks = done.stdout.split()
+    assert name == "litellm"
+    assert int(ticks) >= 2
