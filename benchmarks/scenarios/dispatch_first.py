@@ -15,10 +15,14 @@ import asyncio
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from benchmarks.data import Bench, Shape, bench_workspace, populate
 from benchmarks.harness import Measured, Options, Target, Unavailable, median, scenario, summary
 from benchmarks.terminal import running_in_pty
+
+if TYPE_CHECKING:
+    from maos_tui.store import Store
 
 GIVE_UP_SECONDS = 120.0
 POLL_SECONDS = 0.005
@@ -30,7 +34,7 @@ KEY = {"OPENAI_API_KEY": "sk-benchmark"}
 MARK = "BENCH_AGENT_STARTED"
 
 
-def _prepare(bench: Bench, fill: Callable[[object], Awaitable[None]]) -> None:
+def _prepare(bench: Bench, fill: Callable[[Store], Awaitable[None]]) -> None:
     async def run() -> None:
         store = await bench.open_store()
         try:
@@ -41,12 +45,12 @@ def _prepare(bench: Bench, fill: Callable[[object], Awaitable[None]]) -> None:
     asyncio.run(run())
 
 
-def _agents(api_base: str | None = None) -> Callable[[object], Awaitable[None]]:
-    async def fill(store: object) -> None:
-        await store.agents.add(  # type: ignore[attr-defined]
+def _agents(api_base: str | None = None) -> Callable[[Store], Awaitable[None]]:
+    async def fill(store: Store) -> None:
+        await store.agents.add(
             "builder", command=["/bin/sh", "-c", f': > "${MARK}"'], capabilities=["build"]
         )
-        await store.agents.add(  # type: ignore[attr-defined]
+        await store.agents.add(
             "writer", model="openai/gpt-4o-mini", api_base=api_base, capabilities=["write"]
         )
 
@@ -59,8 +63,8 @@ def idle_exit(options: Options) -> Measured:
     samples = []
     with bench_workspace() as bench:
 
-        async def fill(store: object) -> None:
-            await populate(store, DONE_BOARD)  # type: ignore[arg-type]
+        async def fill(store: Store) -> None:
+            await populate(store, DONE_BOARD)
             await _agents()(store)
 
         _prepare(bench, fill)
@@ -105,9 +109,9 @@ def first_dispatch_command(options: Options) -> Measured:
     def setup(bench: Bench) -> tuple[dict[str, str], Callable[[], float | None]]:
         mark = bench.root.parent / "agent-started"
 
-        async def fill(store: object) -> None:
+        async def fill(store: Store) -> None:
             await _agents()(store)
-            await store.tasks.create("Build the site", needs=["build"])  # type: ignore[attr-defined]
+            await store.tasks.create("Build the site", needs=["build"])
 
         _prepare(bench, fill)
         return {MARK: str(mark), **KEY}, lambda: time.perf_counter() if mark.exists() else None
@@ -130,9 +134,9 @@ def first_dispatch_llm(options: Options) -> Measured:
     with FakeOpenAI(responder=answer) as fake:
 
         def setup(bench: Bench) -> tuple[dict[str, str], Callable[[], float | None]]:
-            async def fill(store: object) -> None:
+            async def fill(store: Store) -> None:
                 await _agents(fake.base_url)(store)
-                await store.tasks.create("Write the notes", needs=["write"])  # type: ignore[attr-defined]
+                await store.tasks.create("Write the notes", needs=["write"])
 
             _prepare(bench, fill)
             arrivals.clear()
