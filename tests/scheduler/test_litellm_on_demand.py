@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 from fakes.openai_server import FakeOpenAI, tool_call
 
-from maos_tui.domain import AgentKind, AgentRecord, AgentStatus
+from maos_tui.domain import AgentKind
 from maos_tui.scheduler.planner import Plan
 from maos_tui.scheduler.prewarm import llm_work_ahead
 from tests.conftest import Cli
 from tests.test_imports import loaded_packages
+from tests.working_md.test_wm_format import agent
 
 # `maos-tui run --until-idle` in this interpreter. The command agent sends it SIGUSR1 as
 # it starts; the handler notes whether the app's background import of litellm had
@@ -82,27 +84,9 @@ def test_a_command_agents_run_starts_while_litellm_is_still_being_imported(cli: 
     }
 
 
-def _agent(name: str, kind: AgentKind) -> AgentRecord:
-    llm = kind is AgentKind.LLM
-    return AgentRecord(
-        name=name,
-        role="",
-        kind=kind,
-        model="openai/gpt-4o-mini" if llm else None,
-        command=None if llm else ("true",),
-        capabilities=(),
-        status=AgentStatus.IDLE,
-        heartbeat_seconds=30,
-        max_concurrent=1,
-        last_heartbeat=None,
-        tokens_in=0,
-        tokens_out=0,
-        cost_usd=0.0,
-    )
-
-
 def test_tasks_waiting_for_a_slot_start_the_import_only_with_an_llm_agent_usable() -> None:
-    coder, builder = _agent("coder", AgentKind.LLM), _agent("builder", AgentKind.COMMAND)
+    builder = agent("builder")  # a command agent
+    coder = replace(agent("coder"), kind=AgentKind.LLM, model="openai/gpt-4o-mini", command=None)
     waiting = Plan(waiting={"TASK-001"})
     assert llm_work_ahead(waiting, [builder, coder])
     assert not llm_work_ahead(waiting, [builder])
