@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from benchmarks.floor import measure_floor
 from benchmarks.harness import REGISTRY, Options, run_scenario
 from benchmarks.report import as_json, as_table
 from benchmarks.scenarios import load_all
@@ -21,12 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}")
     options = Options(quick=args.quick)
+    if not args.json:
+        print("measuring the floor...", file=sys.stderr, flush=True)
+    floor = measure_floor(options)
     results = []
     for name in args.names or list(REGISTRY):
         if not args.json:
             print(f"running {name}...", file=sys.stderr, flush=True)
         results.append(run_scenario(REGISTRY[name], options))
-    print(as_json(results, args.quick) if args.json else as_table(results, args.quick))
+    report = as_json if args.json else as_table
+    print(report(results, floor, args.quick))
     return 1 if any(r.error for r in results) else 0
 
 

@@ -17,14 +17,18 @@ class Unavailable(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    limit: float
+    limit: float | None  # None: the figure is reported, with no target to meet
     unit: str
     higher_is_better: bool = False
 
-    def met(self, value: float) -> bool:
+    def met(self, value: float) -> bool | None:
+        if self.limit is None:
+            return None
         return value >= self.limit if self.higher_is_better else value <= self.limit
 
     def __str__(self) -> str:
+        if self.limit is None:
+            return "reported"
         return f"{'≥' if self.higher_is_better else '≤'} {self.limit:g} {self.unit}"
 
 

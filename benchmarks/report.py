@@ -8,6 +8,7 @@ import platform
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks.floor import Floor
 from benchmarks.harness import Result, number
 
 
@@ -34,11 +35,16 @@ def _met(result: Result) -> str:
     return {True: "met", False: "NOT MET", None: "-"}[result.met]
 
 
-def as_table(results: Sequence[Result], quick: bool) -> str:
-    rows = [("scenario", "value", "target", "met", "how")]
+def _times(multiple: float | None) -> str:
+    return "" if multiple is None else f"{multiple:.1f}x"
+
+
+def as_table(results: Sequence[Result], floor: Floor, quick: bool) -> str:
+    rows = [("scenario", "value", "x floor", "target", "met", "how")]
     for r in results:
         detail = r.measured.detail if r.measured else ""
-        rows.append((r.scenario.name, _value(r), str(r.scenario.target), _met(r), detail))
+        times = _times(floor.multiple(r))
+        rows.append((r.scenario.name, _value(r), times, str(r.scenario.target), _met(r), detail))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False))
@@ -52,12 +58,14 @@ def as_table(results: Sequence[Result], quick: bool) -> str:
         f"machine: {info['cores']} cores, Python {info['python']}, {info['platform']}, "
         f"load {info['load_1m']}" + (" (--quick: too few runs to quote)" if quick else "")
     )
+    lines.append(floor.describe())
     return "\n".join(line.rstrip() for line in lines)
 
 
-def as_json(results: Sequence[Result], quick: bool) -> str:
+def as_json(results: Sequence[Result], floor: Floor, quick: bool) -> str:
     payload = {
         "machine": machine(),
+        "floor": {"interpreter_s": floor.interpreter, "import_textual_s": floor.textual},
         "quick": quick,
         "results": [
             {
@@ -66,6 +74,7 @@ def as_json(results: Sequence[Result], quick: bool) -> str:
                 "value": r.measured.value if r.measured else None,
                 "unit": r.scenario.target.unit,
                 "target": str(r.scenario.target),
+                "x_floor": floor.multiple(r),
                 "met": r.met,
                 "detail": r.measured.detail if r.measured else None,
                 "unavailable": r.unavailable,

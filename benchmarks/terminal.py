@@ -6,16 +6,19 @@ rendering cost. `os.wait4` gives the child's own peak RSS, not the harness's.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import termios
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 COLUMNS, ROWS = 160, 48
 TIMEOUT_SECONDS = 60.0
@@ -29,7 +32,10 @@ class Finished:
     peak_rss_mb: float
 
 
-def run_in_pty(argv: Sequence[str], env: Mapping[str, str]) -> Finished:
+def _spawn(
+    argv: Sequence[str], env: Mapping[str, str]
+) -> tuple[int, float, subprocess.Popen[bytes]]:
+    """The child on a new pty of COLUMNS x ROWS: (master fd, perf_counter before spawn, child)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     env = {**env, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(ROWS)}
@@ -38,6 +44,11 @@ def run_in_pty(argv: Sequence[str], env: Mapping[str, str]) -> Finished:
         argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
     )
     os.close(slave)
+    return master, started, proc
+
+
+def run_in_pty(argv: Sequence[str], env: Mapping[str, str]) -> Finished:
+    master, started, proc = _spawn(argv, env)
     try:
         output = _drain(master, proc)
     finally:
@@ -67,3 +78,47 @@ def _drain(master: int, proc: subprocess.Popen[bytes]) -> str:
             break
         chunks.append(chunk)
     return b"".join(chunks).decode("utf-8", "replace")
+
+
+@dataclass
+class Live:
+    """A `maos-tui` still running in its pty; its output is read on a thread meanwhile."""
+
+    proc: subprocess.Popen[bytes]
+    started: float  # perf_counter just before the spawn, as in Finished
+    chunks: list[bytes] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return b"".join(self.chunks).decode("utf-8", "replace")
+
+    def cpu_seconds(self) -> float:
+        """The child's user + system CPU time so far, all its threads (Linux /proc)."""
+        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def running_in_pty(argv: Sequence[str], env: Mapping[str, str]) -> Iterator[Live]:
+    """The app in a pty for the body to watch; killed with its process group afterwards
+    (the benchmark workspaces are thrown away, so nothing needs a clean exit)."""
+    master, started, proc = _spawn(argv, env)
+    live = Live(proc, started)
+
+    def drain() -> None:
+        # A pty nobody reads fills up and blocks the app's drawing.
+        with contextlib.suppress(OSError):
+            while chunk := os.read(master, 65536):
+                live.chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        yield live
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        reader.join(5)
+        os.close(master)

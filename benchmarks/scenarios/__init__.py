@@ -5,7 +5,18 @@ from __future__ import annotations
 import importlib
 
 # Table order: what the user feels first (the board), then the CLI, then the engine.
-MODULES = ("startup", "keys", "cli", "working", "scheduler", "events", "agents", "search")
+MODULES = (
+    "startup",
+    "startup_idle",
+    "dispatch_first",
+    "keys",
+    "cli",
+    "working",
+    "scheduler",
+    "events",
+    "agents",
+    "search",
+)
 
 
 def load_all() -> None:

@@ -1,14 +1,21 @@
 """LLM agents through litellm: a multi-step tool-calling loop.
 
-litellm is imported lazily (it takes seconds) and every setting is passed per call, never
-through module globals, because several agents call concurrently.
+litellm is imported lazily, on a thread of its own (it takes seconds of CPU): the scheduler
+starts that import as soon as an LLM agent has work ahead of it, and a run awaits it, so
+the event loop, and the command agents' runs it starts, never wait for it. Every setting is
+passed per call, never through module globals, because several agents call concurrently.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import gc
 import json
 import logging
 import os
+import threading
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, RunHooks, RunResult
@@ -56,6 +63,40 @@ def load_litellm() -> ModuleType:
         logger.setLevel(logging.CRITICAL)
         logger.propagate = False
     return litellm
+
+
+@functools.cache
+def start_loading() -> Future[ModuleType]:
+    """Begin importing litellm on a background thread, once per process. A daemon thread:
+    a scheduler that stops meanwhile (`run --until-idle`) must not wait for it to end."""
+    loaded: Future[ModuleType] = Future()
+    # Running from now on: a run cancelled while it waits must not cancel the import too.
+    loaded.set_running_or_notify_cancel()
+
+    def load() -> None:
+        try:
+            module = load_litellm()
+        except BaseException as exc:  # reported to whichever run awaits it
+            loaded.set_exception(exc)
+            return
+        # Its modules live as long as the process: kept out of the collector's full passes,
+        # which would otherwise walk them all again every few seconds (see tui/app.py).
+        gc.freeze()
+        loaded.set_result(module)
+
+    threading.Thread(target=load, name="maos-litellm-import", daemon=True).start()
+    return loaded
+
+
+async def litellm_for_run(hooks: RunHooks) -> ModuleType:
+    """litellm, once the background import (started now if need be) has finished. The wait
+    counts as the run's progress: the import can take longer than a short heartbeat, and
+    the run is not stalled meanwhile."""
+    loading = asyncio.wrap_future(start_loading())
+    while not loading.done():
+        hooks.progress()
+        await asyncio.wait([loading], timeout=0.5)
+    return loading.result()
 
 
 def call_options(job_model: str, api_base: str | None, timeout: float) -> dict[str, Any]:
@@ -108,7 +149,7 @@ def first_prompt(job: Job) -> list[dict[str, Any]]:
 
 class LlmRunner:
     async def run(self, job: Job, hooks: RunHooks) -> RunResult:
-        litellm = load_litellm()
+        litellm = await litellm_for_run(hooks)
         model = job.agent.model or ""
         tools = Toolbox(job, job.settings.max_tool_calls, job.settings.max_subtasks)
         messages = first_prompt(job)

@@ -50,7 +50,9 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
 
     if args.max_seconds is not None and args.max_seconds <= 0:
         raise DomainError("--max-seconds must be positive")
-    async with ctx.store(writes=True) as store:
+    # Not store(writes=True): the sync's last pass, as it stops, leaves WORKING.md current,
+    # and a second rewrite after it re-read and re-rendered the whole board for nothing.
+    async with ctx.store() as store:
         scheduler = Scheduler(store, ctx.workspace, ctx.config)
 
         def show(event: Event) -> None:

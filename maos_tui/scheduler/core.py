@@ -29,6 +29,7 @@ from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
+from maos_tui.scheduler.prewarm import prewarm
 from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ SCHEDULER = "scheduler"
 POLL_SECONDS = 0.5  # how soon writes from other processes (CLI, WORKING.md) are noticed
 STALL_HEARTBEATS = 3
 # Bus topics that can change what is runnable; run-log appends are not among them.
-_WAKE_TOPICS = frozenset({"task", "agent", "message", "notification"})
+_WAKE_TOPICS = frozenset({"task", "agent", "heartbeat", "message", "notification"})
 # Of those, the changes to a task itself or to its thread (a question to the human).
 _TASK_TOPICS = frozenset({"task", "message"})
 
@@ -416,6 +417,7 @@ class Scheduler:
         )
         self._next_retry = min((t.retry_at for t in tasks if t.id in result.retrying), default=None)
         if self.state == "running":
+            prewarm(result, agents)
             self._backlog.set_reasons(
                 await outcomes.write_reasons(self.store, tasks, result.reasons)
             )

@@ -517,8 +517,8 @@ async def heartbeat_in(tx: Tx, agent: AgentRecord, *, recovered: bool) -> None:
         await tx.activity(
             SCHEDULER, "agent back online", topic="agent", agent=agent.name, target=agent.name
         )
-    else:
-        tx.notify("agent", agent=agent.name)
+    else:  # its own topic: WORKING.md shows no heartbeat, and its sync skips these
+        tx.notify("heartbeat", agent=agent.name)
 
 
 async def set_agent_status(

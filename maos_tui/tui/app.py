@@ -1,7 +1,8 @@
 """MaosApp: themes, keymap, the store, the change watcher and the background services.
 
 The board paints from the store first; the scheduler and WORKING.md sync start after
-that first paint, so neither (nor litellm, which only the scheduler imports) delays it.
+that first paint, so neither delays it (litellm is imported only for an LLM run, on a
+thread of its own: agents/llm.py).
 
 Started by `maos-tui` on a current SQLite database, the app paints before the store is
 even open: a `FirstReader` (store/stdlib/first_read.py) runs the first read with the stdlib, and
@@ -246,7 +247,7 @@ class MaosApp(PlainToasts):
         except Exception as exc:  # a service failing to start must leave the board usable
             services.off_reason = f"failed to start: {exc}"
             self.notify(f"Scheduler not started: {exc}", severity="error")
-        freeze_startup_objects()  # the services' modules (litellm...) are loaded now
+        freeze_startup_objects()  # the services' modules are loaded now
         self.main_screen.render_board()
 
     def on_sync_problems(self, problems: list[Any]) -> None:

@@ -47,6 +47,9 @@ _MIN_EDIT_GAP = 0.05
 # A pass that waited long (a lock held elsewhere, a file that kept changing) must not make
 # the watcher deaf for as long afterwards.
 _MAX_EDIT_GAP = 1.0
+# Changes the file does not show, when they come without an Activity (which the file's
+# feed would show): a pass for each would re-read and re-render the whole board.
+_NOT_SHOWN = frozenset({"heartbeat", "run"})
 
 
 class _Rollback(Exception):
@@ -105,17 +108,16 @@ class WorkingSync(WorkingPass):
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._ownership = Ownership(workspace.maos_dir)
-        self._watch_db: AsyncConnection | None = None
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         cleanup_temp_files(self.files.path)
-        # The commit counter is read before the first pass, so a commit by another
-        # process is either in that pass or moves the counter afterwards.
-        self._watch_db = await self.store.engine.connect()
+        # The commit counter is read, and the bus followed, before the first pass, so a
+        # commit by another process or this one is either in that pass or seen after it.
+        self._unsubscribe = self.store.bus.subscribe(self._on_event)
         try:
-            version = await self._data_version()
+            version = await self.store.outside_writes()
             # Claimed before the first pass, which can take seconds while an editor keeps
             # saving: from here on every commit moves the counter the poll loop follows, and
             # the watcher's first look takes any hand edit, so CLI commands may leave their
@@ -124,10 +126,9 @@ class WorkingSync(WorkingPass):
             await self.sync_once()
         except BaseException:
             self._ownership.release()
-            await self._watch_db.close()
-            self._watch_db = None
+            self._unsubscribe()
+            self._unsubscribe = None
             raise
-        self._unsubscribe = self.store.bus.subscribe(self._on_event)
         self._stop.clear()
         self._watching.clear()
         self._tasks = [
@@ -151,17 +152,15 @@ class WorkingSync(WorkingPass):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        if self._watch_db is not None:
-            await self._watch_db.close()
-            self._watch_db = None
         # Always one last pass (it writes only if the text differs): the rewrite loop clears
         # its flag before a pass, so a pass cancelled just now would otherwise be lost, and
         # changes made while stopping (the scheduler requeueing its runs) never written.
         self._dirty.clear()
         await self._guarded()
 
-    def _on_event(self, _event: Event) -> None:
-        self._dirty.set()
+    def _on_event(self, event: Event) -> None:
+        if event.activity is not None or event.topic not in _NOT_SHOWN:
+            self._dirty.set()
 
     async def _rewrite_loop(self) -> None:
         while True:
@@ -170,18 +169,14 @@ class WorkingSync(WorkingPass):
             await self._guarded()
             await asyncio.sleep(self.debounce)
 
-    async def _data_version(self) -> int:
-        assert self._watch_db is not None
-        version = await self.store.data_version(self._watch_db)
-        await self._watch_db.rollback()  # end the read, so the next look sees new commits
-        return version
-
     async def _poll_loop(self, seen: int) -> None:
-        """Commits from other processes publish nothing on our bus: notice them here."""
+        """Commits from other processes publish nothing on our bus: notice them here. The
+        writer's own counter moves for theirs only, so this process's heartbeats and run
+        logs, which the bus brings and the file does not show, start no pass."""
         while True:
             await asyncio.sleep(_POLL_SECONDS)
             try:
-                version = await self._data_version()
+                version = await self.store.outside_writes()
             except Exception:
                 log.exception("could not poll the database for changes")
                 continue
