@@ -121,8 +121,8 @@ def provider_of(model: str) -> str:
     if slash:
         if prefix not in PROVIDERS:
             raise ValueError(
-                f"unknown provider {prefix!r} in model {text!r}: use a litellm provider, "
-                "e.g. openai/, anthropic/, gemini/, ollama/, hosted_vllm/"
+                f"model {text!r}: unknown provider {prefix!r} (litellm knows openai/, "
+                "anthropic/, gemini/, ollama/, hosted_vllm/ and more)"
             )
         if not rest.strip():
             raise ValueError(f"model {text!r} names no model after {prefix}/")
@@ -131,7 +131,7 @@ def provider_of(model: str) -> str:
         if shape.fullmatch(text):
             return provider
     raise ValueError(
-        f"model {text!r} has no provider litellm knows: write provider/model, "
+        f"model {text!r} names no provider litellm knows: write provider/model, "
         f"e.g. openai/{text} or ollama/{text}"
     )
 

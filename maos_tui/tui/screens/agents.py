@@ -149,8 +149,8 @@ class AgentsScreen(Screen[None]):
 
         # Key commands may run programs, and litellm's first import takes seconds: both
         # off the event loop, so the screen keeps answering keys meanwhile.
-        for warning in await asyncio.to_thread(load_key_commands, self.app.config):
-            self.notify(warning, severity="warning")
+        for name, failure in (await load_key_commands(self.app.config)).items():
+            self.notify(f"{name}: {failure}", severity="warning", markup=False)
         if agent.kind is AgentKind.LLM:
             await asyncio.to_thread(load_litellm)
         ok, line = await check_agent(agent)
