@@ -6,6 +6,7 @@ through module globals, because several agents call concurrently.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -110,9 +111,19 @@ def first_prompt(job: Job) -> list[dict[str, Any]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+async def litellm_for_run(hooks: RunHooks) -> ModuleType:
+    """litellm, imported off the event loop. The import counts as the run's progress: it
+    can take longer than a short heartbeat, and the run is not stalled meanwhile."""
+    loading = asyncio.ensure_future(asyncio.to_thread(load_litellm))
+    while not loading.done():
+        hooks.progress()
+        await asyncio.wait([loading], timeout=0.5)
+    return loading.result()
+
+
 class LlmRunner:
     async def run(self, job: Job, hooks: RunHooks) -> RunResult:
-        litellm = load_litellm()
+        litellm = await litellm_for_run(hooks)
         model = job.agent.model or ""
         tools = Toolbox(job, job.settings.max_tool_calls, job.settings.max_subtasks)
         messages = first_prompt(job)
