@@ -122,3 +122,13 @@ def test_api_base_query_secrets_are_masked_but_kept(cli: Cli) -> None:
     assert secret not in shown + cli.ok("agent", "list") + cli.ok("status")
     with sqlite3.connect(cli.workspace / ".maos" / "state.db") as db:
         assert db.execute("SELECT api_base FROM agents").fetchone() == (url,)
+
+
+def test_doctor_offline_names_an_unroutable_config_model(cli: Cli) -> None:
+    cli.ok("init")
+    (cli.workspace / ".maos" / "config.toml").write_text(
+        '[[agents]]\nname = "typo"\nmodel = "notaprovider"\n', encoding="utf-8"
+    )
+    result = cli("doctor", "--offline")
+    assert result.returncode == 1
+    assert "typo: model 'notaprovider' names no provider litellm knows" in result.stdout
