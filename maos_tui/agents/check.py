@@ -1,4 +1,4 @@
-"""Is an agent usable? Missing provider keys (offline, no work) and `agent check NAME`."""
+"""`agent check NAME`: is the agent usable, down to one tiny request to its model?"""
 
 from __future__ import annotations
 
@@ -9,17 +9,8 @@ import time
 from maos_tui.agents.llm import call_options, describe_error, load_litellm
 from maos_tui.agents.readiness import has_key_in, problem
 from maos_tui.domain import AgentKind, AgentRecord
-from maos_tui.providers import missing_keys as missing_provider_keys
 
 CHECK_TIMEOUT_SECONDS = 30.0
-
-
-def missing_keys(agent: AgentRecord) -> list[str]:
-    """Provider keys the agent's model needs but the environment lacks (from the table in
-    maos_tui.providers: no litellm import)."""
-    if agent.kind is not AgentKind.LLM or not agent.model:
-        return []
-    return missing_provider_keys(agent.model, agent.api_base, has_key_in(os.environ))
 
 
 async def check_agent(agent: AgentRecord) -> tuple[bool, str]:

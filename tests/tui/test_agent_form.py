@@ -143,3 +143,17 @@ async def test_the_screen_and_bar_show_a_missing_key_and_count_only_running_work
         assert (await store.agents.get("thinker")).status is AgentStatus.PAUSED
         row = [str(cell) for cell in table.get_row("thinker")]
         assert "paused (paused by human)" in row
+
+
+async def test_the_starter_team_prompt_refuses_an_unroutable_model(
+    store: Store, make_app: Callable[..., MaosApp], isolated_env
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("S")
+        await pilot.pause()
+        await pilot.press(*"notaprovider", "enter")
+        await pilot.pause()
+        assert "'notaprovider' names no provider litellm knows" in form_error(app)
+    assert await store.agents.list() == []
+    assert not isolated_env.exists() or "notaprovider" not in isolated_env.read_text()
