@@ -5,6 +5,7 @@ cannot work, and count as load only what runs."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, Label, TextArea
@@ -146,8 +147,8 @@ async def test_the_screen_and_bar_show_a_missing_key_and_count_only_running_work
 
 
 async def test_the_starter_team_prompt_refuses_an_unroutable_model(
-    store: Store, make_app: Callable[..., MaosApp], isolated_env
-) -> None:  # type: ignore[no-untyped-def]
+    store: Store, make_app: Callable[..., MaosApp], isolated_env: Path
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("S")
