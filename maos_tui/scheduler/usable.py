@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from maos_tui.agents.readiness import has_key_in, is_readiness_reason, problem
@@ -76,7 +77,10 @@ class AgentGate:
                 await outcomes.set_agent_status(self.store, agent, AgentStatus.PAUSED, budget)
                 continue
             if self._waits_for_key(agent, has_key):
+                # Not written on the agent: the command ends within its timeout.
                 self.waiting = True
+                waiting = "waiting for its key command"
+                kept.append(replace(agent, status=AgentStatus.OFFLINE, status_reason=waiting))
                 continue
             reason = self._reason(agent, has_key)
             offline = agent.status is AgentStatus.OFFLINE

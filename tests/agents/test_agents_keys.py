@@ -145,3 +145,26 @@ def test_run_stops_on_time_while_a_key_command_hangs(cli, tmp_path: Path) -> Non
     running = [int(p) for p in pids.read_text().split()]
     assert running
     asyncio.run(all_gone(running))
+
+
+async def test_while_its_key_command_runs_the_agent_waits_and_stop_kills_it(
+    store: Store, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    await store.agents.add("thinker", model="openai/gpt-4o-mini")
+    task = await store.tasks.create("plan it", assignees=["thinker"])
+    pids = tmp_path / "pids"
+    scheduler = make_scheduler(store, workspace, f"[api_keys]\nOPENAI_API_KEY = {sleeper(pids)}\n")
+    await scheduler.start()
+    try:
+
+        async def waits() -> bool:
+            reason = (await store.tasks.get(task.id)).status_reason
+            return reason == "waiting: thinker is offline (waiting for its key command)"
+
+        await until(waits, timeout=30)
+        running = await started(pids)
+        assert (await store.agents.get("thinker")).status is AgentStatus.IDLE
+    finally:
+        await scheduler.stop()
+    await all_gone(running)
