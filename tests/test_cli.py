@@ -101,8 +101,8 @@ def test_task_list_show_filters(cli: Cli) -> None:
 
 def test_move_assign_edit_cancel_retry_archive_restore(cli: Cli) -> None:
     cli.ok("init")
-    cli.ok("agent", "add", "a1", "--model", "m")
-    cli.ok("agent", "add", "a2", "--model", "m")
+    cli.ok("agent", "add", "a1", "--model", "ollama/m")
+    cli.ok("agent", "add", "a2", "--model", "ollama/m")
     cli.ok("task", "add", "dep")
     cli.ok("task", "add", "work")
 
@@ -196,7 +196,7 @@ def test_agent_commands_and_json_shape(cli: Cli) -> None:
 
 def test_status_json_shape(cli: Cli) -> None:
     cli.ok("init")
-    cli.ok("agent", "add", "coder", "--model", "m")
+    cli.ok("agent", "add", "coder", "--model", "ollama/m")
     cli.ok("task", "add", "a")
     cli.ok("task", "add", "b")
     cli.ok("task", "move", "TASK-002", "done")
@@ -215,7 +215,7 @@ def test_config_agents_show_up_in_the_same_list(cli: Cli, workspace: Path) -> No
     (workspace / ".maos" / "config.toml").write_text(
         '[[agents]]\nname = "qa"\nmodel = "ollama/llama3"\ncapabilities = ["review"]\n'
     )
-    cli.ok("agent", "add", "coder", "--model", "m")
+    cli.ok("agent", "add", "coder", "--model", "ollama/m")
     assert [a["name"] for a in json.loads(cli.ok("agent", "list", "--json"))] == ["coder", "qa"]
 
 
@@ -231,9 +231,9 @@ BAD_INPUTS = [
     (("task", "edit", "TASK-001", "--after", "TASK-002"), "cycle: TASK-001 -> TASK-002 -> TASK-001"),
     (("task", "edit", "TASK-001", "--after", "TASK-001"), "cannot depend on itself"),
     (("task", "add", "x", "--after", "TASK-077"), "unknown task TASK-077"),
-    (("agent", "add", "coder", "--model", "m"), "agent coder already exists"),
-    (("agent", "add", "bad name", "--model", "m"), "invalid agent name"),
-    (("agent", "add", "both", "--model", "m", "--command", "c"), "exactly one of --model or --command"),
+    (("agent", "add", "coder", "--model", "ollama/m"), "agent coder already exists"),
+    (("agent", "add", "bad name", "--model", "ollama/m"), "invalid agent name"),
+    (("agent", "add", "both", "--model", "ollama/m", "--command", "c"), "exactly one of --model or --command"),
     (("agent", "add", "neither"), "exactly one of --model or --command"),
     (("agent", "pause", "ghost"), "unknown agent ghost"),
 ]  # fmt: skip
@@ -244,7 +244,7 @@ def test_bad_input_is_one_line_and_changes_nothing(
     cli: Cli, workspace: Path, args: tuple[str, ...], message: str
 ) -> None:
     cli.ok("init")
-    cli.ok("agent", "add", "coder", "--model", "m")
+    cli.ok("agent", "add", "coder", "--model", "ollama/m")
     cli.ok("task", "add", "first")
     cli.ok("task", "add", "second", "--after", "TASK-001")
     before = db_dump(workspace)

@@ -88,7 +88,7 @@ def test_mentions_skip_emails_code_and_trailing_punctuation() -> None:
 
 
 async def test_mention_notifies_known_agent_and_warns_about_unknown(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     msg = await store.messages.post(task.id, "human", "@coder please, and @nobody too")
     assert msg.mentions.agents == ("coder",)
@@ -101,14 +101,14 @@ async def test_mention_notifies_known_agent_and_warns_about_unknown(store: Store
 
 
 async def test_agents_are_not_notified_of_their_own_mentions(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     await store.messages.post(task.id, "coder", "note to @coder self")
     assert await store.notifications.pending_for("coder") == []
 
 
 async def test_user_name_and_human_notify_the_person(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     store.notifications.set_user_name("ada")
     await store.messages.post(task.id, "coder", "done, @ada")
@@ -118,8 +118,8 @@ async def test_user_name_and_human_notify_the_person(store: Store) -> None:
 
 
 async def test_description_mentions_notify_once_per_new_name(store: Store) -> None:
-    await store.agents.add("coder", model="x")
-    await store.agents.add("reviewer", model="x")
+    await store.agents.add("coder", model="ollama/x")
+    await store.agents.add("reviewer", model="ollama/x")
     task = await store.tasks.create("Parser", description="for @coder")
     await store.tasks.edit(task.id, description="for @coder, checked by @reviewer")
     assert len(await store.notifications.pending_for("coder")) == 1
@@ -129,7 +129,7 @@ async def test_description_mentions_notify_once_per_new_name(store: Store) -> No
 
 
 async def test_claim_delivers_each_notification_once(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     await store.messages.post(task.id, "human", "@coder one")
     await store.messages.post(task.id, "human", "@coder two")
@@ -141,7 +141,7 @@ async def test_claim_delivers_each_notification_once(store: Store) -> None:
 
 
 async def test_agent_reply_in_thread_answers_its_delivered_mentions(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     other = await store.tasks.create("Other")
     await store.messages.post(task.id, "human", "@coder ?")
@@ -156,7 +156,7 @@ async def test_agent_reply_in_thread_answers_its_delivered_mentions(store: Store
 
 
 async def test_mark_read_checks_ids_and_recipient(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     await store.messages.post(task.id, "coder", "@human look")
     await store.messages.post(task.id, "human", "@coder look")
@@ -175,8 +175,8 @@ async def test_mark_read_checks_ids_and_recipient(store: Store) -> None:
 
 
 async def test_agent_question_to_human_parks_until_a_human_answers(store: Store) -> None:
-    await store.agents.add("coder", model="x")
-    await store.agents.add("reviewer", model="x")
+    await store.agents.add("coder", model="ollama/x")
+    await store.agents.add("reviewer", model="ollama/x")
     task = await store.tasks.create("Parser")
     other = await store.tasks.create("Other")
     await store.messages.post(other.id, "coder", "@reviewer which lib?", type="question")
@@ -197,7 +197,7 @@ async def test_agent_question_to_human_parks_until_a_human_answers(store: Store)
 
 
 async def test_same_title_adds_versions_and_diff_shows_changes(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     v1 = await store.documents.write(task.id, "Design", "a\nb\n", "coder", "research")
     v2 = await store.documents.write(task.id, "Design", "a\nc\n", "human", "research")
@@ -262,7 +262,7 @@ def test_document_bytes_must_be_utf8_and_small() -> None:
 
 
 async def test_mentions_only_count_agent_notifications(store: Store) -> None:
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     await store.messages.post(task.id, "coder", "@human hi")
     assert await store.notifications.open_mentions() == {}
@@ -273,7 +273,7 @@ async def test_collaboration_shows_in_the_activity_feed(store: Store) -> None:
     from maos_tui.tui.feed_text import describe
     from maos_tui.tui.queries import activities_after
 
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
     await store.messages.post(task.id, "human", "@coder go")
     await store.documents.write(task.id, "Plan", "v1", "coder")

@@ -197,7 +197,7 @@ async def test_config_agents_are_listed_and_follow_the_file(store: Store) -> Non
     await store.agents.sync_config(
         [{"name": "qa", "model": "ollama/llama3", "capabilities": ["review"]}]
     )
-    await store.agents.add("coder", model="x")
+    await store.agents.add("coder", model="ollama/x")
     assert [a.name for a in await store.agents.list()] == ["coder", "qa"]
     await store.agents.sync_config([])
     assert [a.name for a in await store.agents.list()] == ["coder"]
@@ -206,7 +206,7 @@ async def test_config_agents_are_listed_and_follow_the_file(store: Store) -> Non
 
 
 async def test_task_match_filters_in_sql(store: Store) -> None:
-    await store.agents.add("coder", model="m")
+    await store.agents.add("coder", model="ollama/m")
     a = await store.tasks.create("Fix the login form", priority=0, assignees=["coder"])
     b = await store.tasks.create("Login page copy", after=[a.id])
     await store.tasks.create("100%_literal wildcard")

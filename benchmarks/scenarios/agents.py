@@ -15,7 +15,7 @@ async def _register(bench: Bench, count: int) -> list[float]:
     try:
         for i in range(count):
             start = time.perf_counter()
-            await store.agents.add(f"coder{i}", model="bench/none", capabilities=["python"])
+            await store.agents.add(f"coder{i}", model="ollama/none", capabilities=["python"])
             samples.append(time.perf_counter() - start)
     finally:
         await store.close()

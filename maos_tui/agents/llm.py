@@ -22,6 +22,7 @@ from maos_tui.agents.base import Job, RunHooks, RunResult
 from maos_tui.agents.context import working_md_excerpt
 from maos_tui.agents.secrets import scrub
 from maos_tui.agents.tools import Toolbox
+from maos_tui.providers import missing_keys
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -104,6 +105,9 @@ def call_options(job_model: str, api_base: str | None, timeout: float) -> dict[s
     options: dict[str, Any] = {"model": job_model, "timeout": timeout, "num_retries": 0}
     if api_base:
         options["api_base"] = api_base
+        if missing_keys(job_model, None, lambda name: bool(os.environ.get(name))):
+            # A server of the user's own may want no key, but the OpenAI client wants one.
+            options["api_key"] = "no-key"
     return options
 
 

@@ -13,6 +13,14 @@ _SECRET_SHAPES = re.compile(
     r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+[A-Za-z0-9_.\-]{6,}|AIza[0-9A-Za-z_\-]{20,})"
 )
 REDACTED = "[redacted]"
+# A URL's secrets: query values under a secret-like name (`?api_key=...`), and the password
+# in `user:password@host`.
+_QUERY_SECRET = re.compile(
+    r"([?&;][^=&#\s]*(key|token|secret|password|passwd|pwd|sig|auth|credential)[^=&#\s]*=)"
+    r"[^&#\s]+",
+    re.IGNORECASE,
+)
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+(@)")
 
 
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
@@ -45,4 +53,11 @@ def scrub(text: str, env: Mapping[str, str] | None = None) -> str:
         return text
     for value in secret_values(env):
         text = text.replace(value, REDACTED)
-    return _SECRET_SHAPES.sub(REDACTED, text)
+    return mask_url_secrets(_SECRET_SHAPES.sub(REDACTED, text))
+
+
+def mask_url_secrets(text: str) -> str:
+    """`text` with the secrets of any URL in it redacted, for showing an api_base: the
+    stored value keeps them, since the agent needs them."""
+    text = _QUERY_SECRET.sub(rf"\g<1>{REDACTED}", text)
+    return _URL_PASSWORD.sub(rf"\g<1>{REDACTED}\g<2>", text)

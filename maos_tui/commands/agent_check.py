@@ -15,8 +15,8 @@ async def agent_check(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.agents.keys import load_key_commands
     from maos_tui.domain import DomainError
 
-    for warning in load_key_commands(ctx.config):
-        ctx.warn(warning)
+    for name, failure in (await load_key_commands(ctx.config)).items():
+        ctx.warn(f"{name}: {failure}")
     async with ctx.store() as store:
         agent = await store.agents.get(args.name)
     ok, line = await check_agent(agent)

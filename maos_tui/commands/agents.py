@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from typing import TYPE_CHECKING
 
+from maos_tui.agents.readiness import shown
+from maos_tui.agents.secrets import mask_url_secrets
 from maos_tui.commands.agent_check import agent_check
 from maos_tui.commands.context import command_group
 from maos_tui.domain import AgentRecord, DomainError
+from maos_tui.store.agent_values import AgentFieldError, command_text, split_command
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
@@ -21,7 +23,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add.add_argument("name")
     add.add_argument("--model", help="litellm model string, e.g. openai/gpt-4o-mini")
     add.add_argument("--command", help='argv, split like a shell would: "aider --yes"')
-    add.add_argument("--shell", action="store_true", help="run --command through /bin/sh")
+    add.add_argument(
+        "--shell", action="store_true", help="run --command through /bin/sh, exactly as given"
+    )
     add.add_argument("--role", default="")
     add.add_argument("--capability", action="append", default=[], metavar="C")
     add.add_argument("--heartbeat", type=int, default=30, metavar="SECONDS")
@@ -46,37 +50,42 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         parser.add_argument("name")
 
 
+# The CLI's names for an agent's fields, in the errors the store's validation raises.
+FLAGS = {
+    "model": "--model",
+    "command": "--command",
+    "shell": "--shell",
+    "heartbeat_seconds": "--heartbeat",
+    "max_concurrent": "--max-concurrent",
+    "api_base": "--api-base",
+}
+
+
 def describe(agent: AgentRecord) -> str:
-    runs = agent.model if agent.model is not None else shlex.join(agent.command or ())
+    runs = agent.model if agent.model is not None else command_text(agent)
     caps = f"  [{', '.join(agent.capabilities)}]" if agent.capabilities else ""
     reason = f"  ({agent.status_reason})" if agent.status_reason else ""
     return f"{agent.name:<24} {agent.status.value:<8} {agent.kind.value:<8} {runs}{caps}{reason}"
 
 
 async def agent_add(ctx: Context, args: argparse.Namespace) -> int:
-    command = None
-    if args.command is not None:
-        try:
-            command = shlex.split(args.command)
-        except ValueError as exc:
-            raise DomainError(f"cannot split --command: {exc}") from None
-        if not command:
-            raise DomainError("--command is empty")
-    elif args.shell:
-        raise DomainError("--shell needs --command")
-    async with ctx.store(writes=True) as store:
-        agent = await store.agents.add(
-            args.name,
-            model=args.model,
-            command=command,
-            shell=args.shell,
-            role=args.role,
-            capabilities=args.capability,
-            heartbeat_seconds=args.heartbeat,
-            max_concurrent=args.max_concurrent,
-            system_prompt=args.system_prompt,
-            api_base=args.api_base,
-        )
+    try:
+        command = split_command(args.command, args.shell)
+        async with ctx.store(writes=True) as store:
+            agent = await store.agents.add(
+                args.name,
+                model=args.model,
+                command=command,
+                shell=args.shell,
+                role=args.role,
+                capabilities=args.capability,
+                heartbeat_seconds=args.heartbeat,
+                max_concurrent=args.max_concurrent,
+                system_prompt=args.system_prompt,
+                api_base=args.api_base,
+            )
+    except AgentFieldError as exc:
+        raise DomainError(exc.named(FLAGS)) from None
     if ctx.json:
         ctx.emit(agent.to_json())
     else:
@@ -86,14 +95,14 @@ async def agent_add(ctx: Context, args: argparse.Namespace) -> int:
 
 async def agent_list(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.reader() as store:
-        found = await store.agents.list()
+        found = shown(await store.agents.list(), ctx.config)
     ctx.emit_all(found, describe)
     return 0
 
 
 async def agent_show(ctx: Context, args: argparse.Namespace) -> int:
     async with ctx.reader() as store:
-        agent = await store.agents.get(args.name)
+        [agent] = shown([await store.agents.get(args.name)], ctx.config)
     if ctx.json:
         ctx.emit(agent.to_json())
         return 0
@@ -103,7 +112,7 @@ async def agent_show(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out(f"  tokens:      {agent.tokens_in} in / {agent.tokens_out} out")
     ctx.out(f"  cost:        ${agent.cost_usd:.4f}")
     if agent.api_base:
-        ctx.out(f"  api base:    {agent.api_base}")
+        ctx.out(f"  api base:    {mask_url_secrets(agent.api_base)}")
     return 0
 
 

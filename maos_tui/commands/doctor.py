@@ -266,15 +266,16 @@ async def stored_agents(ctx: Context) -> list[AgentRecord]:
 
 async def check_agents(agents: list[AgentRecord], *, offline: bool) -> list[Finding]:
     try:
-        from maos_tui.agents.check import check_agent, missing_keys
+        from maos_tui.agents.check import check_agent
+        from maos_tui.agents.readiness import has_key_in, problem
     except ImportError:  # the agent runners are optional in this build
         return [Finding("agents", WARNING, "agent checks are not available in this build")]
 
     async def one(agent: AgentRecord) -> Finding:
         if offline and agent.kind is AgentKind.LLM:
-            missing = missing_keys(agent)
-            if missing:
-                return Finding("agent", ERROR, f"{agent.name}: missing {', '.join(missing)}")
+            reason = problem(agent, has_key_in(os.environ))
+            if reason:
+                return Finding("agent", ERROR, f"{agent.name}: {reason}")
             return Finding("agent", OK, f"{agent.name}: {agent.model} (not contacted: --offline)")
         ok, message = await check_agent(agent)
         return Finding("agent", OK if ok else ERROR, message)

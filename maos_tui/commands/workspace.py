@@ -38,6 +38,7 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.commands.gitignore import gitignore_advice
     from maos_tui.resources import working_template
     from maos_tui.starter import add_starter_team
+    from maos_tui.store.agent_values import check_entered_model
     from maos_tui.working_md.atomic import atomic_write
 
     if args.dir:
@@ -48,6 +49,8 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
         raise DomainError(
             "the starter team needs a model: pass --model or set default_model in the config"
         )
+    if args.starter_team:
+        check_entered_model(model)
     ws.root.mkdir(parents=True, exist_ok=True)
     ws.ensure_dirs()
     created = []
@@ -71,9 +74,11 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def show_status(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.agents.readiness import shown
+
     async with ctx.reader() as store, store.read() as conn:
         counts = await store.tasks.counts(conn)
-        agents = await store.agents.list(conn)
+        agents = shown(await store.agents.list(conn), ctx.config)
         totals = await store.agents.totals(conn)
     if ctx.json:
         ctx.emit({"tasks": counts, "agents": [a.to_json() for a in agents], **totals})

@@ -21,7 +21,7 @@ from maos_tui.agents.base import Job, RunnerFactory, RunResult
 from maos_tui.agents.context import Draft, complete
 from maos_tui.agents.factory import runner_for
 from maos_tui.agents.secrets import scrub
-from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, TaskStatus
+from maos_tui.domain import AgentRecord, AgentStatus, TaskStatus
 from maos_tui.events import Event
 from maos_tui.scheduler import outcomes
 from maos_tui.scheduler.backlog import Backlog
@@ -30,6 +30,7 @@ from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
 from maos_tui.scheduler.prewarm import prewarm
+from maos_tui.scheduler.usable import AgentGate
 from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ class Scheduler:
         # The events of the runs being started (see _started_here).
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
-        self._key_reasons: dict[str, tuple[str, str | None]] = {}
+        self._gate = AgentGate(store, config, self.wake)
         # Runs ending together are recorded in one transaction.
         self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
             self._record_ends, "maos-run-ends"
@@ -173,14 +174,11 @@ class Scheduler:
         """Take the workspace lock (SchedulerBusy if held), recover, then start working."""
         if self._state != "off":
             return
-        from maos_tui.agents.keys import load_key_commands
-
-        for warning in await asyncio.to_thread(load_key_commands, self.config):
-            log.warning("%s", warning)
         self._lock.acquire()
         try:
             await outcomes.recover(self)
             self._outside_writes = await self.store.outside_writes()
+            self._gate.start()
         except BaseException:
             self._lock.release()
             raise
@@ -204,6 +202,7 @@ class Scheduler:
                 active.handle.cancel()
                 handles.append(active.handle)
         await asyncio.gather(*handles, return_exceptions=True)
+        await self._gate.stop()
         await self._ends.idle()
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -401,7 +400,7 @@ class Scheduler:
         await self._check_active()
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
-        agents = await self._usable_agents(agents)
+        agents = await self._gate.usable(agents)
         self.reason = outcomes.workspace_budget_reason(self.settings, totals)
         load: dict[str, int] = {}
         for active in self.active_runs.values():
@@ -431,48 +430,17 @@ class Scheduler:
         # A change during this pass (a run ending, a write) means its snapshot is stale:
         # only a pass that saw a quiet world may declare the scheduler idle.
         idle = not (
-            self._dirty or self.active_runs or result.waiting or result.retrying or mentioned
+            self._dirty
+            or self.active_runs
+            or result.waiting
+            or result.retrying
+            or mentioned
+            or self._gate.waiting
         )
         if idle:
             self._idle.set()
         else:
             self._idle.clear()
-
-    async def _usable_agents(self, agents: list[AgentRecord]) -> list[AgentRecord]:
-        """Budgets and provider keys: an agent over budget is paused, one without its key
-        is offline, both with the reason, and neither gets work."""
-        usable = []
-        for agent in agents:
-            reason = outcomes.agent_budget_reason(agent)
-            if reason and agent.status is not AgentStatus.PAUSED:
-                await outcomes.set_agent_status(self.store, agent, AgentStatus.PAUSED, reason)
-                continue
-            key_reason = await self._key_problem(agent)
-            if key_reason and agent.status is not AgentStatus.OFFLINE:
-                await outcomes.set_agent_status(self.store, agent, AgentStatus.OFFLINE, key_reason)
-                continue
-            if not key_reason and outcomes.is_key_reason(agent.status_reason):
-                await outcomes.set_agent_status(self.store, agent, AgentStatus.IDLE, None)
-                continue
-            usable.append(agent)
-        return usable
-
-    async def _key_problem(self, agent: AgentRecord) -> str | None:
-        if agent.kind is not AgentKind.LLM:
-            return None
-        signature = f"{agent.model}|{agent.api_base}"
-        cached = self._key_reasons.get(agent.name)
-        if cached is None or cached[0] != signature:
-            from maos_tui.agents.llm import load_litellm
-
-            # The first import takes seconds: keep the event loop (and the TUI) responsive.
-            await asyncio.to_thread(load_litellm)
-            from maos_tui.agents.check import missing_keys
-
-            missing = missing_keys(agent)
-            reason = outcomes.key_reason(missing)
-            cached = self._key_reasons[agent.name] = (signature, reason)
-        return cached[1]
 
     # ------------------------------------------------------------ runs
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 SCHEDULER = "scheduler"
 MAX_REVIEW_ROUNDS = 3
-_KEY_PREFIX = "missing "
 _STALL_PREFIX = "stalled:"
 
 
@@ -534,14 +533,6 @@ async def set_agent_status(
             target=agent.name,
             reason=reason,
         )
-
-
-def key_reason(missing: list[str]) -> str | None:
-    return f"{_KEY_PREFIX}{', '.join(missing)}" if missing else None
-
-
-def is_key_reason(reason: str | None) -> bool:
-    return bool(reason and reason.startswith(_KEY_PREFIX))
 
 
 def agent_budget_reason(agent: AgentRecord) -> str | None:

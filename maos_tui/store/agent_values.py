@@ -5,19 +5,92 @@ that the store already mirrors the config (and leave it to the store when it doe
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from maos_tui.domain import (
     DEFAULT_HEARTBEAT_SECONDS,
     DEFAULT_MAX_CONCURRENT,
     AgentKind,
+    AgentRecord,
     DomainError,
     validate_agent_name,
     validate_capability,
-    validate_positive,
 )
+from maos_tui.providers import provider_of
+
+
+class AgentFieldError(DomainError):
+    """A bad field of an agent definition. The message names fields by their config key
+    (`model`, `heartbeat_seconds`); `named` puts in the CLI's flags or the form's labels."""
+
+    def __init__(self, template: str, *fields: str) -> None:
+        self.template = template
+        self.fields = fields
+        super().__init__(template.format(*fields))
+
+    @property
+    def field(self) -> str:
+        return self.fields[0]
+
+    def named(self, names: Mapping[str, str]) -> str:
+        return self.template.format(*(names.get(f, f) for f in self.fields))
+
+
+def check_api_base(api_base: str | None) -> None:
+    if api_base is None:
+        return
+    try:
+        parts = urlsplit(api_base)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a malformed port or IPv6 host
+        ok = False
+    if not ok or any(c.isspace() for c in api_base):
+        raise AgentFieldError(
+            "{} must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:8000/v1",
+            "api_base",
+        )
+
+
+def check_entered_model(model: str | None) -> None:
+    """A model litellm cannot route is refused where it is entered (`agent add`, the
+    agent form, the starter team); one from a config file shows its agent offline."""
+    if model is None:
+        return
+    try:
+        provider_of(model)
+    except ValueError as exc:
+        raise AgentFieldError("{} " + str(exc).removeprefix("model "), "model") from None
+
+
+def split_command(text: str | None, shell: bool) -> list[str] | None:
+    """A --command (or the form's command) as stored: argv split like a shell would, or,
+    for a shell agent, the one string /bin/sh runs, quotes and all."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise AgentFieldError("{} is empty", "command")
+    if shell:
+        return [text]
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise AgentFieldError("cannot split {}: " + str(exc), "command") from None
+
+
+def command_text(agent: AgentRecord) -> str:
+    """What the agent runs, as the user would type it: a shell agent's command is one
+    string, kept exactly as given."""
+    command = agent.command or ()
+    return " ".join(command) if agent.shell else shlex.join(command)
+
+
+def _positive(field: str, value: int) -> None:
+    if value < 1:
+        raise AgentFieldError("{} must be at least 1, not " + str(value), field)
 
 
 def agent_values(
@@ -38,13 +111,16 @@ def agent_values(
     """Validate an agent definition (CLI, TUI form or config table) into column values."""
     validate_agent_name(name)
     if (model is None) == (command is None):
-        raise DomainError("give exactly one of --model or --command")
+        raise AgentFieldError("give exactly one of {} or {}", "model", "command")
     if model is not None and not model.strip():
-        raise DomainError("model is empty")
+        raise AgentFieldError("{} is empty", "model")
     if command is not None and (not command or not all(isinstance(c, str) for c in command)):
-        raise DomainError("command must be a non-empty list of arguments")
-    validate_positive("heartbeat seconds", heartbeat_seconds)
-    validate_positive("max concurrent", max_concurrent)
+        raise AgentFieldError("{} must be a non-empty list of arguments", "command")
+    if shell and command is None:
+        raise AgentFieldError("{} needs {}", "shell", "command")
+    _positive("heartbeat_seconds", heartbeat_seconds)
+    _positive("max_concurrent", max_concurrent)
+    check_api_base(api_base)
     if budget_usd is not None and budget_usd < 0:
         raise DomainError("budget_usd must not be negative")
     if budget_tokens is not None and budget_tokens < 0:

@@ -14,7 +14,7 @@ from maos_tui.domain import (
     DomainError,
     TaskStatus,
 )
-from maos_tui.store.agent_values import agent_values, plan_config_agents
+from maos_tui.store.agent_values import agent_values, check_entered_model, plan_config_agents
 from maos_tui.store.models import Agent, Run, Task, TaskAssignee
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import agent_record, totals_of
@@ -63,6 +63,7 @@ class AgentService:
 
     async def add(self, name: str, *, actor: str = HUMAN, **definition: Any) -> AgentRecord:
         values = agent_values(name, **definition)
+        check_entered_model(values["model"])
         async with self.store.write() as tx:
             exists = await tx.conn.execute(select(Agent.name).where(Agent.name == name))
             if exists.first() is not None:
@@ -74,6 +75,7 @@ class AgentService:
     async def update(self, name: str, *, actor: str = HUMAN, **definition: Any) -> AgentRecord:
         """Replace an agent's definition (the TUI's edit form), keeping totals and status."""
         values = agent_values(name, **definition)
+        check_entered_model(values["model"])
         async with self.store.write() as tx:
             await self.get(name, tx.conn)
             await tx.conn.execute(update(Agent).where(Agent.name == name).values(**values))

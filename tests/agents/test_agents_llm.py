@@ -193,7 +193,7 @@ async def test_missing_provider_key_marks_the_agent_offline(
     store: Store, workspace: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
-    await add_llm(store, fake)
+    await store.agents.add("thinker", model=MODEL)  # OpenAI's own API: a key is needed
     task_id = await one_task(store)
     await run_until_idle(make_scheduler(store, workspace))
     agent = await store.agents.get("thinker")
@@ -228,7 +228,20 @@ async def test_check_names_the_missing_key(
     from maos_tui.agents.check import check_agent
 
     monkeypatch.delenv("OPENAI_API_KEY")
-    await add_llm(store, fake)
+    await store.agents.add("thinker", model=MODEL)
     ok, line = await check_agent(await store.agents.get("thinker"))
     assert (ok, line) == (False, "thinker: missing OPENAI_API_KEY in the environment")
     assert fake.requests == []
+
+
+async def test_a_server_of_ones_own_needs_no_key(
+    store: Store, workspace: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An api_base (vLLM, llama.cpp, a hand-written server) works with no key set."""
+    monkeypatch.delenv("OPENAI_API_KEY")
+    await add_llm(store, fake)
+    task_id = await one_task(store)
+    fake.default = tool_call("complete_task", summary="done locally")
+    await run_until_idle(make_scheduler(store, workspace))
+    assert (await store.tasks.get(task_id)).status is TaskStatus.DONE
+    assert (await store.agents.get("thinker")).status is not AgentStatus.OFFLINE

@@ -61,7 +61,7 @@ async def test_check_reports_a_missing_key_without_calling(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    await store.agents.add("thinker", model=MODEL, api_base=fake.base_url)
+    await store.agents.add("thinker", model=MODEL)  # OpenAI's own API: a key is needed
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         note = await check_note(app, pilot)

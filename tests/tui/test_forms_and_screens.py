@@ -100,7 +100,7 @@ async def test_agents_screen_add_edit_pause_remove(store: Store, make_app: Calla
         app.screen.query_one("#name").value = "coder"
         await pilot.press("enter")
         await pilot.pause()
-        assert "give exactly one of --model or --command" in form_error(app)
+        assert "give exactly one of Model or Command" in form_error(app)
         app.screen.query_one("#model").value = "ollama/llama3.1"
         app.screen.query_one("#capabilities").value = "code, docs"
         await pilot.press("enter")

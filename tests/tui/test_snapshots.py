@@ -13,6 +13,13 @@ SMALL = (80, 24)
 LARGE = (160, 48)
 
 
+@pytest.fixture(autouse=True)
+def provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seeded LLM agents have their keys: the views would show them offline without."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-snapshot-dummy")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-snapshot-dummy")
+
+
 def settle(*keys: str):
     async def run_before(pilot) -> None:
         await pilot.pause()

@@ -4,18 +4,29 @@ pause, resume, remove and check them. Validation is the store's, the same as the
 from __future__ import annotations
 
 import asyncio
-import shlex
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Checkbox, DataTable, Input, Label, Static, TextArea
 
-from maos_tui.domain import AgentKind, AgentRecord, AgentStatus, DomainError
+from maos_tui.agents.readiness import shown
+from maos_tui.agents.secrets import mask_url_secrets
+from maos_tui.domain import (
+    DEFAULT_HEARTBEAT_SECONDS,
+    DEFAULT_MAX_CONCURRENT,
+    AgentKind,
+    AgentRecord,
+    AgentStatus,
+    DomainError,
+)
 from maos_tui.store import StoreError
+from maos_tui.store.agent_values import AgentFieldError, command_text, split_command
 from maos_tui.tui.attempt import attempt
 from maos_tui.tui.cards import money
 from maos_tui.tui.keys import bindings
@@ -27,8 +38,19 @@ if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
 
 
+# The form's names for an agent's fields, in the errors the store's validation raises.
+LABELS = {
+    "model": "Model",
+    "command": "Command",
+    "shell": "Run through /bin/sh",
+    "heartbeat_seconds": "Heartbeat",
+    "max_concurrent": "Max concurrent",
+    "api_base": "API base",
+}
+
+
 def runs_what(agent: AgentRecord) -> str:
-    return agent.model or shlex.join(agent.command or ())
+    return agent.model or command_text(agent)
 
 
 class AgentsScreen(Screen[None]):
@@ -64,8 +86,9 @@ class AgentsScreen(Screen[None]):
     async def store_changed(self) -> None:
         store = self.app.store
         async with store.read() as conn:
-            self.agents = await store.agents.list(conn)
-            held = {a.name: len(await store.tasks.held_by(conn, a.name)) for a in self.agents}
+            self.agents = shown(await store.agents.list(conn), self.app.config)
+            # Load is what runs now: a task merely assigned to an offline agent is not.
+            running = Counter(run.agent_name for run in await store.runs.open_runs(conn))
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
@@ -79,7 +102,7 @@ class AgentsScreen(Screen[None]):
                 runs_what(agent),
                 ", ".join(agent.capabilities),
                 status,
-                f"{held[agent.name]}/{agent.max_concurrent}",
+                f"{running[agent.name]}/{agent.max_concurrent}",
                 f"{agent.tokens_in}/{agent.tokens_out}",
                 money(agent.cost_usd),
                 key=agent.name,
@@ -149,8 +172,8 @@ class AgentsScreen(Screen[None]):
 
         # Key commands may run programs, and litellm's first import takes seconds: both
         # off the event loop, so the screen keeps answering keys meanwhile.
-        for warning in await asyncio.to_thread(load_key_commands, self.app.config):
-            self.notify(warning, severity="warning")
+        for name, failure in (await load_key_commands(self.app.config)).items():
+            self.notify(f"{name}: {failure}", severity="warning", markup=False)
         if agent.kind is AgentKind.LLM:
             await asyncio.to_thread(load_litellm)
         ok, line = await check_agent(agent)
@@ -160,6 +183,9 @@ class AgentsScreen(Screen[None]):
 
 class AgentForm(ModalScreen[AgentRecord | None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("form")
+    DEFAULT_CSS = """
+    AgentForm .field Checkbox { border: none; padding: 0; height: 1; background: $panel; }
+    """
     app: MaosApp
 
     def __init__(self, agent: AgentRecord | None) -> None:
@@ -168,7 +194,10 @@ class AgentForm(ModalScreen[AgentRecord | None]):
 
     def compose(self) -> ComposeResult:
         agent = self.agent
-        command = shlex.join(agent.command) if agent and agent.command else ""
+        command = command_text(agent) if agent and agent.command else ""
+        api_base = mask_url_secrets(agent.api_base) if agent and agent.api_base else ""
+        heartbeat = agent.heartbeat_seconds if agent else DEFAULT_HEARTBEAT_SECONDS
+        most = agent.max_concurrent if agent else DEFAULT_MAX_CONCURRENT
         with VerticalScroll(classes="dialog"):
             title = f"Edit agent {agent.name}" if agent else "New agent"
             yield Label(f"{title}   (enter or ctrl+s: save, esc: cancel)", classes="dialog-title")
@@ -176,6 +205,7 @@ class AgentForm(ModalScreen[AgentRecord | None]):
             yield field_row(
                 "Name", Input(agent.name if agent else "", id="name", disabled=agent is not None)
             )
+            yield Label("An LLM agent has a model; a CLI agent has a command.", classes="hint")
             yield field_row(
                 "Model",
                 Input(
@@ -184,14 +214,25 @@ class AgentForm(ModalScreen[AgentRecord | None]):
                     placeholder="openai/gpt-4o-mini, ollama/llama3.1",
                 ),
             )
-            yield field_row("or command", Input(command, id="command", placeholder="aider --yes"))
+            yield field_row(
+                "API base",
+                Input(api_base, id="api_base", placeholder="http://127.0.0.1:8000/v1 (optional)"),
+            )
+            yield field_row("Command", Input(command, id="command", placeholder="aider --yes"))
+            shell = Checkbox(
+                "as one /bin/sh command line", agent.shell if agent else False, id="shell"
+            )
+            yield field_row("Shell", shell)
             yield field_row("Role", Input(agent.role if agent else "", id="role"))
             caps = ", ".join(agent.capabilities) if agent else ""
             yield field_row("Capabilities", Input(caps, id="capabilities"))
-            most = str(agent.max_concurrent if agent else 1)
-            yield field_row("Max concurrent", Input(most, id="max_concurrent"))
+            yield field_row("Heartbeat (s)", Input(str(heartbeat), id="heartbeat_seconds"))
+            yield field_row("Max concurrent", Input(str(most), id="max_concurrent"))
+            yield Label("System prompt", classes="hint")
+            yield TextArea(agent.system_prompt if agent else "", id="system_prompt")
 
     def on_mount(self) -> None:
+        self.query_one(TextArea).cursor_blink = False
         self.query_one("#model" if self.agent else "#name", Input).focus()
 
     def value(self, field: str) -> str:
@@ -204,39 +245,43 @@ class AgentForm(ModalScreen[AgentRecord | None]):
     async def action_save(self) -> None:
         try:
             saved = await self.save()
+        except AgentFieldError as exc:
+            self.query_one("#error", Label).update(Content(f"✗ {exc.named(LABELS)}"))
+            field = self.query(f"#{exc.field}")
+            if field:
+                field.first().focus()
+            return
         except (DomainError, StoreError) as exc:
-            self.query_one("#error", Label).update(f"✗ {exc}")
+            self.query_one("#error", Label).update(Content(f"✗ {exc}"))
             return
         self.dismiss(saved)
 
-    async def save(self) -> AgentRecord:
-        command_text = self.value("command")
+    def number(self, field: str) -> int:
         try:
-            command = shlex.split(command_text) if command_text else None
-        except ValueError as exc:
-            raise DomainError(f"cannot split the command: {exc}") from None
-        try:
-            max_concurrent = int(self.value("max_concurrent") or "1")
+            return int(self.value(field))
         except ValueError:
-            raise DomainError("max concurrent must be a whole number") from None
-        definition = {
+            raise AgentFieldError("{} must be a whole number", field) from None
+
+    async def save(self) -> AgentRecord:
+        shell = self.query_one("#shell", Checkbox).value
+        api_base = self.value("api_base") or None
+        if self.agent and api_base == mask_url_secrets(self.agent.api_base or ""):
+            api_base = self.agent.api_base  # shown masked, unchanged: keep its secrets
+        definition: dict[str, Any] = {
             "model": self.value("model") or None,
-            "command": command,
+            "command": split_command(self.value("command") or None, shell),
+            "shell": shell,
+            "api_base": api_base,
             "role": self.value("role"),
             "capabilities": split_list(self.value("capabilities")),
-            "max_concurrent": max_concurrent,
+            "heartbeat_seconds": self.number("heartbeat_seconds"),
+            "max_concurrent": self.number("max_concurrent"),
+            "system_prompt": self.query_one("#system_prompt", TextArea).text.strip(),
         }
         agents = self.app.store.agents
         if self.agent is None:
             return await agents.add(self.value("name"), **definition)
-        kept = {
-            "heartbeat_seconds": self.agent.heartbeat_seconds,
-            "system_prompt": self.agent.system_prompt,
-            "api_base": self.agent.api_base,
-            "shell": self.agent.shell,
-            "budget_usd": self.agent.budget_usd,
-            "budget_tokens": self.agent.budget_tokens,
-        }
+        kept = {"budget_usd": self.agent.budget_usd, "budget_tokens": self.agent.budget_tokens}
         return await agents.update(self.agent.name, **definition, **kept)
 
     def action_cancel(self) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from textual.containers import Horizontal
-from textual.widgets import Input, Label
+from textual.widget import Widget
+from textual.widgets import Label
 
 
-def field_row(label: str, field: Input) -> Horizontal:
+def field_row(label: str, field: Widget) -> Horizontal:
     return Horizontal(Label(label), field, classes="field")

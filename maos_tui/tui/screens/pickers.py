@@ -7,11 +7,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import AgentRecord, TaskRecord, TaskStatus
+from maos_tui.providers import provider_of
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
 from maos_tui.tui.widgets.scrolling import KeyedList
@@ -136,8 +138,10 @@ class ModelPrompt(ModalScreen[str | None]):
 
     def action_save(self) -> None:
         model = self.query_one(Input).value.strip()
-        if not model:
-            self.query_one("#error", Label).update("model is empty")
+        try:
+            provider_of(model)  # refused here, before it is saved as the default
+        except ValueError as exc:
+            self.query_one("#error", Label).update(Content(str(exc)))
             return
         self.dismiss(model)
 

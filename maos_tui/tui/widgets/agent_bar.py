@@ -10,6 +10,7 @@ from datetime import datetime
 
 from textual.content import Content
 
+from maos_tui.agents.readiness import shown
 from maos_tui.domain import AgentRecord, AgentStatus
 from maos_tui.printable import printable
 from maos_tui.tui.cards import age, money
@@ -38,6 +39,7 @@ def chip(agent: AgentRecord, task_id: str | None, now: datetime, *, full: bool) 
 
 class AgentBar(FixedLine):
     def show(self, agents: list[AgentRecord], tasks: dict[str, str], now: datetime) -> None:
+        agents = shown(agents, getattr(self.app, "config", None))
         if not agents:
             self.show_line(
                 Content.styled(

@@ -1,0 +1,61 @@
+"""Can an agent take work, as far as can be told without litellm: is its model one litellm
+routes, and are its provider's keys there? Every view (agent list and show, status, the
+TUI) and the scheduler ask the same question of the same table (maos_tui.providers)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from maos_tui.domain import AgentKind, AgentRecord, AgentStatus
+from maos_tui.providers import missing_keys, provider_of
+
+if TYPE_CHECKING:
+    from maos_tui.config import Config
+
+HasKey = Callable[[str], bool]
+# Every reason below starts with one of these, so a scheduler can tell its own verdicts
+# (which it clears once fixed) from others, such as a stall.
+REASON_PREFIXES = ("missing ", "model ")
+
+
+def has_key_in(env: Mapping[str, str], config: Config | None = None) -> HasKey:
+    """A key is there when set in `env`, or when a config `[api_keys]` command provides it
+    (the scheduler runs those, and says so if one fails)."""
+    table = config.data.get("api_keys") if config is not None else None
+    commands = set(table) if isinstance(table, dict) else set()
+    return lambda name: bool(env.get(name)) or name in commands
+
+
+def problem(agent: AgentRecord, has_key: HasKey) -> str | None:
+    """Why the agent cannot work, or None: an unroutable model, or missing keys."""
+    if agent.kind is not AgentKind.LLM or agent.model is None:
+        return None
+    try:
+        provider_of(agent.model)
+    except ValueError as exc:
+        return str(exc)
+    missing = missing_keys(agent.model, agent.api_base, has_key)
+    return f"missing {', '.join(missing)}" if missing else None
+
+
+def as_shown(agent: AgentRecord, has_key: HasKey) -> AgentRecord:
+    """The agent as views show it: offline with the reason when it cannot work, before any
+    scheduler has looked. A person's pause stays shown as paused."""
+    if agent.status is AgentStatus.PAUSED:
+        return agent
+    reason = problem(agent, has_key)
+    if reason is None:
+        return agent
+    return replace(agent, status=AgentStatus.OFFLINE, status_reason=reason)
+
+
+def shown(agents: Iterable[AgentRecord], config: Config | None) -> list[AgentRecord]:
+    has_key = has_key_in(os.environ, config)
+    return [as_shown(agent, has_key) for agent in agents]
+
+
+def is_readiness_reason(reason: str | None) -> bool:
+    return bool(reason and reason.startswith(REASON_PREFIXES))
