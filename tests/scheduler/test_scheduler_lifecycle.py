@@ -256,7 +256,7 @@ async def test_stalled_agent_goes_offline_and_its_task_is_requeued(
     scheduler = make_scheduler(store, workspace, runner_factory=lambda agent: Silent())
     await scheduler.start()
     try:
-        await until(lambda: _has(store, task.id, lambda t: t.retry_count == 1), timeout=8)
+        await until(lambda: _has(store, task.id, lambda t: t.retry_count == 1))
         back = await store.tasks.get(task.id)
         assert back.status is TaskStatus.INBOX
         assert back.last_error == "stalled: the agent stopped making progress"

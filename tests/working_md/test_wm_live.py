@@ -6,10 +6,11 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fakes.support import until
 
 from maos_tui.config import Workspace
 from maos_tui.domain import TaskStatus
@@ -27,19 +28,6 @@ async def live(store: Store, ws: Workspace) -> AsyncIterator[WorkingSync]:
     await running.start()
     yield running
     await running.stop()
-
-
-async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait for a condition the sync should reach (the 500 ms goal is not asserted)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def status_of(store: Store, task_id: str) -> TaskStatus:
