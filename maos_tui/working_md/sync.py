@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from maos_tui.domain import DomainError
 from maos_tui.events import Event
+from maos_tui.failures import Failures
 from maos_tui.working_md.atomic import atomic_write, cleanup_temp_files
 from maos_tui.working_md.board import load_board
 from maos_tui.working_md.history import Revision
@@ -90,6 +91,7 @@ class WorkingSync(WorkingPass):
         self._watching = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
+        self._failures = Failures(log)
         self._ownership = Ownership(workspace.maos_dir)
         self._watch_db: AsyncConnection | None = None
 
@@ -205,7 +207,7 @@ class WorkingSync(WorkingPass):
         try:
             await self.sync_once(only_if_edited=only_if_edited)
         except Exception as exc:
-            log.exception("WORKING.md sync failed")
+            self._failures.report("WORKING.md sync failed", exc)
             self._report([Problem(0, f"sync failed: {exc}", "")])
 
     # ------------------------------------------------------------ commands

@@ -42,8 +42,12 @@ except BlockingIOError:
         f.write(f"{os.getpid()}\\n")
 with open(os.path.join(marks, task + ".log"), "a") as f:
     f.write(f"start {os.getpid()} {time.time()}\\n")
-# "slow" tasks outlive the killed scheduler until the next one's recovery kills them.
-time.sleep(3.0 if "slow" in os.environ["MAOS_TASK_TITLE"] else 0.3)
+# "slow" tasks outlive the killed scheduler until the next one's recovery kills them, however
+# long that one takes to start: they end only once the test lets them.
+if "slow" in os.environ["MAOS_TASK_TITLE"]:
+    while not os.path.exists(os.path.join(marks, "release")):
+        time.sleep(0.05)
+time.sleep(0.3)
 with open(os.path.join(marks, task + ".log"), "a") as f:
     f.write(f"end {os.getpid()} {time.time()}\\n")
 print(json.dumps({"summary": "worked"}))
@@ -99,6 +103,7 @@ def test_kill_9_at_random_points_then_restart(cli: Cli, workspace: Path, tmp_pat
             run.send_signal(signal.SIGKILL)
             _out, err = run.communicate(timeout=10)
             assert run.returncode == -signal.SIGKILL, err  # it was still running: a real crash
+        (marks / "release").touch()
         final = subprocess.run(cli.argv("run", "--until-idle", "--max-seconds", "240"), env=env,
                                capture_output=True, text=True, timeout=300)  # fmt: skip
         assert final.returncode == 0, final.stderr
