@@ -207,6 +207,7 @@ class Scheduler:
                 handles.append(active.handle)
         await asyncio.gather(*handles, return_exceptions=True)
         await self._ends.idle()
+        await record_again(self)  # a last try: what is left is requeued by the next start
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._lock.release()

@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from fakes.support import until
+from fakes.support import PATIENCE, until
 
 from maos_tui.config import Workspace, load_config
 from maos_tui.domain import TaskStatus
@@ -27,7 +27,8 @@ def app_before_store(workspace: Path) -> tuple[MaosApp, asyncio.Event]:
     may_open = asyncio.Event()
 
     async def open_store() -> Store:
-        await may_open.wait()
+        async with asyncio.timeout(PATIENCE):  # a test that failed first must not hang
+            await may_open.wait()
         return await Store.open(url)
 
     app = MaosApp(
