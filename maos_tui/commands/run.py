@@ -78,11 +78,11 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
             if args.until_idle:
                 waiters.append(asyncio.create_task(scheduler.wait_idle()))
             await asyncio.wait(waiters, timeout=args.max_seconds, return_when="FIRST_COMPLETED")
-            for waiter in waiters:
-                waiter.cancel()
             # Stopped by --max-seconds before the board was idle: a script must not take
             # that for "all done".
-            unfinished = args.until_idle and not (stop.is_set() or waiters[1].done())
+            unfinished = args.until_idle and not (stop.is_set() or waiters[-1].done())
+            for waiter in waiters:
+                waiter.cancel()
             left = await work_left(store, scheduler) if unfinished else ""
         finally:
             await server.stop()

@@ -40,9 +40,10 @@ async def record_ends(s: Scheduler, ends: Sequence[End]) -> list[None]:
     finally:
         # Before anything else runs: the next pass must see these slots free, and must
         # not take the runs' tasks, already moved on, for tasks moved by someone else.
-        for end in ends:
-            if end not in left:
-                s._forget(end[0])
+        kept = {id(active) for active, _ in left}
+        for active, _ in ends:
+            if id(active) not in kept:
+                s._forget(active)
         s.unrecorded.extend(left)
         s.wake()
     return [None] * len(ends)
