@@ -531,7 +531,7 @@ class Scheduler:
         except asyncio.CancelledError:
             result = None
         except Exception as exc:  # a runner bug must fail the run, not the scheduler
-            log.exception("runner for %s failed", active.agent)
+            self.failures.report(f"runner for {active.agent} failed", exc)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
         if result is not None:  # whatever the agent said, no secret reaches the store
             result = RunResult(result.outcome, scrub(result.text))

@@ -1,6 +1,6 @@
 """Recording how runs ended, when the database may refuse it for a while (a full disk).
 
-A run whose end cannot be recorded keeps its slot, so its task (still in_progress in the
+A run whose end the database refuses keeps its slot, so its task (still in_progress in the
 database) is not placed and run again, and its end is recorded again on each pass until it
 is saved. Failures are said through the scheduler's Failures (maos_tui.failures)."""
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from maos_tui.scheduler import outcomes
+from maos_tui.store.errors import StoreError
 
 if TYPE_CHECKING:
     from maos_tui.agents.base import RunResult
@@ -23,20 +24,27 @@ async def record_ends(s: Scheduler, ends: Sequence[End]) -> list[None]:
     """Record runs that ended together in one transaction; if that fails, one by one, so a
     run that cannot be recorded does not take the others down with it."""
     left: list[End] = []
+
+    def failed(end: End, exc: Exception) -> None:
+        s.failures.report(f"could not record the end of run {end[0].run_id}", exc)
+        # The database refused it (full, locked): it will take it later. Anything else is
+        # a bug that would fail again: the run is left open, as after a crash, for the next
+        # start's recovery.
+        if isinstance(exc, StoreError):
+            left.append(end)
+
     try:
         try:
             await outcomes.finish_runs(s, ends)
         except Exception as exc:
             if len(ends) == 1:
-                left.append(ends[0])
-                s.failures.report(f"could not record the end of run {ends[0][0].run_id}", exc)
+                failed(ends[0], exc)
             else:
                 for end in ends:
                     try:
                         await outcomes.finish_runs(s, [end])
                     except Exception as one:
-                        left.append(end)
-                        s.failures.report(f"could not record the end of run {end[0].run_id}", one)
+                        failed(end, one)
     finally:
         # Before anything else runs: the next pass must see these slots free, and must
         # not take the runs' tasks, already moved on, for tasks moved by someone else.

@@ -170,8 +170,8 @@ class WorkingSync(WorkingPass):
             await asyncio.sleep(_POLL_SECONDS)
             try:
                 version = await self._data_version()
-            except Exception:
-                log.exception("could not poll the database for changes")
+            except Exception as exc:
+                self._failures.report("could not poll the database for changes", exc)
                 continue
             if version != seen:
                 seen = version
