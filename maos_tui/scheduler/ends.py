@@ -27,10 +27,10 @@ async def record_ends(s: Scheduler, ends: Sequence[End]) -> list[None]:
 
     def failed(end: End, exc: Exception) -> None:
         s.failures.report(f"could not record the end of run {end[0].run_id}", exc)
-        # The database refused it (full, locked): it will take it later. Anything else is
-        # a bug that would fail again: the run is left open, as after a crash, for the next
-        # start's recovery.
-        if isinstance(exc, StoreError):
+        # The database or the disk refused it (full, locked): they will take it later.
+        # Anything else is a bug that would fail again: the run is left open, as after a
+        # crash, for the next start's recovery.
+        if isinstance(exc, (StoreError, OSError)):
             left.append(end)
 
     try:

@@ -149,8 +149,8 @@ def test_runs_that_end_on_a_full_disk_are_recorded_once_space_comes_back(
         run.kill()
         run.wait()
     runs = {p.stem: p.read_text().count("started") for p in marks.glob("*.start")}
-    assert runs == {"TASK-001": 1, "TASK-002": 1}  # recorded, not run again
     said = run_err.read_text()
+    assert runs == {"TASK-001": 1, "TASK-002": 1}, said  # recorded, not run again
     assert "Traceback" not in said, said
     lines = said.splitlines()
     full = ("the disk is full", "No space left on device")
