@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from maos_tui.commands.server import CommandServer
     from maos_tui.domain import ActivityRecord
     from maos_tui.events import Event
+    from maos_tui.scheduler import Scheduler
     from maos_tui.store import Store
     from maos_tui.working_md.parse import Problem
     from maos_tui.working_md.sync import WorkingSync
@@ -71,7 +72,7 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        sync = None
+        sync, left = None, ""
         server = CommandServer(store, ctx.workspace, ctx.config)
         try:
             await scheduler.start()
@@ -83,8 +84,12 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
             if args.until_idle:
                 waiters.append(asyncio.create_task(scheduler.wait_idle()))
             await asyncio.wait(waiters, timeout=args.max_seconds, return_when="FIRST_COMPLETED")
+            # Stopped by --max-seconds before the board was idle: a script must not take
+            # that for "all done".
+            unfinished = args.until_idle and not (stop.is_set() or waiters[-1].done())
             for waiter in waiters:
                 waiter.cancel()
+            left = await work_left(store, scheduler) if unfinished else ""
         finally:
             await server.stop()
             await scheduler.stop()
@@ -93,7 +98,22 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
             unsubscribe()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+    if left:
+        raise DomainError(f"--max-seconds {args.max_seconds:g} reached with work left: {left}")
     return 0
+
+
+async def work_left(store: Store, scheduler: Scheduler) -> str:
+    """What kept `--until-idle` from ending, in a few words."""
+    from maos_tui.domain import FINAL_STATUSES
+
+    counts = await store.tasks.counts()
+    parts = [f"{len(scheduler.active_runs)} run(s) going"]
+    if scheduler.unrecorded:
+        parts.append(f"{len(scheduler.unrecorded)} ended run(s) not recorded yet")
+    open_ = {s: n for s, n in counts.items() if n and s not in {f.value for f in FINAL_STATUSES}}
+    parts.append(", ".join(f"{n} {s}" for s, n in open_.items()) or "no open task")
+    return "; ".join(parts)
 
 
 async def _start_server(server: CommandServer) -> None:

@@ -225,7 +225,22 @@ _BY_ID = {
 }
 
 
+# What brings back a task whose cancelling or archiving leaves others blocked.
+_UNDO = {"cancel": "retry", "archive": "restore"}
+
+
 async def task_by_id(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.store.stranded import left_blocked
+
     async with ctx.store(writes=True) as store:
         task = await getattr(store.tasks, args.action)(args.id)
-    return report(ctx, task, _BY_ID[args.action][1].format(id=task.id, status=task.status.value))
+        blocked = await left_blocked(store, task.id) if args.action in _UNDO else []
+    report(ctx, task, _BY_ID[args.action][1].format(id=task.id, status=task.status.value))
+    if blocked:
+        names = " and ".join([", ".join(blocked[:-1]), blocked[-1]] if blocked[1:] else blocked)
+        ctx.warn(
+            f"{names} {'stay' if blocked[1:] else 'stays'} blocked: waiting for {task.id}, "
+            f"which will not be done now (`maos-tui task {_UNDO[args.action]} {task.id}` "
+            f"brings it back; `maos-tui task edit ID --after ...` drops it)"
+        )
+    return 0

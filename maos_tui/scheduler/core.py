@@ -23,10 +23,12 @@ from maos_tui.agents.factory import runner_for
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentRecord, AgentStatus, TaskStatus
 from maos_tui.events import Event
+from maos_tui.failures import Failures
 from maos_tui.scheduler import outcomes
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.clock import Clock, SystemClock
+from maos_tui.scheduler.ends import End, record_again, record_ends
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
 from maos_tui.scheduler.prewarm import prewarm
@@ -156,7 +158,8 @@ class Scheduler:
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
         self._gate = AgentGate(store, config, self.wake)
-        # Runs ending together are recorded in one transaction.
+        # Runs ending together are recorded in one transaction; those it failed, again.
+        self.failures, self.unrecorded = Failures(log), list[End]()
         self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
             self._record_ends, "maos-run-ends"
         )
@@ -204,6 +207,7 @@ class Scheduler:
         await asyncio.gather(*handles, return_exceptions=True)
         await self._gate.stop()
         await self._ends.idle()
+        await record_again(self)  # a last try: what is left is requeued by the next start
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._lock.release()
@@ -257,9 +261,9 @@ class Scheduler:
             self._wake.clear()
             try:
                 await self._tick()
-            except Exception:
+            except Exception as exc:
                 # A broken pass (database busy, a bug) must not kill the scheduler.
-                log.exception("scheduler pass failed")
+                self.failures.report("scheduler pass failed", exc)
                 self._idle.clear()
             self._pass_done.set()
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
@@ -268,6 +272,7 @@ class Scheduler:
                     await self._wake.wait()
 
     async def _tick(self) -> None:
+        await record_again(self)
         loop_now = asyncio.get_running_loop().time()
         # This process's writes are on the bus; another's are seen by the commit counter,
         # looked at every POLL_SECONDS, not on each of the many wake-ups a busy board makes.
@@ -496,7 +501,7 @@ class Scheduler:
         except asyncio.CancelledError:
             result = None
         except Exception as exc:  # a runner bug must fail the run, not the scheduler
-            log.exception("runner for %s failed", active.agent)
+            self.failures.report(f"runner for {active.agent} failed", exc)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
         if result is not None:  # whatever the agent said, no secret reaches the store
             result = RunResult(result.outcome, scrub(result.text))
@@ -510,26 +515,7 @@ class Scheduler:
             raise
 
     async def _record_ends(self, ends: list[tuple[ActiveRun, RunResult | None]]) -> list[None]:
-        """Record runs that ended together in one transaction; if that fails, one by one,
-        so a run that cannot be recorded does not take the others down with it."""
-        try:
-            await outcomes.finish_runs(self, ends)
-        except Exception:
-            if len(ends) == 1:
-                log.exception("could not record the end of run %s", ends[0][0].run_id)
-            else:
-                for end in ends:
-                    try:
-                        await outcomes.finish_runs(self, [end])
-                    except Exception:
-                        log.exception("could not record the end of run %s", end[0].run_id)
-        finally:
-            # Before anything else runs: the next pass must see these slots free, and must
-            # not take the runs' tasks, already moved on, for tasks moved by someone else.
-            for active, _ in ends:
-                self._forget(active)
-            self.wake()
-        return [None] * len(ends)
+        return await record_ends(self, ends)
 
     def starting(self, events: list[Event]) -> None:
         """begin_runs hands over its transaction's events, published as it commits."""

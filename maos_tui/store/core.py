@@ -287,7 +287,7 @@ class Store:
             raise
         except (SQLAlchemyError, OSError) as exc:
             await engine.dispose()
-            raise translate_error(exc, label) from None
+            raise translate_error(exc, label, "open") from None
         return store
 
     async def close(self) -> None:
@@ -383,7 +383,7 @@ class Store:
         except (DomainError, StoreError):
             raise
         except DBAPIError as exc:
-            raise translate_error(exc, self.db_label) from None
+            raise translate_error(exc, self.db_label, "read") from None
 
     async def data_version(self, conn: AsyncConnection) -> int:
         """SQLite's counter of commits made by *other* connections (cheap change polling)."""

@@ -23,18 +23,25 @@ class NeedsStore(Exception):
     store instead."""
 
 
-def translate_error(exc: BaseException, db_label: str) -> StoreError:
+def translate_error(exc: BaseException, db_label: str, doing: str = "write") -> StoreError:
     """Turn driver errors (raw sqlite3 ones, or SQLAlchemy's wrapping them in `orig`) into
-    one clear sentence naming the database."""
+    one clear sentence naming the database. `doing` ("write", "read" or "open") says what
+    failed: only a failed write has a change that was not saved."""
     orig = getattr(exc, "orig", None)
     text = str(orig or exc).strip()
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered:
         return DatabaseLockedError("database is locked")
     if "disk is full" in lowered or ("disk i/o error" in lowered and _disk_full(db_label)):
+        # Even a read needs room: opening the database creates its -shm and -wal files.
+        outcome = (
+            "the change was not saved and nothing else was lost"
+            if doing == "write"
+            else "SQLite needs a little free space even to read, and nothing was changed"
+        )
         return StoreError(
-            f"cannot write {db_label}: the disk is full ({text}); the change was not saved "
-            "and nothing else was lost: free some space and try again"
+            f"cannot {doing} {db_label}: the disk is full ({text}); {outcome}: "
+            "free some space and try again"
         )
     if "file is not a database" in lowered or "malformed" in lowered:
         return StoreError(

@@ -41,6 +41,7 @@ from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import seq_key, task_record, task_with_relations
 from maos_tui.store.search import INDEX, UNINDEX, set_task_indexed_in
 from maos_tui.store.stdlib.twins import stdlib_twin
+from maos_tui.store.stranded import note_archived_in, note_cancelled_in
 from maos_tui.store.task_create import (
     NewTask,
     check_agents,
@@ -366,6 +367,7 @@ class TaskService:
             if move.reason:
                 details["reason"] = move.reason
             await tx.activity(move.actor, _VERBS.get(move.status, "moved"), move.task_id, **details)
+        await note_cancelled_in(tx, moving)
 
     async def edit(self, task_id: str, **fields: Any) -> TaskRecord:
         """Edit a task in its own transaction; `fields` are those of `edit_in`."""
@@ -560,6 +562,7 @@ class TaskService:
         verb = "archived" if archived else "restored"
         details = {"reason": reason} if reason else {}
         await tx.activity(actor, verb, tid, **details)
+        await note_archived_in(tx, tid, archived, row["status"], actor)
 
     async def update_fields_in(self, tx: Tx, task_id: str, **values: Any) -> None:
         """Scheduler bookkeeping (retry_at, last_error, result...) with no Activity of its own:

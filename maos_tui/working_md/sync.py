@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from maos_tui.domain import DomainError
 from maos_tui.events import Event
+from maos_tui.failures import Failures
 from maos_tui.working_md.atomic import atomic_write, cleanup_temp_files
 from maos_tui.working_md.board import load_board
 from maos_tui.working_md.history import Revision
@@ -107,6 +108,7 @@ class WorkingSync(WorkingPass):
         self._watching = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
+        self._failures = Failures(log)
         self._ownership = Ownership(workspace.maos_dir)
 
     # ------------------------------------------------------------ lifecycle
@@ -177,8 +179,8 @@ class WorkingSync(WorkingPass):
             await asyncio.sleep(_POLL_SECONDS)
             try:
                 version = await self.store.outside_writes()
-            except Exception:
-                log.exception("could not poll the database for changes")
+            except Exception as exc:
+                self._failures.report("could not poll the database for changes", exc)
                 continue
             if version != seen:
                 seen = version
@@ -215,11 +217,8 @@ class WorkingSync(WorkingPass):
         try:
             await self.sync_once(only_if_edited=only_if_edited)
         except Exception as exc:
-            problem = Problem(0, f"sync failed: {exc}", "")
-            # The traceback once: a fault that lasts would print it at every pass.
-            level = logging.DEBUG if problem in self.problems else logging.ERROR
-            log.log(level, "WORKING.md sync failed", exc_info=True)
-            self._report([problem])
+            self._failures.report("WORKING.md sync failed", exc)
+            self._report([Problem(0, f"sync failed: {exc}", "")])
 
     # ------------------------------------------------------------ commands
 

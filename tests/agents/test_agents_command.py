@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes.support import alive, make_scheduler, run_until_idle, until
+from fakes.support import PATIENCE, alive, make_scheduler, run_until_idle, until
 
 from maos_tui.agents.base import Outcome
 from maos_tui.agents.command import parse_summary
@@ -99,7 +99,7 @@ async def test_cancel_and_timeout_kill_the_whole_process_group(
         assert alive(parent) and alive(child)
         if how == "cancel":
             await store.tasks.cancel(task_id)
-        async with asyncio.timeout(2 if how == "cancel" else 4):
+        async with asyncio.timeout(PATIENCE):
             await until(lambda: asyncio.sleep(0, not alive(parent) and not alive(child)))
             await scheduler.wait_idle()
     finally:

@@ -162,3 +162,16 @@ def test_agent_check_reports_reachable_and_failing_models(cli, workspace) -> Non
 
 def test_run_rejects_bad_max_seconds(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli.error("run", "--max-seconds", "0") == "error: --max-seconds must be positive"
+
+
+def test_run_until_idle_stopped_by_max_seconds_with_work_left_fails_and_says_what(cli) -> None:  # type: ignore[no-untyped-def]
+    cli.ok(
+        "agent", "add", "slow", "--command", f"{sys.executable} -c 'import time; time.sleep(60)'"
+    )
+    cli.ok("task", "add", "Long job", "--assign", "slow")
+    cli.ok("task", "add", "Nobody's job", "--assign", "slow")  # waits for the slot
+    line = cli.error("run", "--until-idle", "--max-seconds", "3")
+    assert line == (
+        "error: --max-seconds 3 reached with work left: 1 run(s) going; 1 assigned, 1 in_progress"
+    )
+    assert "in_progress" not in cli.ok("task", "list")  # the stopped run's task was requeued

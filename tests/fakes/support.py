@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,11 +40,29 @@ def make_scheduler(store: Store, root: Path, config: str = "", **options: Any) -
     return Scheduler(store, workspace, load_config(workspace), **options)
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait for a condition the scheduler makes true; fail the test after `timeout`."""
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.02)
+# How long a test waits for something the code under test should do. Sized for a machine
+# loaded to 5 on 2 cores: a passing test never waits this long, a failing one says why.
+PATIENCE = 30.0
+
+
+async def until(
+    check: Callable[[], object],
+    timeout: float = PATIENCE,
+    message: str = "the condition never became true",
+    pause: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Wait for `check()` (a bool, or an awaitable of one) to be true; fail after `timeout`
+    with `message`. `pause` lets a TUI test wait through `pilot.pause`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} (waited {timeout:g} s)")
+        await pause(0.02)
 
 
 async def run_until_idle(scheduler: Scheduler, timeout: float = 20.0) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 
@@ -61,10 +59,3 @@ def processes_with(marker: str) -> list[str]:
         for line in out.splitlines()
         if marker in line and "ps -eo" not in line and line.split()[0] != own
     ]
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait for a condition the code under test makes true; fail after `timeout`."""
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.02)

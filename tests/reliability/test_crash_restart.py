@@ -18,12 +18,14 @@ import sys
 import time
 from pathlib import Path
 
+from fakes.support import PATIENCE
+
 from maos_tui.domain import FINAL_STATUSES
 from maos_tui.working_md.parse import parse_working
 from tests.conftest import Cli
 from tests.reliability.helpers import integrity, processes_with, task_statuses
 
-KILLS = 20
+KILLS = 12
 FIRST_TASKS = 6
 ADD_EVERY = 4
 SLOW_TASKS = 2
@@ -40,12 +42,31 @@ except BlockingIOError:
         f.write(f"{os.getpid()}\\n")
 with open(os.path.join(marks, task + ".log"), "a") as f:
     f.write(f"start {os.getpid()} {time.time()}\\n")
-# "slow" tasks outlive the killed scheduler until the next one's recovery kills them.
-time.sleep(3.0 if "slow" in os.environ["MAOS_TASK_TITLE"] else 0.3)
+# "slow" tasks outlive the killed scheduler until the next one's recovery kills them, however
+# long that one takes to start: they end only once the test lets them.
+if "slow" in os.environ["MAOS_TASK_TITLE"]:
+    while not os.path.exists(os.path.join(marks, "release")):
+        time.sleep(0.05)
+time.sleep(0.3)
 with open(os.path.join(marks, task + ".log"), "a") as f:
     f.write(f"end {os.getpid()} {time.time()}\\n")
 print(json.dumps({"summary": "worked"}))
 """
+
+
+def agent_starts(marks: Path) -> int:
+    return sum(p.read_text().count("start ") for p in marks.glob("*.log"))
+
+
+def wait_for_agent_start(marks: Path, db: Path, run: subprocess.Popen[str]) -> None:
+    """Until the scheduler `run` starts an agent, or has nothing left to start."""
+    before, deadline = agent_starts(marks), time.monotonic() + PATIENCE
+    final = {s.value for s in FINAL_STATUSES}
+    while agent_starts(marks) == before and time.monotonic() < deadline:
+        if set(task_statuses(db).values()) <= final:
+            return
+        assert run.poll() is None, f"run ended by itself: {run.communicate()[1][-2000:]}"
+        time.sleep(0.05)
 
 
 def test_kill_9_at_random_points_then_restart(cli: Cli, workspace: Path, tmp_path: Path) -> None:
@@ -69,8 +90,12 @@ def test_kill_9_at_random_points_then_restart(cli: Cli, workspace: Path, tmp_pat
         for n in range(KILLS):
             run = subprocess.Popen(cli.argv("run"), env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)  # fmt: skip
-            # Spread over start-up (imports, recovery), dispatch and mid-run.
-            delay = rng.uniform(0.3, 1.5)
+            # Spread over start-up (imports, recovery), dispatch and mid-run. Every other
+            # kill waits for this scheduler to start an agent first: on a loaded machine a
+            # fixed delay can end every scheduler before it dispatches anything.
+            if n % 2:
+                wait_for_agent_start(marks, workspace / ".maos" / "state.db", run)
+            delay = rng.uniform(0.0, 0.5) if n % 2 else rng.uniform(0.3, 1.5)
             delays.append(delay)
             time.sleep(delay)
             if n % ADD_EVERY == 0:  # keep work arriving while the board churns
@@ -78,8 +103,9 @@ def test_kill_9_at_random_points_then_restart(cli: Cli, workspace: Path, tmp_pat
             run.send_signal(signal.SIGKILL)
             _out, err = run.communicate(timeout=10)
             assert run.returncode == -signal.SIGKILL, err  # it was still running: a real crash
-        final = subprocess.run(cli.argv("run", "--until-idle", "--max-seconds", "90"), env=env,
-                               capture_output=True, text=True, timeout=120)  # fmt: skip
+        (marks / "release").touch()
+        final = subprocess.run(cli.argv("run", "--until-idle", "--max-seconds", "240"), env=env,
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
         assert final.returncode == 0, final.stderr
     finally:
         leftovers = processes_with(str(script))

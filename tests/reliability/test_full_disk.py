@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fakes.support import PATIENCE
 
 from tests.conftest import Cli
-from tests.reliability.helpers import integrity
+from tests.reliability.helpers import integrity, task_statuses
 
 SIZE = "4m"
 
@@ -39,16 +43,17 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def fill(folder: Path) -> Path:
-    """Write until the filesystem says ENOSPC; returns the filler file."""
+    """Write until the filesystem has not one byte left; returns the filler file."""
     filler = folder / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-                os.fsync(out.fileno())
-        except OSError as exc:
-            assert exc.errno == 28  # ENOSPC
+    # Unbuffered: a buffered byte that did not fit would fail again on close.
+    with filler.open("wb", buffering=0) as out:
+        for chunk in (65536, 4096, 1):  # the last bytes too: a few KiB let SQLite open
+            try:
+                while True:
+                    out.write(b"\0" * chunk)
+                    os.fsync(out.fileno())
+            except OSError as exc:
+                assert exc.errno == 28  # ENOSPC
     return filler
 
 
@@ -60,7 +65,14 @@ def test_full_disk_fails_cleanly_loses_nothing_and_recovers(small_disk: Path) ->
         cli.ok("task", "add", f"before {n}")
     working = workspace / "WORKING.md"
     before = working.read_bytes()
+    cli.ok("status")  # the last connection to close removes -shm: a read must create it
     filler = fill(small_disk)
+    # Opening the database creates its -shm file, so even a read fails; it must not claim
+    # that a change was lost: there was none.
+    for read in (("task", "list"), ("status",)):
+        message = cli.error(*read)
+        assert "the disk is full" in message and "free some space" in message, message
+        assert "not saved" not in message, message
 
     result = cli("task", "add", "while full", "--description", "x" * 60_000)
     assert result.returncode == 1
@@ -78,3 +90,70 @@ def test_full_disk_fails_cleanly_loses_nothing_and_recovers(small_disk: Path) ->
     assert integrity(workspace / ".maos" / "state.db") == ["ok"]
     text = working.read_text(encoding="utf-8")
     assert all(title in text for title in titles)  # WORKING.md caught up
+
+
+AGENT = """\
+import os, sys, time
+marks = sys.argv[1]
+sys.stdin.read()
+with open(os.path.join(marks, os.environ["MAOS_TASK_ID"] + ".start"), "a") as f:
+    f.write("started\\n")
+while not os.path.exists(os.path.join(marks, "go")):
+    time.sleep(0.05)
+print("worked")
+"""
+
+
+def wait_for(condition: Callable[[], bool], message: str) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+
+
+def test_runs_that_end_on_a_full_disk_are_recorded_once_space_comes_back(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    """`run` says each failure in one line, not a traceback, and says a repeated one once;
+    the runs that ended while the disk was full are recorded when space comes back, and
+    their tasks are not run again."""
+    workspace = small_disk / "ws"
+    cli = Cli(workspace)
+    cli.ok("init", str(workspace))
+    marks = tmp_path / "marks"  # off the small disk: the agents can always write here
+    marks.mkdir()
+    script = tmp_path / "agent.py"
+    script.write_text(AGENT)
+    cli.ok("agent", "add", "worker", "--max-concurrent", "2",
+           "--command", f"{sys.executable} {script} {marks}")  # fmt: skip
+    for n in range(2):
+        cli.ok("task", "add", f"job {n}", "--assign", "worker")
+    run_err = tmp_path / "run.stderr"
+    with run_err.open("w") as err:
+        run = subprocess.Popen(cli.argv("run"), env=cli.env(), stdout=subprocess.DEVNULL,
+                               stderr=err)  # fmt: skip
+    try:
+        wait_for(lambda: len(list(marks.glob("*.start"))) == 2, "the agents never started")
+        filler = fill(small_disk)
+        (marks / "go").touch()  # both runs end while the disk is full
+        wait_for(lambda: "could not record the end of run" in run_err.read_text(),
+                 f"no failure reported: {run_err.read_text()}")  # fmt: skip
+        time.sleep(3)  # some passes retry on the full disk: each failure is said once
+        filler.unlink()
+        db = workspace / ".maos" / "state.db"
+        wait_for(lambda: set(task_statuses(db).values()) == {"done"},
+                 f"the runs were never recorded: {run_err.read_text()}")  # fmt: skip
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=PATIENCE) == 0
+    finally:
+        run.kill()
+        run.wait()
+    runs = {p.stem: p.read_text().count("started") for p in marks.glob("*.start")}
+    said = run_err.read_text()
+    assert runs == {"TASK-001": 1, "TASK-002": 1}, said  # recorded, not run again
+    assert "Traceback" not in said, said
+    lines = said.splitlines()
+    full = ("the disk is full", "No space left on device")
+    assert all(any(words in line for words in full) for line in lines), said
+    assert len(lines) <= 4, said  # each distinct failure once, not once per pass
+    assert integrity(db) == ["ok"]

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fakes.support import until
 
 from maos_tui.config import Workspace
 from maos_tui.store import Store
@@ -26,7 +27,6 @@ from maos_tui.working_md import atomic
 from maos_tui.working_md.parse import Problem, parse_working
 from maos_tui.working_md.sync import WorkingSync
 from tests.conftest import Cli
-from tests.reliability.helpers import until
 
 MB = 1024 * 1024
 
@@ -136,7 +136,7 @@ async def test_disk_full_keeps_old_file_reports_and_catches_up(
         async def reported_full() -> bool:
             return any("No space left" in p.reason for ps in reported for p in ps)
 
-        await until(reported_full, timeout=10)
+        await until(reported_full, message="the full disk was never reported")
         assert working.read_bytes() == old
         assert not list(workspace.glob(".WORKING.md.maos-tmp-*"))  # no half-written temp
         monkeypatch.undo()
@@ -149,7 +149,7 @@ async def test_disk_full_keeps_old_file_reports_and_catches_up(
                 "after space came back",
             }
 
-        await until(caught_up, timeout=10)
+        await until(caught_up, message="WORKING.md never caught up once space came back")
     finally:
         await sync.stop()
     await asyncio.sleep(0)

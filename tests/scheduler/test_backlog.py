@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from fakes.instant import InstantRunner
-from fakes.support import make_scheduler
+from fakes.support import make_scheduler, until
 
 from maos_tui.domain import HUMAN, TaskRecord, TaskStatus
 from maos_tui.events import Event
@@ -94,10 +93,14 @@ async def test_a_task_changed_by_another_process_is_run(
         await scheduler.settle()
         assert (await store.tasks.get(task.id)).status_reason == "no agent with capability: sql"
         await other.tasks.edit(task.id, needs=["python"])  # not on this store's bus
-        async with asyncio.timeout(5):
-            while (await store.tasks.get(task.id)).status is not TaskStatus.DONE:
-                await asyncio.sleep(0.05)
+        await until(
+            lambda: _done(store, task.id), message="the edit from another store was not seen"
+        )
     finally:
         await scheduler.stop()
         await other.close()
     assert [entry[1] for entry in runner.log if entry[0] == "start"] == [task.id]
+
+
+async def _done(store: Store, task_id: str) -> bool:
+    return (await store.tasks.get(task_id)).status is TaskStatus.DONE

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fakes.instant import InstantRunner
-from fakes.support import make_scheduler, run_until_idle, until
+from fakes.support import PATIENCE, make_scheduler, run_until_idle, until
 from sqlalchemy import event, select
 
 from maos_tui.agents.base import Job
@@ -105,7 +105,7 @@ async def test_an_agent_with_another_run_stays_active_until_its_last_run_ends(
         await until(lambda: _status(store, quick.id, TaskStatus.DONE))
         assert (await store.agents.get("solo")).status is AgentStatus.ACTIVE
         release.set()
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(PATIENCE):
             await scheduler.wait_idle()
     finally:
         await scheduler.stop()

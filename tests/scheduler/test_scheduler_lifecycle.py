@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fakes.instant import InstantRunner
-from fakes.support import FakeClock, make_scheduler, run_until_idle, until
+from fakes.support import PATIENCE, FakeClock, make_scheduler, run_until_idle, until
 from sqlalchemy import select
 
 from maos_tui.agents.base import Job, Outcome, RunResult
@@ -52,7 +52,7 @@ async def test_failure_retries_after_backoff_on_the_injected_clock(
         assert [e for e, *_ in runner.log].count("start") == 1  # still backing off
         clock.advance(2)
         scheduler.wake()
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(PATIENCE):
             await scheduler.wait_idle()
     finally:
         await scheduler.stop()
@@ -233,7 +233,7 @@ async def test_cancel_stops_the_run(store: Store, workspace: Path) -> None:
     try:
         await until(lambda: asyncio.sleep(0, bool(scheduler.active_runs)))
         await store.tasks.cancel(task.id)
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(PATIENCE):
             await scheduler.wait_idle()
     finally:
         await scheduler.stop()
@@ -256,7 +256,7 @@ async def test_stalled_agent_goes_offline_and_its_task_is_requeued(
     scheduler = make_scheduler(store, workspace, runner_factory=lambda agent: Silent())
     await scheduler.start()
     try:
-        await until(lambda: _has(store, task.id, lambda t: t.retry_count == 1), timeout=8)
+        await until(lambda: _has(store, task.id, lambda t: t.retry_count == 1))
         back = await store.tasks.get(task.id)
         assert back.status is TaskStatus.INBOX
         assert back.last_error == "stalled: the agent stopped making progress"

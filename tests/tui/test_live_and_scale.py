@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from fakes.support import PATIENCE, until
 from sqlalchemy import insert, update
 
 from maos_tui.domain import TaskStatus, format_task_id
@@ -30,11 +31,9 @@ async def test_task_added_by_another_process_appears_without_a_keypress(
         proc = await asyncio.create_subprocess_exec(
             *cli.argv("task", "add", "From another terminal"), env=cli.env()
         )
-        assert await proc.wait() == 0
-        for _ in range(50):
-            await pilot.pause(0.1)
-            if card_ids(app, "inbox"):
-                break
+        async with asyncio.timeout(PATIENCE):
+            assert await proc.wait() == 0
+        await until(lambda: card_ids(app, "inbox"), pause=pilot.pause, message="no card appeared")
         assert card_ids(app, "inbox") == ["TASK-001"]
         feed_text = "\n".join(str(line.text) for line in app.main_screen.feed.lines)
         assert "created TASK-001" in feed_text
@@ -65,9 +64,7 @@ async def test_ten_thousand_tasks_open_and_navigate(store: Store, make_app: Call
         inbox = column(app, "inbox")
         done = column(app, "done")
         # The first paint reads what the screen shows; the full pages follow at once.
-        async with asyncio.timeout(10):
-            while not app.main_screen.filled:
-                await pilot.pause(0.05)
+        await until(lambda: app.main_screen.filled, pause=pilot.pause)
         # Windows, not whole columns: PAGE cards and a "N more" line.
         assert inbox.option_count == PAGE + 1 and done.option_count == PAGE + 1
         assert inbox.options[-1].id == MORE_ID
@@ -129,12 +126,8 @@ async def test_filter_finds_tasks_beyond_the_loaded_page(
         # DONE reads newest first: the oldest task is not among the loaded cards.
         assert "TASK-001" not in card_ids(app, "done")
         await pilot.press("slash", *"needle", "enter")
-        async with asyncio.timeout(10):
-            while card_ids(app, "done") != ["TASK-001"]:
-                await pilot.pause(0.05)
+        await until(lambda: card_ids(app, "done") == ["TASK-001"], pause=pilot.pause)
         title = app.main_screen.query_one("#column-done .column-title")
         assert str(title.render()) == "DONE 1/130"
         await pilot.press("escape")
-        async with asyncio.timeout(10):
-            while card_ids(app, "done")[PAGE:] != [MORE_ID]:
-                await pilot.pause(0.05)
+        await until(lambda: card_ids(app, "done")[PAGE:] == [MORE_ID], pause=pilot.pause)

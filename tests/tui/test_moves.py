@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fakes.support import PATIENCE, until
 
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store, StoreError
 from maos_tui.tui.app import MaosApp
+from maos_tui.tui.screens import main as main_screen
 
 from .conftest import card_ids, column
 
@@ -40,7 +42,13 @@ class HeldMoves:
     async def move(self, *args: Any, **kwargs: Any) -> Any:
         index = self.calls
         self.calls += 1
-        await self.gate(index).wait()
+        try:
+            async with asyncio.timeout(PATIENCE):
+                await self.gate(index).wait()
+        except TimeoutError:
+            # A test that failed before releasing a move must not hang on the app's exit,
+            # which waits for every drawn move to be saved.
+            raise AssertionError(f"move {index + 1} was never released") from None
         if self.error is not None:
             raise self.error
         return await self.real(*args, **kwargs)
@@ -137,9 +145,7 @@ async def test_moves_are_saved_in_key_order_and_the_card_shows_the_last(
         await pilot.pause()
         assert card_ids(app, "in_progress") == ["TASK-001"]
         moves.release()  # the first move is saved: the card stays where the second put it
-        async with asyncio.timeout(10):
-            while moves.calls < 2:
-                await asyncio.sleep(0.01)
+        await until(lambda: moves.calls == 2, message="the second move never started")
         assert await status(store) is TaskStatus.ASSIGNED
         await pilot.pause()
         assert card_ids(app, "in_progress") == ["TASK-001"]
@@ -167,6 +173,41 @@ async def test_a_reload_waits_for_the_moves_already_drawn(
         moves.release()
         await reload
         assert card_ids(app, "assigned") == ["TASK-003", "TASK-001"]
+
+
+async def test_a_move_drawn_while_the_board_is_read_stays_drawn(
+    store: Store, make_app: Callable[..., MaosApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that began before a key moved a card is read again; the new read waits for
+    the move to be saved, or it would draw the card back where the store still has it."""
+    await seed(store)
+    app = make_app()
+    moves = HeldMoves(store, monkeypatch)
+    reading, read_done = asyncio.Event(), asyncio.Event()
+
+    async def held_read(*args: Any, **kwargs: Any) -> Any:
+        board = await real_read(*args, **kwargs)
+        if not read_done.is_set():
+            reading.set()
+            async with asyncio.timeout(PATIENCE):
+                await read_done.wait()
+        return board
+
+    real_read = main_screen.load_board
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.main_screen.filled, pause=pilot.pause)
+        monkeypatch.setattr(main_screen, "load_board", held_read)
+        reload = asyncio.ensure_future(app.main_screen.reload())
+        await until(reading.is_set, message="the reload never read the board")
+        await pilot.press("right_square_bracket")
+        read_done.set()  # the read, made before the move, comes back
+        await until(lambda: moves.calls == 1, pause=pilot.pause)
+        await pilot.pause(0.2)
+        assert card_ids(app, "assigned") == ["TASK-003", "TASK-001"]
+        moves.release()
+        await reload
+        assert card_ids(app, "assigned") == ["TASK-003", "TASK-001"]
+        assert await status(store) is TaskStatus.ASSIGNED
 
 
 async def test_a_move_made_just_before_quitting_is_saved(

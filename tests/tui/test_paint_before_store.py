@@ -5,10 +5,10 @@ board read once the store is open shows what was committed in between."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from fakes.support import PATIENCE, until
 
 from maos_tui.config import Workspace, load_config
 from maos_tui.domain import TaskStatus
@@ -27,7 +27,8 @@ def app_before_store(workspace: Path) -> tuple[MaosApp, asyncio.Event]:
     may_open = asyncio.Event()
 
     async def open_store() -> Store:
-        await may_open.wait()
+        async with asyncio.timeout(PATIENCE):  # a test that failed first must not hang
+            await may_open.wait()
         return await Store.open(url)
 
     app = MaosApp(
@@ -39,16 +40,6 @@ def app_before_store(workspace: Path) -> tuple[MaosApp, asyncio.Event]:
         clock=lambda: FIXED_NOW,
     )
     return app, may_open
-
-
-async def until(
-    condition: Callable[[], Awaitable[bool]], pause: Callable[[float], Awaitable[None]]
-) -> None:
-    for _ in range(200):
-        if await condition():
-            return
-        await pause(0.02)
-    raise AssertionError("it never happened")
 
 
 async def test_keys_before_the_store_opens_wait_for_it(store: Store, workspace: Path) -> None:
@@ -69,7 +60,7 @@ async def test_keys_before_the_store_opens_wait_for_it(store: Store, workspace: 
             stored = await store.tasks.get(task.id)
             return stored.status is TaskStatus.ASSIGNED and card_ids(app, "assigned") == [task.id]
 
-        await until(moved, pilot.pause)
+        await until(moved, pause=pilot.pause)
 
 
 @pytest.mark.parametrize(("keymap", "key"), [("", "q"), ('"app.quit" = "x"', "x")])
@@ -101,7 +92,7 @@ async def test_a_commit_before_the_store_opens_is_shown(store: Store, workspace:
         async def shown() -> bool:
             return card_ids(app, "inbox") == [first.id, late.id]
 
-        await until(shown, pilot.pause)
+        await until(shown, pause=pilot.pause)
 
 
 async def test_a_reader_that_fails_leaves_the_first_read_to_the_store(

@@ -3,12 +3,12 @@ the columns they touch, other processes' changes reload, and redraws skip what i
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fakes.support import until
 
 import maos_tui.tui.screens.main as main_screen
 from maos_tui.domain import TaskStatus
@@ -41,12 +41,6 @@ class Reads:
         monkeypatch.setattr(main_screen, "load_columns", counting_columns)
 
 
-async def until(pilot: Any, condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(10):
-        while not condition():
-            await pilot.pause(0.05)
-
-
 async def test_own_moves_reread_only_their_columns_and_refill_the_window(
     store: Store, make_app: Callable[..., MaosApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -55,19 +49,19 @@ async def test_own_moves_reread_only_their_columns_and_refill_the_window(
     app = make_app()
     reads = Reads(monkeypatch)
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: app.main_screen.filled)
+        await until(lambda: app.main_screen.filled, pause=pilot.pause)
         assert reads.full == 2  # the first paint's short windows, then the full pages
         reads.columns.clear()
         first = card_ids(app, "inbox")[:3]
         # The watcher is held while the three moves commit, so it sees them as one batch:
         # on a loaded machine a check could otherwise land between two moves, see a commit
         # its events do not cover yet and (rightly) reload everything.
-        await until(pilot, lambda: not app._checking)
+        await until(lambda: not app._checking, pause=pilot.pause)
         app._checking = True
         for task_id in first:
             await store.tasks.move(task_id, TaskStatus.ASSIGNED)
         app._checking = False
-        await until(pilot, lambda: card_ids(app, "assigned") == first)
+        await until(lambda: card_ids(app, "assigned") == first, pause=pilot.pause)
         # The inbox window is refilled from the store, not left three cards short.
         inbox = card_ids(app, "inbox")
         assert len(inbox) == PAGE + 1 and inbox[-1] == MORE_ID
@@ -87,7 +81,9 @@ async def test_blocked_badge_follows_an_own_change_to_its_dependency(
         review = column(app, "review")
         assert "blocked" in str(review.get_option_at_index(0).prompt)
         await store.tasks.move(first.id, TaskStatus.DONE)
-        await until(pilot, lambda: "blocked" not in str(review.get_option_at_index(0).prompt))
+        await until(
+            lambda: "blocked" not in str(review.get_option_at_index(0).prompt), pause=pilot.pause
+        )
 
 
 async def test_a_write_from_elsewhere_between_own_changes_reloads_everything(
@@ -102,7 +98,7 @@ async def test_a_write_from_elsewhere_between_own_changes_reloads_everything(
         async with app.run_test(size=(160, 48)) as pilot:
             theirs = await other.tasks.create("theirs")
             await store.tasks.move(mine.id, TaskStatus.REVIEW)
-            await until(pilot, lambda: card_ids(app, "inbox") == [theirs.id])
+            await until(lambda: card_ids(app, "inbox") == [theirs.id], pause=pilot.pause)
             assert card_ids(app, "review") == [mine.id]
             assert reads.full >= 2
     finally:
@@ -119,7 +115,7 @@ async def test_a_growing_column_gets_its_scrollbar(
         assert not inbox.show_vertical_scrollbar
         for n in range(30):
             await store.tasks.create(f"more {n}")
-        await until(pilot, lambda: inbox.option_count == 31)
+        await until(lambda: inbox.option_count == 31, pause=pilot.pause)
         await pilot.pause()
         assert inbox.show_vertical_scrollbar
         assert (
@@ -171,7 +167,7 @@ async def test_moving_between_columns_redraws_the_cursors_not_the_columns(
             await store.tasks.move(task.id, TaskStatus.ASSIGNED)
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: app.main_screen.filled)
+        await until(lambda: app.main_screen.filled, pause=pilot.pause)
         await pilot.pause()
         drawn = count_lines_drawn(monkeypatch)
         await pilot.press("l")
@@ -188,7 +184,7 @@ async def test_a_moved_card_leaves_the_lines_above_it_as_they_were(
         await store.tasks.create(f"task {n}")
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: app.main_screen.filled)
+        await until(lambda: app.main_screen.filled, pause=pilot.pause)
         inbox = column(app, "inbox")
         await pilot.press(*"jjjjj")
         await pilot.pause()

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
+
+from fakes.support import until
 
 from maos_tui.config import Workspace, load_config
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.tui.app import MaosApp
-
-
-async def until(check: object, seconds: float = 30) -> None:
-    async with asyncio.timeout(seconds):
-        while not check():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
 
 
 async def test_quitting_mid_run_requeues_the_task_and_leaves_working_md_current(

@@ -6,10 +6,11 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fakes.support import PATIENCE, until
 
 from maos_tui.config import Workspace
 from maos_tui.domain import TaskStatus
@@ -27,19 +28,6 @@ async def live(store: Store, ws: Workspace) -> AsyncIterator[WorkingSync]:
     await running.start()
     yield running
     await running.stop()
-
-
-async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait for a condition the sync should reach (the 500 ms goal is not asserted)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def status_of(store: Store, task_id: str) -> TaskStatus:
@@ -159,7 +147,8 @@ async def test_store_change_and_hand_edit_within_100_ms_both_survive(live, store
     )
     process = await edit
     await store.tasks.create("Store change")
-    await process.wait()
+    async with asyncio.timeout(PATIENCE):
+        await process.wait()
     await until(lambda: _title_is(store, "TASK-001", "Hand edit"))
     await until(lambda: "Store change" in ws.working_md.read_text())
     await until(lambda: "Hand edit" in ws.working_md.read_text())
@@ -239,7 +228,8 @@ async def test_readers_never_see_a_partial_file(live, store, ws) -> None:
     for number in range(60):
         await store.tasks.create(f"Churn {number}")
         await asyncio.sleep(0.02)
-    out, err = await reader.communicate()
+    async with asyncio.timeout(PATIENCE):
+        out, err = await reader.communicate()
     assert reader.returncode == 0, err.decode()[-500:]
     assert int(out) > 10
 

@@ -14,12 +14,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from fakes.support import until
+
 from maos_tui.config import Workspace
 from maos_tui.store import Store
 from maos_tui.working_md.owners import OWNERS_DIR, Ownership, sync_running
 from maos_tui.working_md.sync import WorkingSync
 from tests.conftest import Cli
-from tests.working_md.test_wm_live import until
 
 CLAIM_AND_WAIT = """\
 import sys, time

@@ -171,9 +171,9 @@ class MainScreen(Screen[None]):
     async def _reload(self, *, refill_feed: bool = False) -> None:
         from maos_tui.tui.notices import toast_new
 
-        # A read made before a drawn move is saved would draw the card where it was.
-        await self.settle_writes()
         for _attempt in range(3):  # keys held down must not starve the reload
+            # A read made before a drawn move is saved (retries too) draws it where it was.
+            await self.settle_writes()
             patches = self.patches
             data = await load_board(self.app.store, self.limits, self.filter)
             # A key changed a card while this read ran: it may predate that change, and
