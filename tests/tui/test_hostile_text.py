@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from maos_tui.store import Store
 from maos_tui.tui.app import MaosApp
@@ -160,3 +160,19 @@ async def test_the_palette_shows_a_title_with_markup_as_typed(
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, TaskDetailScreen) and app.screen.task_id == task.id
+
+
+async def test_the_agents_screen_shows_commands_as_typed(
+    store: Store, make_app: Callable[..., MaosApp]
+) -> None:
+    await store.agents.add("bot", command=["[@click=app.quit]go[/]", "[/]", HOSTILE])
+    app = make_app()
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await pilot.press("A")
+        await until_shown(pilot, "'[@click")  # the column is narrow; markup would hide it
+        table = app.screen.query_one(DataTable)
+        command = str(table.get_row("bot")[2])
+        assert command.startswith("'[@click=app.quit]go[/]' '[/]' 'Clip\\x1b]52"), command
+        assert_no_raw_controls(app)
+        assert "app.quit" not in click_actions(app)
+        assert app.is_running

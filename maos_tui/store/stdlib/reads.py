@@ -52,7 +52,7 @@ class _Snapshot:
         try:
             yield
         except sqlite3.Error as exc:
-            raise translate_error(exc, self._db_label) from None
+            raise translate_error(exc, self._db_label, "read") from None
 
     def rows(
         self, statement: sql.Statement, params: Mapping[str, Any] | None = None

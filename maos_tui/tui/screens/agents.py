@@ -30,6 +30,7 @@ from maos_tui.store.agent_values import AgentFieldError, command_text, split_com
 from maos_tui.tui.attempt import attempt
 from maos_tui.tui.cards import money
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.plain import plain
 from maos_tui.tui.screens.fields import field_row
 from maos_tui.tui.suggest import split_list
 from maos_tui.tui.widgets.footer import KeyFooter
@@ -96,12 +97,14 @@ class AgentsScreen(Screen[None]):
             status = agent.status.value
             if agent.status_reason:
                 status += f" ({agent.status_reason})"
+            # DataTable reads a str cell as markup: what users and config wrote goes as
+            # plain Content.
             table.add_row(
                 agent.name,
                 agent.kind.value,
-                runs_what(agent),
-                ", ".join(agent.capabilities),
-                status,
+                plain(runs_what(agent)),
+                plain(", ".join(agent.capabilities)),
+                plain(status),
                 f"{running[agent.name]}/{agent.max_concurrent}",
                 f"{agent.tokens_in}/{agent.tokens_out}",
                 money(agent.cost_usd),
@@ -162,7 +165,7 @@ class AgentsScreen(Screen[None]):
         """The CLI's `agent check`: one tiny request to the model (or a PATH lookup)."""
         agent = self.selected()
         if agent is not None:
-            self.query_one("#agent-note", Static).update(f"{agent.name}: checking…")
+            self.query_one("#agent-note", Static).update(plain(f"{agent.name}: checking…"))
             self.run_worker(self._check(agent), group="agent-check", exclusive=True)
 
     async def _check(self, agent: AgentRecord) -> None:
@@ -177,7 +180,7 @@ class AgentsScreen(Screen[None]):
         if agent.kind is AgentKind.LLM:
             await asyncio.to_thread(load_litellm)
         ok, line = await check_agent(agent)
-        self.query_one("#agent-note", Static).update(line)
+        self.query_one("#agent-note", Static).update(plain(line))
         self.notify(line, severity="information" if ok else "error")
 
 
