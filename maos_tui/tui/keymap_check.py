@@ -59,6 +59,7 @@ def keymap_problems(keymap: Mapping[str, str], specs: Sequence[KeySpec] = KEYS) 
             problems.append(f"keymap: unknown binding id {quoted(binding_id)}, ignored{hint}")
     everyone = (*specs, *_TEXTUAL_KEYS)
     chosen = {spec.id: _keys(keymap.get(spec.id, spec.keys)) for spec in everyone}
+    shipped = {spec.id: _keys(spec.keys) for spec in everyone}
     reported: set[frozenset[str]] = set()
     for binding_id in keymap:
         spec = by_id.get(binding_id)
@@ -66,7 +67,9 @@ def keymap_problems(keymap: Mapping[str, str], specs: Sequence[KeySpec] = KEYS) 
             continue
         for other in everyone:
             pair = frozenset((spec.id, other.id))
-            shared = chosen[spec.id] & chosen[other.id]
+            # Keys the shipped table already shares are layered on purpose (a focused list's
+            # enter over its screen's): only a sharing the keymap brings is a clash.
+            shared = (chosen[spec.id] & chosen[other.id]) - (shipped[spec.id] & shipped[other.id])
             if other is spec or not shared or pair in reported:
                 continue
             if not _overlap(spec.scope, other.scope):

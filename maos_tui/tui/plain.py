@@ -8,6 +8,7 @@ or as `markup=False` strings passed through `printable`.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import App
 from textual.content import Content
 from textual.notifications import SeverityLevel
@@ -19,6 +20,12 @@ def plain(text: str, style: str = "") -> Content:
     """One or more lines of user text, styled as a whole with `style` (theme variables ok)."""
     shown = printable(text, keep_newlines=True)
     return Content.styled(shown, style) if style else Content(shown)
+
+
+def plain_cell(text: str) -> Text:
+    """User text for a DataTable cell: the table reads a str as markup, and sizes its
+    columns by measuring Rich renderables (a Content cell would not widen its column)."""
+    return Text(printable(text))
 
 
 class PlainToasts(App[int]):

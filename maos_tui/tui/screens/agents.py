@@ -30,7 +30,7 @@ from maos_tui.store.agent_values import AgentFieldError, command_text, split_com
 from maos_tui.tui.attempt import attempt
 from maos_tui.tui.cards import money
 from maos_tui.tui.keys import bindings
-from maos_tui.tui.plain import plain
+from maos_tui.tui.plain import plain, plain_cell
 from maos_tui.tui.screens.fields import field_row
 from maos_tui.tui.suggest import split_list
 from maos_tui.tui.widgets.footer import KeyFooter
@@ -97,14 +97,12 @@ class AgentsScreen(Screen[None]):
             status = agent.status.value
             if agent.status_reason:
                 status += f" ({agent.status_reason})"
-            # DataTable reads a str cell as markup: what users and config wrote goes as
-            # plain Content.
             table.add_row(
                 agent.name,
                 agent.kind.value,
-                plain(runs_what(agent)),
-                plain(", ".join(agent.capabilities)),
-                plain(status),
+                plain_cell(runs_what(agent)),
+                plain_cell(", ".join(agent.capabilities)),
+                plain_cell(status),
                 f"{running[agent.name]}/{agent.max_concurrent}",
                 f"{agent.tokens_in}/{agent.tokens_out}",
                 money(agent.cost_usd),
