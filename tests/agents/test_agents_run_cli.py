@@ -165,6 +165,7 @@ def test_run_rejects_bad_max_seconds(cli) -> None:  # type: ignore[no-untyped-de
 
 
 def test_run_until_idle_stopped_by_max_seconds_with_work_left_fails_and_says_what(cli) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("init")
     cli.ok(
         "agent", "add", "slow", "--command", f"{sys.executable} -c 'import time; time.sleep(60)'"
     )
