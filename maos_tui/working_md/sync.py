@@ -113,9 +113,9 @@ class WorkingSync(WorkingPass):
 
     async def start(self) -> None:
         cleanup_temp_files(self.files.path)
+        self._stop.clear()
         # The commit counter is read, and the bus followed, before the first pass, so a
         # commit by another process or this one is either in that pass or seen after it.
-        self._stop.clear()
         self._unsubscribe = self.store.bus.subscribe(self._on_event)
         try:
             version = await self.store.outside_writes()
