@@ -72,14 +72,22 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        sync, left = None, ""
+        sync = _working_sync(store, ctx)
+        started, left = None, ""
         server = CommandServer(store, ctx.workspace, ctx.config)
         try:
+            # As in the TUI (tui/services.py): a save made while nothing ran is merged
+            # before the scheduler places tasks it may have moved.
+            if await sync.holds_unmerged_save():
+                await sync.start()
+                started = sync
             await scheduler.start()
             # Serving first: the sync's first pass waits for an editor that keeps saving,
             # and commands served meanwhile reach the file through its commit poll.
             await _start_server(server)
-            sync = await _start_working_sync(store, ctx)
+            if started is None:
+                await sync.start()
+                started = sync
             waiters = [asyncio.create_task(stop.wait())]
             if args.until_idle:
                 waiters.append(asyncio.create_task(scheduler.wait_idle()))
@@ -93,8 +101,8 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         finally:
             await server.stop()
             await scheduler.stop()
-            if sync is not None:
-                await sync.stop()
+            if started is not None:
+                await started.stop()
             unsubscribe()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
@@ -124,14 +132,12 @@ async def _start_server(server: CommandServer) -> None:
         log.warning("not serving CLI commands: %s", exc)
 
 
-async def _start_working_sync(store: Store, ctx: Context) -> WorkingSync:
-    """Keep WORKING.md in step with the board while running headless."""
+def _working_sync(store: Store, ctx: Context) -> WorkingSync:
+    """Keeps WORKING.md in step with the board while running headless."""
     from maos_tui.working_md.sync import WorkingSync
 
     def report(problems: list[Problem]) -> None:
         for problem in problems:
             ctx.warn(problem.headline())
 
-    sync = WorkingSync(store, ctx.workspace, on_problems=report)
-    await sync.start()
-    return sync
+    return WorkingSync(store, ctx.workspace, on_problems=report)

@@ -16,6 +16,7 @@ from maos_tui.config import Config, Workspace
 
 if TYPE_CHECKING:
     from maos_tui.store import Store
+    from maos_tui.working_md.sync import WorkingSync
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +49,24 @@ class Services:
         return dict(getattr(self.scheduler, "active_runs", {}) or {})
 
     async def start(self) -> None:
-        await self._start_sync()
-        await self._start_scheduler()
-        await self._start_server()
-
-    async def _start_sync(self) -> None:
+        """The scheduler first: a runnable task must not wait for the sync's first pass,
+        which re-reads and re-renders the whole board (unless that pass merges a save made
+        while nothing ran: the save can move, edit or archive what the scheduler places)."""
         from maos_tui.working_md.sync import WorkingSync
 
         sync = WorkingSync(self.store, self.workspace, on_problems=self.on_problems)
-        await sync.start()
+        merge_first = await sync.holds_unmerged_save()
+        if merge_first:
+            await self._start_sync(sync)
+        await self._start_scheduler()
+        await self._start_server()
+        if not merge_first:
+            await self._start_sync(sync)
+
+    async def _start_sync(self, sync: WorkingSync) -> None:
+        # Known before it starts: quitting during the first pass stops it too.
         self.sync = sync
+        await sync.start()
 
     async def _start_scheduler(self) -> None:
         from maos_tui.scheduler import Scheduler, SchedulerBusy

@@ -15,9 +15,9 @@ SQLAlchemy). This module imports neither.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from maos_tui.domain import iso_z, utcnow
 from maos_tui.working_md.atomic import Stamp, atomic_write
@@ -36,6 +36,7 @@ Rewrite = Callable[[list[Problem], Any], Awaitable["list[Problem] | None"]]
 # (base, theirs, rewrite, accept): `accept` applies a save that would be held (holds.py).
 Merge = Callable[[ParsedFile | None, ParsedFile, Rewrite, bool], Awaitable["list[Problem] | None"]]
 _MAX_PASS_ATTEMPTS = 5
+T = TypeVar("T")
 
 
 class BoardSource(Protocol):
@@ -99,25 +100,34 @@ class WorkingPass:
         # poll for) is then contended by other processes alone.
         try:
             async with self._pass_lock, self.files.lock(give_up):
-                blocked = await asyncio.to_thread(self.files.unwritable)
-                if blocked is not None:
-                    problems = [_not_synced(blocked)]
-                    self._report(problems)
-                    return problems
-                if only_if_edited and await asyncio.to_thread(self._unchanged):
-                    return self.problems
-                for _ in range(_MAX_PASS_ATTEMPTS):
-                    problems = await self._pass(accept)
-                    if problems is not None:
-                        break
-                    if give_up is not None and give_up():
-                        raise StepAside
-                else:
-                    problems = [Problem(0, "the file kept changing; will try again", "")]
+                # Once it holds the lock, a pass runs to its end even if cancelled (a loop
+                # stopped, an app quitting): cancelled midway, its file write, on a worker
+                # thread, would land after the passes that follow it, and a merge's
+                # rollback would leave the file saying the hand edit was applied.
+                problems = await _to_its_end(self._locked_pass(only_if_edited, give_up, accept))
         except StepAside:
             return []
+        if problems is None:
+            return self.problems
         self._report(problems)
         return problems
+
+    async def _locked_pass(
+        self, only_if_edited: bool, give_up: Callable[[], bool] | None, accept: bool
+    ) -> list[Problem] | None:
+        """The pass's problems; None when `only_if_edited` and the file is ours."""
+        blocked = await asyncio.to_thread(self.files.unwritable)
+        if blocked is not None:
+            return [_not_synced(blocked)]
+        if only_if_edited and await asyncio.to_thread(self._unchanged):
+            return None
+        for _ in range(_MAX_PASS_ATTEMPTS):
+            problems = await self._pass(accept)
+            if problems is not None:
+                return problems
+            if give_up is not None and give_up():
+                raise StepAside
+        return [Problem(0, "the file kept changing; will try again", "")]
 
     def _unchanged(self) -> bool:
         return self.files.unchanged(self.files.load_state())
@@ -219,6 +229,23 @@ class WorkingPass:
             if text == current:
                 return text
         return drawn.text(iso_z(now) or "")
+
+
+async def _to_its_end(work: Coroutine[Any, Any, T]) -> T:
+    """Await `work` to its end; a cancellation that came meanwhile is raised after it."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                raise  # `work` itself was cancelled
+            cancelled = True
+            continue
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
 
 
 def _key(problem: Problem) -> tuple[str, str]:

@@ -115,6 +115,7 @@ class WorkingSync(WorkingPass):
 
     async def start(self) -> None:
         cleanup_temp_files(self.files.path)
+        self._stop.clear()
         # The commit counter is read, and the bus followed, before the first pass, so a
         # commit by another process or this one is either in that pass or seen after it.
         self._unsubscribe = self.store.bus.subscribe(self._on_event)
@@ -128,10 +129,10 @@ class WorkingSync(WorkingPass):
             await self.sync_once()
         except BaseException:
             self._ownership.release()
-            self._unsubscribe()
-            self._unsubscribe = None
+            self._stop_following()
             raise
-        self._stop.clear()
+        if self._stop.is_set():
+            return  # stopped during the first pass (the app quit): stop() made the last pass
         self._watching.clear()
         self._tasks = [
             asyncio.create_task(self._rewrite_loop(), name="working-md-rewrite"),
@@ -146,9 +147,7 @@ class WorkingSync(WorkingPass):
         # Released first: a command that still saw the claim committed before this point,
         # so the last pass below includes its change.
         self._ownership.release()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._stop_following()
         self._stop.set()
         for task in self._tasks:
             task.cancel()
@@ -159,6 +158,19 @@ class WorkingSync(WorkingPass):
         # changes made while stopping (the scheduler requeueing its runs) never written.
         self._dirty.clear()
         await self._guarded()
+
+    def _stop_following(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    async def holds_unmerged_save(self) -> bool:
+        """Was WORKING.md saved since our last write (while no sync ran)? Its merge can
+        move, edit or archive tasks, so the scheduler waits for the first pass then."""
+        return await asyncio.to_thread(self._saved_since_our_write)
+
+    def _saved_since_our_write(self) -> bool:
+        return self.files.path.exists() and not self._unchanged()
 
     def _on_event(self, event: Event) -> None:
         if event.activity is not None or event.topic not in _NOT_SHOWN:

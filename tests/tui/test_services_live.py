@@ -22,8 +22,12 @@ async def test_quitting_mid_run_requeues_the_task_and_leaves_working_md_current(
     app = MaosApp(ws, load_config(ws), store=store)
     async with app.run_test(size=(120, 32)) as pilot:
         await until(lambda: app.services is not None and task.id in app.services.active_runs)
+        # The run may start before the sync's first pass has written the file.
         await until(
-            lambda: "### IN_PROGRESS\n- [TASK-001] @slow - Long job" in ws.working_md.read_text()
+            lambda: (
+                ws.working_md.exists()
+                and "### IN_PROGRESS\n- [TASK-001] @slow - Long job" in ws.working_md.read_text()
+            )
         )
         await pilot.press("q")
         await pilot.pause()
