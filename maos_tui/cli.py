@@ -189,7 +189,10 @@ def user_error(exc: BaseException) -> str | None:
 
 
 def fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    from maos_tui.printable import printable
+
+    # Messages quote what the user typed or stored (an agent name, a title): never raw.
+    print(f"error: {printable(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 

@@ -87,3 +87,10 @@ async def test_a_served_command_escapes_too(
     assert_escaped(cli.ok("task", "show", "TASK-001"), f"Evil {SHOWN} title", f"about {SHOWN}")
     assert_escaped(cli.ok("task", "list"), f"Evil {SHOWN} title")
     assert json.loads(cli.ok("task", "show", "TASK-001", "--json"))["title"] == TITLE
+
+
+def test_an_error_line_quoting_what_was_typed_is_escaped_too(cli: Cli) -> None:
+    cli.ok("init")
+    for args in (("agent", "show", f"x{OSC52}"), ("task", "list", "--assignee", f"x{OSC52}")):
+        line = cli.error(*args)
+        assert_escaped(line, SHOWN)

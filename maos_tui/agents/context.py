@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.config import WORKING_FILE
 from maos_tui.domain import TaskRecord, iso_z
+from maos_tui.safe_read import read_regular_file
 from maos_tui.store.models import Message, Notification
 from maos_tui.store.prepared import Prepared
+from maos_tui.working_md.files import MAX_BYTES
 
 if TYPE_CHECKING:
     from maos_tui.config import Workspace
@@ -186,10 +188,13 @@ def _brief(other: TaskRecord) -> dict[str, Any]:
 
 
 def working_md_excerpt(root: Path, limit: int = WORKING_MD_CHARS) -> str:
+    """The board for an LLM's prompt; nothing when WORKING.md is not a regular file of a
+    size the sync would read (a FIFO would block the event loop, /dev/zero never ends)."""
     try:
-        text = (root / WORKING_FILE).read_text(encoding="utf-8", errors="replace")
+        data = read_regular_file(root / WORKING_FILE, MAX_BYTES)
     except OSError:
         return ""
+    text = data.decode("utf-8", errors="replace")
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n\n[... WORKING.md truncated: {len(text) - limit} more characters]"
