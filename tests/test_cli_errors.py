@@ -171,6 +171,18 @@ def test_the_tuis_first_run_creates_the_workspace_but_not_a_mistyped_one(
     missing = tmp_path / "typo"
     assert "does not exist" in Cli(missing).error(**PAINT_ONLY)
     assert not missing.exists()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    other = subprocess.run(
+        Cli(elsewhere).argv(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=Cli(elsewhere).env(**PAINT_ONLY),
+        cwd=workspace,
+    )
+    assert other.returncode == 1 and "not a maos-tui workspace" in other.stderr, other.stderr
+    assert not (elsewhere / ".maos").exists()
     first = cli(**PAINT_ONLY)
     assert first.returncode == 0, first.stderr
     assert (workspace / ".maos" / "state.db").is_file()

@@ -15,6 +15,7 @@ import asyncio
 import gc
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from maos_tui.store.stdlib.first_read import FirstReader
@@ -30,7 +31,10 @@ def launch(ctx: Context) -> int:
 
 async def _run(ctx: Context, started: float) -> int:
     reader = FirstReader.open(ctx.db_url)
-    store = None if reader is not None else await ctx.open_store(create=ctx.uses_default_db)
+    # Only a first run in the current folder makes a workspace: a --workspace or
+    # MAOS_WORKSPACE naming another folder is more likely a typo than a wish.
+    here = ctx.uses_default_db and ctx.workspace.root.resolve() == Path.cwd().resolve()
+    store = None if reader is not None else await ctx.open_store(create=here)
     # Collection stays off until the first paint (MaosApp.after_first_paint turns it back
     # on): Textual's modules and the first screen are long-lived objects that each
     # collection pass would walk again while they are being created.
