@@ -52,19 +52,32 @@ async def load_key_commands(config: Config) -> dict[str, str]:
     return failures
 
 
+# How long a killed key command is waited for before giving up on reaping it.
+_REAP_SECONDS = 5.0
+
+
 async def _run(argv: list[str]) -> tuple[str, str | None]:
     """(value, None), or ("", what went wrong)."""
     timeout = KEY_COMMAND_TIMEOUT
-    try:
-        proc = await asyncio.create_subprocess_exec(
+    starting = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
             *argv,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
         )
+    )
+    try:
+        proc = await asyncio.shield(starting)
     except OSError as exc:
         return "", f"did not start: {exc.strerror or exc}"
+    except asyncio.CancelledError:
+        # Cancelled while the command was starting: it may run already, so it ends too.
+        with contextlib.suppress(Exception):
+            started = await starting
+            os.killpg(started.pid, signal.SIGKILL)
+        raise
     assert proc.stdout is not None and proc.stderr is not None
     try:
         async with asyncio.timeout(timeout):
@@ -77,7 +90,10 @@ async def _run(argv: list[str]) -> tuple[str, str | None]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
         if proc.returncode is None:
-            await proc.wait()
+            # Bounded: a killed command's exit is noticed at once, but a stop must never
+            # hang on it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), _REAP_SECONDS)
     value = out.decode("utf-8", errors="replace").strip()
     if code == 0 and value:
         return value, None
