@@ -16,6 +16,7 @@ from maos_tui.domain import ActivityRecord, DomainError, utcnow
 from maos_tui.events import Event, EventBus
 from maos_tui.store.engine import WRITE_OPTION, create_engine, db_label, prepare_sqlite_file
 from maos_tui.store.errors import StoreError, translate_error
+from maos_tui.store.feed import ChangeFeed, change_feed
 from maos_tui.store.migrations import LATEST, current_version, migrate
 from maos_tui.store.models import Activity
 from maos_tui.store.prepared import Prepared
@@ -246,12 +247,14 @@ class Store:
         # All of this process's writes go through one connection, one at a time. Waiting
         # on an asyncio lock costs nothing, where two connections of one process competing
         # for SQLite's write lock sleep in its busy handler. And that connection's
-        # `PRAGMA data_version` then changes only when *another* connection commits.
+        # `PRAGMA data_version` then changes only when *another* connection commits
+        # (feed.py).
         self._write_lock = asyncio.Lock()
         self._write_conn: AsyncConnection | None = None
         self._write_driver: tuple[AsyncConnection, Any] | None = None
         self._native = engine.dialect.name == "sqlite" and engine.dialect.driver == "aiosqlite"
         self._write_owner: asyncio.Task[Any] | None = None
+        self.changes: ChangeFeed = change_feed(self)
         from maos_tui.store.agents import AgentService
         from maos_tui.store.documents import DocumentService
         from maos_tui.store.messages import MessageService
@@ -291,6 +294,7 @@ class Store:
         return store
 
     async def close(self) -> None:
+        await self.changes.stop()
         if self._write_conn is not None:
             await self._write_conn.close()
             self._write_conn = None
@@ -306,6 +310,7 @@ class Store:
                     tx = Tx(conn, driver, self.db_label)
                     yield tx
                     await tx.flush()
+                    await self.changes.announce(conn)
             except (DomainError, StoreError):
                 raise
             except DBAPIError as exc:
@@ -330,23 +335,6 @@ class Store:
             await conn.begin()
         raw = await conn.get_raw_connection()
         return Reader(conn, raw.driver_connection, self.db_label)
-
-    async def outside_writes(self) -> int:
-        """A number that changes whenever a connection other than this store's writer
-        commits: another process (the CLI, a WORKING.md edit) or a second Store. This
-        store's own writes announce themselves on the bus instead."""
-        if self.engine.dialect.name != "sqlite":
-            return 0
-        async with self._exclusive() as conn:
-            # On the driver: SQLAlchemy would begin a transaction first, and the writer's
-            # BEGIN IMMEDIATE takes the database's write lock.
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            async with driver.execute("PRAGMA data_version") as cursor:
-                row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
 
     @asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[AsyncConnection]:
@@ -384,12 +372,6 @@ class Store:
             raise
         except DBAPIError as exc:
             raise translate_error(exc, self.db_label, "read") from None
-
-    async def data_version(self, conn: AsyncConnection) -> int:
-        """SQLite's counter of commits made by *other* connections (cheap change polling)."""
-        if self.engine.dialect.name != "sqlite":
-            return 0
-        return int((await conn.exec_driver_sql("PRAGMA data_version")).scalar_one())
 
     async def schema_version(self) -> int:
         async with self.read() as conn:
