@@ -125,6 +125,18 @@ class ChangeFeed:
 
 
 class SqliteFeed(ChangeFeed):
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self._settling: list[asyncio.Future[None]] = []
+
+    async def settle(self) -> None:
+        """Return once the feed has looked at the database from start to end, after this
+        call: a commit made before it has been published by then, if it is to be."""
+        await self.start()
+        waiter = asyncio.get_running_loop().create_future()
+        self._settling.append(waiter)
+        await waiter
+
     async def _watch(self, ready: asyncio.Future[None]) -> None:
         conn, driver = await self._dedicated()
         try:
@@ -133,6 +145,7 @@ class SqliteFeed(ChangeFeed):
             ready.set_result(None)
             while True:
                 await asyncio.sleep(POLL_SECONDS)
+                settled, self._settling = self._settling, []
                 try:
                     version = await _data_version(driver)
                     if version != seen:
@@ -145,6 +158,9 @@ class SqliteFeed(ChangeFeed):
                     self._failed(exc)
                 else:
                     self._recovered()
+                for waiter in settled:
+                    if not waiter.done():
+                        waiter.set_result(None)
         finally:
             await _discard(conn)
 
