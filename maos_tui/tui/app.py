@@ -28,7 +28,7 @@ from textual.screen import Screen
 
 from maos_tui.config import Config, Workspace, save_user_setting, user_themes_dir
 from maos_tui.domain import utcnow
-from maos_tui.events import Event
+from maos_tui.events import OUTSIDE, Event
 from maos_tui.resources import themes_dir
 from maos_tui.store import StoreError
 from maos_tui.tui.keymap_check import config_notice
@@ -298,6 +298,8 @@ class MaosApp(PlainToasts):
     def on_store_event(self, event: Event) -> None:
         # Runs inside the committing code: only note it, the watcher does the work.
         self._events.append(event)
+        if event.topic == OUTSIDE:  # the feed polled for it already: no second wait
+            self.call_later(self.check_changes)
 
     async def check_changes(self) -> None:
         """Refresh when this process committed or another one did (the store's feed)."""
