@@ -86,9 +86,10 @@ class ChangeFeed:
         try:
             await self._watch(ready)
         except Exception as exc:
-            if ready.done():
-                raise
-            ready.set_exception(self._error(exc))  # to the subscriber; a later one retries
+            if ready.done():  # the watch loops keep going through database errors
+                log.exception("the change feed of %s stopped", self._store.db_label)
+            else:
+                ready.set_exception(self._error(exc))  # to the subscriber; a later one retries
 
     async def _watch(self, ready: asyncio.Future[None]) -> None:
         raise NotImplementedError
@@ -106,7 +107,7 @@ class ChangeFeed:
         cause = str(self._error(exc))
         if cause != self._failing:
             self._failing = cause
-            log.error("watching %s for changes failed: %s", self._store.db_label, cause)
+            log.error("cannot watch for other processes' changes: %s", cause)
 
     def _recovered(self) -> None:
         if self._failing is not None:
@@ -162,6 +163,8 @@ class SqliteFeed(ChangeFeed):
                     if not waiter.done():
                         waiter.set_result(None)
         finally:
+            for waiter in self._settling:
+                waiter.cancel()
             await _discard(conn)
 
     async def _writer_version(self) -> int:
@@ -178,6 +181,7 @@ class PostgresFeed(ChangeFeed):
         super().__init__(store)
         # Names this store in its notifications, so that it can skip its own.
         self.id = secrets.token_hex(8)
+        self._listened = False
 
     async def announce(self, conn: AsyncConnection) -> None:
         await conn.execute(_NOTIFY, {"channel": CHANNEL, "payload": self.id})
@@ -189,12 +193,15 @@ class PostgresFeed(ChangeFeed):
     async def _watch(self, ready: asyncio.Future[None]) -> None:
         delay = FIRST_RETRY_SECONDS
         while True:
+            self._listened = False
             try:
                 await self._listen(ready)
             except Exception as exc:
                 if not ready.done():
                     raise  # the first subscriber hears why
                 self._failed(exc)
+            if self._listened:  # a connection that worked: the next one is tried soon
+                delay = FIRST_RETRY_SECONDS
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_SECONDS)
 
@@ -205,6 +212,7 @@ class PostgresFeed(ChangeFeed):
             lost = asyncio.Event()
             driver.add_termination_listener(lambda _conn: lost.set())
             await driver.add_listener(CHANNEL, self._heard)
+            self._listened = True
             if ready.done():
                 self._recovered()
                 self._publish()  # commits made while not listening went unheard
