@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The longest the main loop sleeps: run output is flushed, and stalls and due heartbeats
-# are looked for, this often.
+# The longest the main loop sleeps: run output is flushed, stalls and due heartbeats are
+# looked for, and other processes' changes are taken in, this often.
 POLL_SECONDS = 0.5
 # Bus topics that can change what is runnable; run-log appends are not among them.
 _WAKE_TOPICS = frozenset({"task", "agent", "heartbeat", "message", "notification"})
@@ -173,10 +173,16 @@ class Scheduler:
     def _on_event(self, event: Event) -> None:
         if self._started_here(event):
             return
-        # Another process's commit (OUTSIDE) names no task: the whole backlog is read again.
-        if event.topic in _TASK_TOPICS or event.topic == OUTSIDE:
+        if event.topic == OUTSIDE:
+            # Which tasks another process changed is not known: the whole backlog is read
+            # again, on the loop's next turn (within POLL_SECONDS), not once per commit of
+            # a busy CLI script.
+            self._backlog.changed(None)
+            self._dirty = True
+            return
+        if event.topic in _TASK_TOPICS:
             self._backlog.changed(event.task_id)
-        if event.topic in _WAKE_TOPICS or event.topic == OUTSIDE:
+        if event.topic in _WAKE_TOPICS:
             self.wake()
 
     def _started_here(self, event: Event) -> bool:
