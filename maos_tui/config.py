@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     # The schema and its checks load only when a config file exists or settings are asked
     # for: most commands run without a config file, and every command starts here.
     from maos_tui.config_checks import Problem
-    from maos_tui.config_schema import SchedulerSettings
+    from maos_tui.config_schema import AlertSettings, SchedulerSettings
 
 MAOS_DIR = ".maos"
 WORKING_FILE = "WORKING.md"
@@ -138,9 +138,14 @@ class Config:
         return self.data.get(key, {})
 
     def scheduler(self) -> SchedulerSettings:
-        from maos_tui.config_schema import SchedulerSettings
+        from maos_tui.config_schema import AlertSettings, SchedulerSettings
 
         return SchedulerSettings(**self.table("scheduler"))
+
+    def alerts(self) -> AlertSettings:
+        from maos_tui.config_schema import AlertSettings
+
+        return AlertSettings(**self.table("alerts"))
 
     def error(self, key: str, problem: str, *, line_key: str | None = None) -> ConfigError:
         """An error about `key` ("table.name"; `line_key` is the name when it holds a dot)."""

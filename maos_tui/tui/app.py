@@ -35,6 +35,7 @@ from maos_tui.tui.keymap_check import config_notice
 from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
 from maos_tui.tui.plain import PlainToasts
 from maos_tui.tui.screens.main import MainScreen
+from maos_tui.tui.alert_output import terminal_writer
 from maos_tui.tui.services import Services
 from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
 
@@ -234,7 +235,9 @@ class MaosApp(PlainToasts):
             self.post_message(event)
 
     async def begin_services(self) -> None:
-        services = Services(self.store, self.workspace, self.config, self.on_sync_problems)
+        services = Services(
+            self.store, self.workspace, self.config, self.on_sync_problems, terminal_writer(self)
+        )
         self.services = services
         try:
             await services.start()

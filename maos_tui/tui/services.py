@@ -28,6 +28,7 @@ class Services:
         workspace: Workspace,
         config: Config,
         on_problems: Callable[[list[Any]], None],
+        terminal: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -36,6 +37,8 @@ class Services:
         self.scheduler: Any = None
         self.sync: Any = None
         self.server: Any = None
+        self.alerts: Any = None
+        self.terminal = terminal  # where the alerts' terminal channel writes
         self.off_reason = ""
 
     @property
@@ -79,6 +82,10 @@ class Services:
             self.off_reason = "held by another process"
             return
         self.scheduler = scheduler
+        from maos_tui.alerts.start import start_alerts
+
+        # Only the process running the scheduler alerts: each alert is sent once.
+        self.alerts = await start_alerts(scheduler, self.terminal)
 
     async def _start_server(self) -> None:
         """Answer `maos-tui task ...` from other terminals through this store (fast)."""
@@ -102,7 +109,7 @@ class Services:
         return self.state
 
     async def stop(self) -> None:
-        for service in (self.server, self.scheduler, self.sync):
+        for service in (self.server, self.alerts, self.scheduler, self.sync):
             if service is not None:
                 try:
                     await service.stop()
