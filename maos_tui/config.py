@@ -138,7 +138,7 @@ class Config:
         return self.data.get(key, {})
 
     def scheduler(self) -> SchedulerSettings:
-        from maos_tui.config_schema import AlertSettings, SchedulerSettings
+        from maos_tui.config_schema import SchedulerSettings
 
         return SchedulerSettings(**self.table("scheduler"))
 

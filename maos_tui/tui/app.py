@@ -31,11 +31,11 @@ from maos_tui.domain import utcnow
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.resources import themes_dir
 from maos_tui.store import StoreError
+from maos_tui.tui.alert_output import terminal_writer
 from maos_tui.tui.keymap_check import config_notice
 from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
 from maos_tui.tui.plain import PlainToasts
 from maos_tui.tui.screens.main import MainScreen
-from maos_tui.tui.alert_output import terminal_writer
 from maos_tui.tui.services import Services
 from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
 
