@@ -109,7 +109,9 @@ class Delivery:
             self.failing[channel.label] = error
             last = failures == self.policy.attempts
             note = "gave up on an alert" if last else f"retrying (try {failures})"
-            log.warning("alerts: %s failed: %s; %s", channel.label, error, note)
+            # Said when it starts failing and when an alert is given up, not on every try.
+            level = logging.WARNING if first or last else logging.DEBUG
+            log.log(level, "alerts: %s failed: %s; %s", channel.label, error, note)
             if first or last:
                 await self._safe_report(channel.label, True, f"{error}; {note}")
             if not last:
