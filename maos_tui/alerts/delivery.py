@@ -74,10 +74,12 @@ class Delivery:
             queue.put_nowait(message)
 
     async def drain(self, grace: float) -> None:
-        """Give queued messages up to `grace` seconds, then stop the workers."""
+        """Give queued messages up to `grace` seconds, then stop the workers. A failing
+        channel is not waited for: quitting must not wait out its retries."""
+        working = [q for label, q in self._queues.items() if label not in self.failing]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(grace):
-                await asyncio.gather(*(q.join() for q in self._queues.values()))
+                await asyncio.gather(*(q.join() for q in working))
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)

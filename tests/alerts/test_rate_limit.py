@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fakes.support import until
 
-from maos_tui.alerts.digest import RatePolicy
+from maos_tui.alerts.digest import Digest, RatePolicy
+from maos_tui.alerts.model import Alert, Kind
 from maos_tui.alerts.webhook import WebhookChannel
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
@@ -65,25 +66,21 @@ async def test_one_message_per_task_per_five_minutes_and_a_burst_is_one_digest(
     assert len(hook.posts) == 3
 
 
-async def test_a_parked_task_after_its_question_is_not_told_twice(store: Store, hook: Hook) -> None:
-    """An agent asks, then its run parks the task for the answer: one need, one message."""
-    await store.agents.add("coder", command=["true"])
-    task = await store.tasks.create("Ask first")
+def test_a_parked_task_after_its_question_is_not_told_twice() -> None:
+    """An agent asks, then its run parks the task for the answer: one need, one message,
+    and none when the task's 5 minutes are over."""
     ticks = Ticks()
-    alerts = watcher(store, [WebhookChannel(hook.url())], policy=POLICY, clock=ticks)
-    await alerts.start()
-    try:
-        await store.messages.post(task.id, "coder", "@human which port?", type="question")
-        await alerts.step()
-        ticks.now += 2
-        await alerts.step()
-        await until(lambda: len(hook.ok_posts) == 1, message="the question's POST")
-        async with store.write() as tx:  # what the scheduler records when the run parks
-            await tx.activity("coder", "asked human", task.id, run=1)
-        await alerts.step()
-        ticks.now += 400
-        await alerts.step()
-        assert alerts.digest.pending == []
-    finally:
-        await alerts.stop()
-    assert len(hook.posts) == 1
+    digest = Digest(POLICY, ticks)
+    question = Alert("activity:1", Kind.QUESTION, "which port?", "TASK-001", 1)
+    digest.offer([question])
+    ticks.now += 2
+    assert digest.take() == [question]
+    parked = Alert("activity:2", Kind.PARKED, "waits for you", "TASK-001", 2)
+    assert digest.offer([parked]) == [parked]
+    ticks.now += 400
+    assert digest.take() == [] and digest.next_due() is None
+    # A new need of the task (it failed) is told, once its 5 minutes are over.
+    failed = Alert("activity:3", Kind.FAILED, "failed", "TASK-001", 3)
+    digest.offer([failed])
+    ticks.now += 2
+    assert digest.take() == [failed]
