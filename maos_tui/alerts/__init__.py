@@ -9,7 +9,8 @@ other processes' (the store's change feed), from a saved position:
     watcher.py   the loop: read on, apply the rules, record what is sent, hand it over
     delivery.py  one worker per channel: timeouts, retries with backoff, its state saved
     channels.py  terminal, desktop and command; webhook.py the webhook; secrets.py masks
-    health.py    what `doctor` says about them; start.py builds it all from `[alerts]`
+    configured.py  the channels `[alerts]` turns on; start.py starts it all
+    health.py    what `doctor` says about them
 
 What was sent is recorded in the store (store/alerts.py), so each alert is sent once.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING
 
-from maos_tui.alerts.start import channels_of
+from maos_tui.alerts.configured import channels_of
 from maos_tui.domain import iso_z
 from maos_tui.store.alerts import AlertLog
 

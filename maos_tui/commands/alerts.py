@@ -20,9 +20,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def alerts_test(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.alerts.channels import Skipped
+    from maos_tui.alerts.configured import channels_of, stderr_writer
     from maos_tui.alerts.delivery import RetryPolicy, send_once
     from maos_tui.alerts.model import Alert, Kind, Message
-    from maos_tui.alerts.start import channels_of, stderr_writer
     from maos_tui.domain import DomainError
 
     channels = channels_of(ctx.config.alerts(), *stderr_writer())

@@ -45,7 +45,8 @@ def activity_line(activity: ActivityRecord) -> str:
 
 
 async def run_command(ctx: Context, args: argparse.Namespace) -> int:
-    from maos_tui.alerts.start import start_alerts, stderr_writer
+    from maos_tui.alerts.configured import stderr_writer
+    from maos_tui.alerts.start import start_alerts
     from maos_tui.commands.server import CommandServer
     from maos_tui.domain import DomainError
     from maos_tui.scheduler import Scheduler

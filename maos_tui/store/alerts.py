@@ -144,7 +144,7 @@ class AlertLog:
             update(Meta).where(Meta.key == _CURSOR_KEY).values(value=str(position))
         )
 
-    async def record_channel(self, channel: str, *, failing: bool, message: str) -> None:
+    async def record_channel(self, channel: str, failing: bool, message: str) -> None:
         """A channel started failing (or failed for good), or works again."""
         verb = CHANNEL_FAILED if failing else CHANNEL_RECOVERED
         async with self.store.write() as tx:

@@ -12,7 +12,7 @@ from fakes.instant import InstantRunner
 from fakes.support import make_scheduler, until
 
 from maos_tui.agents.base import Job, RunResult
-from maos_tui.alerts.start import channels_of
+from maos_tui.alerts.configured import channels_of
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.alerts import AlertLog
