@@ -36,7 +36,10 @@ async def alerts_for(activities: Sequence[ActivityRecord], lookup: Lookup) -> li
         alert = await _alert_for(activity, lookup)
         if alert is not None:
             found.append(alert)
-    return found
+    # The agents are read as they are now: of several agents going offline in one pass,
+    # each would find them all offline. The last one is what left none.
+    offline = [a for a in found if a.kind is Kind.OFFLINE]
+    return [a for a in found if a.kind is not Kind.OFFLINE or a is offline[-1]]
 
 
 async def _alert_for(activity: ActivityRecord, lookup: Lookup) -> Alert | None:

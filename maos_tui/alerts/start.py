@@ -26,6 +26,9 @@ async def start_alerts(
     says why)."""
     store = scheduler.store
     channels = channels_of(scheduler.config.alerts(), terminal, why_not)
+    # Without a terminal to write to, a terminal-only setup (the default) has nothing to
+    # send, and then nothing is watched.
+    channels = [c for c in channels if terminal is not None or c.name != "terminal"]
     if not channels:
         return None
     delivery = Delivery(channels, AlertLog(store).record_channel, RetryPolicy())

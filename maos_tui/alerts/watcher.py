@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK = 1.0
+# A busy board commits many times a second: the Activities are read at most this often.
+MIN_STEP_SECONDS = 0.25
 # Time for the last alerts to go out when the scheduler stops.
 STOP_GRACE = 3.0
 
@@ -117,6 +119,7 @@ class AlertWatcher:
 
     async def _run(self) -> None:
         while True:
+            await asyncio.sleep(MIN_STEP_SECONDS)
             self._wake.clear()
             try:
                 await self.step()

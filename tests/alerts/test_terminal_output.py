@@ -3,16 +3,18 @@ TUI's driver, and `maos-tui run`'s stderr when that is a terminal (a pty here)."
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from fakes.support import PATIENCE, until
+from fakes.support import PATIENCE, until, write_config
 
 from maos_tui.config import Workspace, load_config
 from maos_tui.store import Store
@@ -113,10 +115,13 @@ def test_run_writes_the_alert_to_stderr_on_a_terminal_through_tmux(cli, workspac
 
 
 def test_run_writes_no_escape_sequence_to_a_redirected_stderr(cli, workspace: Path) -> None:
+    """The terminal channel is left out; the other channels get the alert."""
     cli.ok("init")
+    got = workspace / "got.json"
+    copy = f"import sys; open({str(got)!r}, 'w').write(sys.stdin.read())"
+    write_config(workspace, f"[alerts]\ncommand = {json.dumps([sys.executable, '-c', copy])}\n")
     cli.ok("agent", "add", "coder", "--command", "true", "--capability", "other")
     cli.ok("task", "add", "Ask", "--needs", "nobody")
-    cli.ok("msg", "post", "TASK-001", "@human early", "--type", "question", "--as", "coder")
     proc = subprocess.Popen(
         cli.argv("run", "--max-seconds", "120"),
         stdout=subprocess.DEVNULL,
@@ -128,17 +133,29 @@ def test_run_writes_no_escape_sequence_to_a_redirected_stderr(cli, workspace: Pa
     try:
         deadline = time.monotonic() + PATIENCE
         while not _alerts_started(db):
+            assert proc.poll() is None, "maos-tui run ended early"
             assert time.monotonic() < deadline, "the alerts never started"
             time.sleep(0.1)
         cli.ok(
             "msg", "post", "TASK-001", "@human which port?", "--type", "question", "--as", "coder"
         )
-        # The alert is recorded as sent: the terminal channel skipped it, writing nothing.
-        while not _found(db, "SELECT 1 FROM activities WHERE verb = 'sent alert'"):
-            assert time.monotonic() < deadline, "the alert was never sent"
-            time.sleep(0.2)
+        while not got.exists() or not got.read_text():
+            assert time.monotonic() < deadline, "the command never got the alert"
+            time.sleep(0.1)
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert "\x1b" not in err.decode() and "\a" not in err.decode()
+    assert json.loads(got.read_text())["alerts"][0]["kind"] == "question"
+
+
+def test_run_watches_nothing_with_only_a_terminal_channel_and_no_terminal(
+    cli, workspace: Path
+) -> None:
+    cli.ok("init")
+    cli.ok("agent", "add", "coder", "--command", "true")
+    cli.ok("task", "add", "Quick")
+    done = cli("run", "--until-idle", "--max-seconds", "60")
+    assert done.returncode == 0, done.stderr
+    assert not _alerts_started(workspace / ".maos" / "state.db")

@@ -103,3 +103,24 @@ async def test_alerts_start_after_what_happened_before_their_first_start(
     finally:
         await second.stop()
     assert "asked while nobody ran" in hook.posts[0].json()["message"]
+
+
+async def test_agents_going_offline_together_are_one_alert(store: Store, hook: Hook) -> None:
+    await store.agents.add("coder", command=["true"])
+    await store.agents.add("helper", command=["true"])
+    first = watcher(store, [WebhookChannel(hook.url())])
+    await first.start()
+    await first.stop()
+    # Both read in one pass by the next watcher: both find every agent offline.
+    for name in ("coder", "helper"):
+        await set_agent_status(store, await store.agents.get(name), AgentStatus.OFFLINE, "gone")
+    second = watcher(store, [WebhookChannel(hook.url())])
+    await second.start()
+    try:
+        await until(lambda: len(hook.ok_posts) == 1, message="the offline alert's POST")
+        await second.step()
+    finally:
+        await second.stop()
+    assert [[a["text"] for a in p.json()["alerts"]] for p in hook.posts] == [
+        ["every agent is offline; no task can run (last: helper: gone)"]
+    ]
