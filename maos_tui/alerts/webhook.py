@@ -1,7 +1,8 @@
 """The webhook channel: a POST per message.
 
 The body follows the URL's service, told by `webhook_format` or guessed from the URL:
-- ntfy (host ntfy.sh or ntfy.*): the text as the body, with Title and Priority headers;
+- ntfy (host ntfy.sh or ntfy.*): the text as the body, with Title and Priority headers
+  (a title that is not ASCII RFC 2047-encoded);
 - gotify (a path ending in /message): JSON {title, message, priority} (0-10);
 - anything else: the message as JSON (alerts/model.py Message.to_json).
 A user and password in the URL become a Basic Authorization header. The URL is never
@@ -46,8 +47,7 @@ def request_for(url: str, message: Message, form: str) -> urllib.request.Request
     if form == "ntfy":
         body = message.body.encode()
         headers["Content-Type"] = "text/plain; charset=utf-8"
-        # Header values are Latin-1 on the wire.
-        headers["Title"] = plain(message.title).encode("ascii", "replace").decode()
+        headers["Title"] = header_text(plain(message.title))
         headers["Priority"] = str(message.priority)
     else:
         doc: object = message.to_json()
@@ -60,6 +60,14 @@ def request_for(url: str, message: Message, form: str) -> urllib.request.Request
         body = json.dumps(doc).encode()
         headers["Content-Type"] = "application/json"
     return urllib.request.Request(url, data=body, headers=headers, method="POST")
+
+
+def header_text(text: str) -> str:
+    """A header value: ASCII as it is, anything else as an RFC 2047 encoded word (header
+    values travel as Latin-1; ntfy decodes these since 2.4)."""
+    if text.isascii():
+        return text
+    return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
 
 
 class WebhookChannel(Channel):

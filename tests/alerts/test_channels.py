@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from email.header import decode_header
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,14 @@ async def test_ntfy_gets_text_with_title_and_priority_headers(hook: Hook) -> Non
     assert post.body.decode() == "coder asked: which port?"
     assert post.headers["Title"] == "maos-tui (ws): TASK-001 a question for you"
     assert post.headers["Priority"] == "4"
+
+
+async def test_a_title_that_is_not_ascii_reaches_ntfy_encoded(hook: Hook) -> None:
+    message = Message.of([Alert("k", Kind.FAILED, "Grüße failed", "TASK-002")], "Straße")
+    assert await send_once(WebhookChannel(hook.url("/t"), "ntfy"), message, 10) is None
+    [(raw, charset)] = decode_header(hook.posts[0].headers["Title"])
+    assert raw.decode(charset) == "maos-tui (Straße): TASK-002 failed"
+    assert hook.posts[0].body.decode() == "Grüße failed"
 
 
 async def test_gotify_gets_its_json(hook: Hook) -> None:
