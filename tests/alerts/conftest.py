@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ class Hook:
 
     port: int = 0
     status: int = 200
+    delay: float = 0.0  # seconds before answering: a hook that hangs
     posts: list[Post] = field(default_factory=list)
     ok_posts: list[Post] = field(default_factory=list)
 
@@ -45,6 +47,7 @@ def hook() -> Iterator[Hook]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             post = Post(self.path, dict(self.headers.items()), body)
+            time.sleep(state.delay)
             with lock:
                 status = state.status
                 state.posts.append(post)

@@ -13,6 +13,8 @@ from fakes.support import make_scheduler, until
 
 from maos_tui.agents.base import Job, RunResult
 from maos_tui.alerts.configured import channels_of
+from maos_tui.alerts.delivery import RetryPolicy
+from maos_tui.alerts.webhook import WebhookChannel
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.alerts import AlertLog
@@ -91,3 +93,37 @@ async def test_a_failing_webhook_is_retried_and_shown_in_doctor_while_runs_go_on
         ):
             assert secret not in text, f"{secret} in {where}"
     assert shown in caplog.text
+
+
+async def test_a_webhook_that_never_answers_holds_up_no_run(
+    workspace: Path, store: Store, hook: Hook
+) -> None:
+    hook.delay = 3
+    await store.agents.add("coder", command=["true"])
+    runner = InstantRunner(decide=_doomed)
+    scheduler = make_scheduler(store, workspace, runner_factory=runner.factory)
+    retry = RetryPolicy(attempts=2, first_wait=0.1, max_wait=0.1, timeout=0.5)
+    alerts = watcher(store, [WebhookChannel(hook.url(), timeout=1)], retry=retry)
+    await scheduler.start()
+    await alerts.start()
+    alert_log = AlertLog(store)
+    try:
+        await store.tasks.create("Doomed", max_retries=0)
+        later = [(await store.tasks.create(f"Later {n}")).id for n in range(3)]
+
+        async def all_done() -> bool:
+            return all([(await store.tasks.get(t)).status is TaskStatus.DONE for t in later])
+
+        await until(all_done, message="runs going on while the webhook hangs")
+
+        async def gave_up() -> str:
+            state = (await alert_log.channel_states()).get(
+                f"webhook http://127.0.0.1:{hook.port}/***"
+            )
+            return state.message if state is not None and "gave up" in state.message else ""
+
+        await until(gave_up, message="the hanging webhook given up on")
+        assert await gave_up() == "no answer within 0.5s; gave up on an alert"
+    finally:
+        await alerts.stop()
+        await scheduler.stop()
