@@ -39,10 +39,9 @@ from maos_tui.tui.services import Services
 from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.store import Store
     from maos_tui.store.stdlib.first_read import FirstReader
+    from maos_tui.store.views import ReadView
 
 POLL_SECONDS = 0.2
 
@@ -103,7 +102,7 @@ class MaosApp(PlainToasts):
         self.main_screen = MainScreen()
         self.services: Services | None = None
         self.first_paint_at: float | None = None
-        self._watch_conn: AsyncConnection | None = None
+        self._watch: ReadView | None = None
         self._version = -1
         self._events: list[Event] = []  # this process's commits since the last refresh
         self._checking = False
@@ -161,8 +160,10 @@ class MaosApp(PlainToasts):
         return True
 
     async def _watch_store(self) -> None:
+        from maos_tui.store.views import open_view
+
         # The version before the board's read: a commit landing during it is then refreshed.
-        self._watch_conn = await self.store.engine.connect()
+        self._watch = await open_view(self.store)
         self._version = await self.poll_version()
         self._unsubscribe = self.store.bus.subscribe(self.on_store_event)
 
@@ -263,8 +264,8 @@ class MaosApp(PlainToasts):
             self._unsubscribe()
         if self.services is not None:
             await self.services.stop()
-        if self._watch_conn is not None:
-            await self._watch_conn.close()
+        if self._watch is not None:
+            await self._watch.close()
         if self._owns_store and self._store is not None:
             await self._store.close()
 
@@ -308,15 +309,12 @@ class MaosApp(PlainToasts):
         self._events.append(event)
 
     async def poll_version(self) -> int:
-        conn = self._watch_conn
-        assert conn is not None
-        version = await self.store.data_version(conn)
-        await conn.rollback()
-        return version
+        assert self._watch is not None
+        return await self._watch.data_version()
 
     async def check_changes(self) -> None:
         """Refresh when this process committed or another one did (PRAGMA data_version)."""
-        if self._checking or self._watch_conn is None:  # the store is not open yet
+        if self._checking or self._watch is None:  # the store is not open yet
             return
         self._checking = True
         try:
