@@ -146,6 +146,10 @@ class ReadView:
         """The task (archived too); DomainError if there is none."""
         return await self._store.tasks.get(task_id, self._conn)
 
+    async def tasks(self, *, archived: bool = False) -> list[TaskRecord]:
+        """Every live task (or every archived one), priority then ID."""
+        return await self._store.tasks.list(archived=archived, conn=self._conn)
+
     async def dependents(self, task_id: str) -> list[str]:
         """The tasks waiting on this one, in ID order."""
         return await self._store.tasks.dependents(task_id, self._conn)
