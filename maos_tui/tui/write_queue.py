@@ -1,6 +1,6 @@
 """Store writes a key has already drawn, saved in the background one at a time, in key
-order: a move is drawn before its write (10-15 ms) commits, and two moves of one card
-must commit in the order they were pressed."""
+order: a move is drawn before its write commits, and two moves of one card must commit
+in the order they were pressed."""
 
 from __future__ import annotations
 

@@ -61,8 +61,8 @@ def _reraise(error: BaseException) -> None:
 
 class BoardScreen(Screen[None]):
     app: MaosApp
-    # Textual repaints the whole screen when focus moves (~40 ms at 160×48), yet only the
-    # two widgets whose focus styles change look different, and those repaint themselves.
+    # Textual repaints the whole screen when focus moves, yet only the two widgets whose
+    # focus styles change look different, and those repaint themselves.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self) -> None:
@@ -122,7 +122,7 @@ class BoardScreen(Screen[None]):
         """The first paint's read, made before the screen is drawn (MaosApp.on_load).
 
         Only the cards a column can show, not a whole page, and the feed's last lines:
-        building and measuring a hundred cards a column was ~0.1 s of the wait. The rest
+        building and measuring a hundred cards a column was much of the wait. The rest
         is read right after the paint (finish_loading). With `reader`, the same statements
         run on the stdlib reader, before the store is open; sqlite3.Error then escapes."""
         shown = min(PAGE, self.app.size.height // 2 + 1)
@@ -143,7 +143,7 @@ class BoardScreen(Screen[None]):
     def show_first(self) -> None:
         """Draw what read_first read, once the screen's widgets are mounted. Nothing here
         awaits: an await would let Textual paint a half-filled screen first, a full-screen
-        render (~0.1 s) that is thrown away."""
+        render that is thrown away."""
         self.render_board()
         self.feed.add(self._first_feed)
         filled = next((lst for lst in self.board.lists() if lst.option_count), None)
