@@ -24,7 +24,7 @@ from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentRecord, AgentStatus, TaskStatus
 from maos_tui.events import Event
 from maos_tui.failures import Failures
-from maos_tui.scheduler import outcomes
+from maos_tui.scheduler import budgets, recovery, starting
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.clock import Clock, SystemClock
@@ -179,7 +179,7 @@ class Scheduler:
             return
         self._lock.acquire()
         try:
-            await outcomes.recover(self)
+            await recovery.recover(self)
             self._outside_writes = await self.store.outside_writes()
             self._gate.start()
         except BaseException:
@@ -321,7 +321,7 @@ class Scheduler:
         async with self.store.write() as tx:
             for agent in due:
                 self._beats[agent.name] = loop_now
-                await outcomes.heartbeat_in(tx, agent, recovered=agent.name not in busy)
+                await self.store.agent_status.heartbeat_in(tx, agent, running=agent.name in busy)
         return due
 
     async def _deliver_mentions(self, due: list[AgentRecord]) -> None:
@@ -379,7 +379,7 @@ class Scheduler:
             unsure.append(task_id)
         if not unsure:
             return
-        statuses = await outcomes.task_states(self.store, unsure)
+        statuses = await self.store.tasks.states(unsure)
         for task_id in unsure:
             active = self.active_runs.get(task_id)
             if active is None:
@@ -406,7 +406,7 @@ class Scheduler:
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
-        self.reason = outcomes.workspace_budget_reason(self.settings, totals)
+        self.reason = budgets.workspace_budget_reason(self.settings, totals)
         load: dict[str, int] = {}
         for active in self.active_runs.values():
             load[active.agent] = load.get(active.agent, 0) + 1
@@ -423,7 +423,7 @@ class Scheduler:
         if self.state == "running":
             prewarm(result, agents)
             self._backlog.set_reasons(
-                await outcomes.write_reasons(self.store, tasks, result.reasons)
+                await self.store.scheduling.write_reasons(tasks, result.reasons)
             )
             if result.placements:
                 await self._launch(result.placements)
@@ -451,7 +451,7 @@ class Scheduler:
 
     async def _launch(self, placements: list[Placement]) -> None:
         try:
-            begun = await outcomes.begin_runs(self, placements)
+            begun = await starting.begin_runs(self, placements)
         finally:
             self._starting = self._starting_ids = None
         self._backlog.started([placement.task for placement, _, _ in begun])
