@@ -108,34 +108,26 @@ class Backlog:
             await self._read(reader, changed | dependents)
 
     async def _read_all(self, reader: Reader) -> None:
-        conn = reader.conn
-        tasks = await self.store.tasks.list(list(PLANNED), conn=conn)
+        found = await self.store.scheduling.open_tasks_in(reader, PLANNED)
+        tasks = found.tasks
         self._tasks = {t.id: t for t in tasks}
         self._order = sorted((_order(t), t.id) for t in tasks)
         self._waiting = {}
         for task in tasks:
             self._wait(task)
-        ids = list(self._tasks)
-        in_review = [t.id for t in tasks if t.status is TaskStatus.REVIEW]
-        self.authors = await self.store.runs.latest_agents(conn, in_review, "work")
-        self.parked = await self.store.messages.needs_human_in(reader, ids)
+        self.authors, self.parked = found.authors, found.parked
         self._listed = None
 
     async def _read(self, reader: Reader, ids: set[str]) -> None:
-        conn = reader.conn
-        fresh = {t.id: t for t in await self.store.tasks.get_many_in(reader, ids)}
+        found = await self.store.scheduling.open_tasks_in(reader, PLANNED, ids)
         for task_id in ids:
             self._drop(task_id)
-        kept = [t for t in fresh.values() if t.status in PLANNED and not t.archived]
-        for task in kept:
+        for task in found.tasks:
             self._tasks[task.id] = task
             self._wait(task)
             bisect.insort(self._order, (_order(task), task.id))
-        in_review = [t.id for t in kept if t.status is TaskStatus.REVIEW]
-        if in_review:
-            self.authors.update(await self.store.runs.latest_agents(conn, in_review, "work"))
-        if kept:
-            self.parked |= await self.store.messages.needs_human_in(reader, [t.id for t in kept])
+        self.authors.update(found.authors)
+        self.parked |= found.parked
         self._listed = None
 
     def _drop(self, task_id: str) -> None:

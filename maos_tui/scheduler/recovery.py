@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from maos_tui.agents.command import kill_orphan
 from maos_tui.domain import TaskStatus
-from maos_tui.scheduler.outcomes import SCHEDULER, fail_or_retry
+from maos_tui.scheduler.outcomes import fail_or_retry
+from maos_tui.store.agent_status import SCHEDULER
 
 if TYPE_CHECKING:
     from maos_tui.scheduler.core import Scheduler

@@ -82,12 +82,12 @@ class AgentStatusService:
             and (agent.status_reason or "").startswith(STALL_PREFIX)
         )
         if back:
-            await tx.run(_BACK_ONLINE, {"_name": name, "_at": tx.now})
+            await tx.run_many(_BACK_ONLINE, [{"_name": name, "_at": tx.now}])
             await tx.activity(
                 SCHEDULER, "agent back online", topic="agent", agent=name, target=name
             )
         else:  # its own topic: WORKING.md shows no heartbeat, and its sync skips these
-            await tx.run(_HEARTBEAT, {"_name": name, "_at": tx.now})
+            await tx.run_many(_HEARTBEAT, [{"_name": name, "_at": tx.now}])
             tx.notify("heartbeat", agent=name)
 
     async def change(

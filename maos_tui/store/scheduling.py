@@ -5,7 +5,7 @@ of task_assignees.py and the domain's graph; each change writes its Activity."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from maos_tui.store.task_assignees import note_assigned_in, status_with_assignee
 from maos_tui.store.task_rows import CREATE_SQL, Move, record_move_in, update_rows_in
 
 if TYPE_CHECKING:
-    from maos_tui.store.core import Store, Tx
+    from maos_tui.store.core import Reader, Store, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +37,36 @@ class Started:
     run_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class OpenTasks:
+    """The tasks the scheduler may place, as one read found them."""
+
+    tasks: list[TaskRecord]  # of the statuses asked for, not archived
+    authors: dict[str, str]  # of those in review: the agent that did the work
+    parked: set[str]  # of those: waiting for a person to answer their agent's question
+
+
 class SchedulingService:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    async def open_tasks_in(
+        self, reader: Reader, statuses: Collection[TaskStatus], ids: Iterable[str] | None = None
+    ) -> OpenTasks:
+        """The live tasks of these statuses (among `ids`, if given: the scheduler's backlog
+        reads again only the tasks that changed)."""
+        store = self.store
+        if ids is None:
+            tasks = await store.tasks.list(list(statuses), conn=reader.conn)
+        else:
+            found = await store.tasks.get_many_in(reader, ids)
+            tasks = [t for t in found if t.status in statuses and not t.archived]
+        in_review = [t.id for t in tasks if t.status is TaskStatus.REVIEW]
+        authors = (
+            await store.runs.latest_agents(reader.conn, in_review, "work") if in_review else {}
+        )
+        parked = await store.messages.needs_human_in(reader, [t.id for t in tasks])
+        return OpenTasks(tasks, authors, parked)
 
     async def start_runs_in(self, tx: Tx, starts: Sequence[RunStart]) -> list[Started]:
         """Start runs, all in this transaction with one statement per table: a work run's
