@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEDULER = "scheduler"
 POLL_SECONDS = 0.5  # how soon writes from other processes (CLI, WORKING.md) are noticed
 STALL_HEARTBEATS = 3
 # Bus topics that can change what is runnable; run-log appends are not among them.
@@ -350,16 +349,9 @@ class Scheduler:
     async def _stall(self, active: ActiveRun, stalled_for: float) -> None:
         reason = f"stalled: no progress for {stalled_for:.0f}s"
         active.stop_reason = "stalled"
-        async with self.store.write() as tx:
-            await self.store.agents.set_status_in(tx, active.agent, AgentStatus.OFFLINE, reason)
-            await tx.activity(
-                SCHEDULER,
-                "marked agent offline",
-                topic="agent",
-                agent=active.agent,
-                target=active.agent,
-                reason=reason,
-            )
+        await self.store.agent_status.change(
+            active.agent, AgentStatus.OFFLINE, reason, verb="marked agent offline"
+        )
         if active.handle is not None:
             active.handle.cancel()
 

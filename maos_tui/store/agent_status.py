@@ -91,15 +91,21 @@ class AgentStatusService:
             tx.notify("heartbeat", agent=name)
 
     async def change(
-        self, name: str, status: AgentStatus, reason: str | None, *, actor: str = SCHEDULER
+        self,
+        name: str,
+        status: AgentStatus,
+        reason: str | None,
+        *,
+        actor: str = SCHEDULER,
+        verb: str | None = None,
     ) -> None:
         """Give the agent a status, in its own transaction with its Activity (a budget
-        reached, a missing API key, the key found again)."""
+        reached, a missing API key, the key found again, a stall)."""
         async with self.store.write() as tx:
             await self.store.agents.set_status_in(tx, name, status, reason)
             await tx.activity(
                 actor,
-                f"set agent {status.value}",
+                verb or f"set agent {status.value}",
                 topic="agent",
                 agent=name,
                 target=name,
