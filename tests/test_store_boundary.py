@@ -22,16 +22,6 @@ import maos_tui
 PACKAGE = Path(maos_tui.__file__).resolve().parent
 ROOT = PACKAGE.parent
 
-# Modules that still touch the tables, until their reads and writes are store methods:
-# removed by the scheduler boundary branch.
-NOT_YET_BEHIND_THE_STORE = frozenset(
-    {
-        "maos_tui/scheduler/outcomes.py",
-        "maos_tui/scheduler/backlog.py",
-        "maos_tui/agents/context.py",
-    }
-)
-
 # What only the store may import: the table models and the SQL toolkits they are built on.
 _STORE_ONLY = ("sqlalchemy", "sqlmodel", "maos_tui.store.models")
 
@@ -84,17 +74,11 @@ def _violations() -> dict[str, list[str]]:
 
 
 def test_only_the_store_imports_the_table_models_or_sqlalchemy() -> None:
-    violations = {k: v for k, v in _violations().items() if k not in NOT_YET_BEHIND_THE_STORE}
+    violations = _violations()
     assert not violations, (
         "only maos_tui/store/ may import the table models or SQLAlchemy; give the store a "
         f"service method or a read view (store/views.py) instead: {violations}"
     )
-
-
-def test_every_module_still_exempted_needs_it() -> None:
-    """An exemption no longer needed is removed, so the module cannot slip back."""
-    unneeded = NOT_YET_BEHIND_THE_STORE - set(_violations())
-    assert not unneeded, f"remove from NOT_YET_BEHIND_THE_STORE: {sorted(unneeded)}"
 
 
 def test_the_scan_sees_every_module_outside_the_store() -> None:

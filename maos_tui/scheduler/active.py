@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import TaskStatus
-from maos_tui.scheduler import outcomes
 from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
@@ -100,7 +99,7 @@ async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, Active
         unsure.append(task_id)
     if not unsure:
         return
-    statuses = await outcomes.task_states(store, unsure)
+    statuses = await store.tasks.states(unsure)
     for task_id in unsure:
         found = runs.get(task_id)
         if found is None:
