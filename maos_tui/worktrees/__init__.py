@@ -1,0 +1,64 @@
+"""Each task in its own git worktree and branch: creating and preparing it, committing a run's
+work, the diff for review, merging without touching the user's changes, listing and pruning.
+
+Pure git through subprocesses (no Textual, no litellm, no store): callers pass paths, task IDs,
+titles and config values, and record what comes back (branch, base, merge commit) on the task.
+Every failure is a `WorktreeError` whose message is one line.
+"""
+
+from maos_tui.worktrees.commit import Committed, agent_author, commit_all
+from maos_tui.worktrees.create import (
+    Base,
+    Repo,
+    Worktree,
+    ensure_worktree,
+    find_repo,
+    isolation_available,
+    resolve_base,
+)
+from maos_tui.worktrees.diff import DiffText, FileStat, diff_stat, diff_text, iter_diff
+from maos_tui.worktrees.errors import (
+    DirtyCheckout,
+    IsolationUnavailable,
+    MergeConflict,
+    PathRefused,
+    WorktreeError,
+)
+from maos_tui.worktrees.merge import MergeCheck, Merged, Strategy, check_merge, merge_task
+from maos_tui.worktrees.names import branch_name, slugify, worktree_path, worktree_root
+from maos_tui.worktrees.prepare import Prepared, SetupFailed, prepare_worktree
+
+__all__ = [
+    "Base",
+    "Committed",
+    "DiffText",
+    "DirtyCheckout",
+    "FileStat",
+    "IsolationUnavailable",
+    "MergeCheck",
+    "MergeConflict",
+    "Merged",
+    "PathRefused",
+    "Prepared",
+    "Repo",
+    "SetupFailed",
+    "Strategy",
+    "Worktree",
+    "WorktreeError",
+    "agent_author",
+    "branch_name",
+    "check_merge",
+    "commit_all",
+    "diff_stat",
+    "diff_text",
+    "ensure_worktree",
+    "find_repo",
+    "isolation_available",
+    "iter_diff",
+    "merge_task",
+    "prepare_worktree",
+    "resolve_base",
+    "slugify",
+    "worktree_path",
+    "worktree_root",
+]
