@@ -43,7 +43,7 @@ def branch_name(task_id: str, title: str) -> str:
 def task_of_branch(branch: str) -> str | None:
     """The task ID a `maos/TASK-007-...` branch belongs to, None for any other branch."""
     match = re.fullmatch(r"maos/(TASK-\d+)(?:-.*)?", branch.removeprefix("refs/heads/"))
-    return match.group(1) if match else None
+    return canonical_task_id(match.group(1)) if match else None
 
 
 def worktree_root(repo_root: Path, configured: str | Path | None = None) -> Path:
