@@ -14,6 +14,7 @@ from maos_tui.worktrees.create import (
     ensure_worktree,
     find_repo,
     isolation_available,
+    isolation_mode,
     resolve_base,
 )
 from maos_tui.worktrees.diff import DiffText, FileStat, diff_stat, diff_text, iter_diff
@@ -54,6 +55,7 @@ __all__ = [
     "ensure_worktree",
     "find_repo",
     "isolation_available",
+    "isolation_mode",
     "iter_diff",
     "merge_task",
     "prepare_worktree",

@@ -80,6 +80,20 @@ def isolation_available(folder: Path) -> bool:
     return True
 
 
+def isolation_mode(folder: Path, configured: str | None = None) -> str:
+    """`[workspace] isolation` (or an agent's override) made concrete: "worktree" or "none".
+    Unset means worktrees when possible; asking for them where impossible raises
+    IsolationUnavailable, saying why."""
+    if configured == "none":
+        return "none"
+    if configured == "worktree":
+        find_repo(folder)
+        return "worktree"
+    if configured is None:
+        return "worktree" if isolation_available(folder) else "none"
+    raise WorktreeError(f"isolation must be worktree or none, not {configured!r}")
+
+
 def branch_sha(repo: Repo, branch: str) -> str | None:
     return gitcmd.commit_sha(repo.root, f"refs/heads/{branch}")
 
