@@ -7,6 +7,7 @@ from pathlib import Path
 
 from maos_tui.worktrees import gitcmd
 from maos_tui.worktrees.errors import IsolationUnavailable, WorktreeError
+from maos_tui.worktrees.lock import repository_lock
 from maos_tui.worktrees.names import branch_name, canonical_task_id, worktree_path
 from maos_tui.worktrees.porcelain import WorktreeEntry, worktree_entries
 
@@ -127,7 +128,18 @@ def ensure_worktree(
     conflict runs). Pass the `base` and `branch` recorded on the task when reusing, so a
     renamed task or a moved base keeps its worktree; a subtask, having its own ID, gets its own.
     """
-    task_id = canonical_task_id(task_id)
+    with repository_lock(repo.common_dir):
+        return _ensure(repo, canonical_task_id(task_id), title, base, branch, worktree_root)
+
+
+def _ensure(
+    repo: Repo,
+    task_id: str,
+    title: str,
+    base: Base | None,
+    branch: str | None,
+    worktree_root: str | Path | None,
+) -> Worktree:
     path = worktree_path(repo.root, task_id, worktree_root)
     if path == repo.root or repo.root.is_relative_to(path):
         raise WorktreeError(f"worktree_root {path.parent} would hold the main checkout")

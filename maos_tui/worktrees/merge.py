@@ -16,6 +16,7 @@ from maos_tui.worktrees import gitcmd
 from maos_tui.worktrees.commit import commit_message, identity_env
 from maos_tui.worktrees.create import Repo, branch_sha
 from maos_tui.worktrees.errors import DirtyCheckout, MergeConflict, WorktreeError
+from maos_tui.worktrees.lock import repository_lock
 from maos_tui.worktrees.porcelain import WorktreeEntry, changed_paths, worktree_entries
 from maos_tui.worktrees.rebase import rebased_tip
 from maos_tui.worktrees.removal import delete_branch, remove_task_worktree
@@ -94,7 +95,22 @@ def merge_task(
     """Merge the task's branch into `base_branch`; then remove its worktree and delete the
     branch (unless `cleanup` is False). Raises DirtyCheckout or MergeConflict, naming the
     files, with nothing changed."""
-    strategy = _strategy(strategy)
+    with repository_lock(repo.common_dir):
+        return _merge(repo, task_id, title, branch, base_branch, _strategy(strategy), body,
+                      cleanup, worktree_root)  # fmt: skip
+
+
+def _merge(
+    repo: Repo,
+    task_id: str,
+    title: str,
+    branch: str,
+    base_branch: str,
+    strategy: Strategy,
+    body: str,
+    cleanup: bool,
+    worktree_root: str | Path | None,
+) -> Merged:
     worktrees = worktree_entries(repo.root)
     task_tree = _checkout_of(worktrees, branch)
     if task_tree is not None and (left := changed_paths(task_tree.path)):
@@ -173,13 +189,20 @@ def _publish(
     task_id: str,
 ) -> None:
     reason = f"maos-tui: merge {task_id}"
-    if checkout is None:
-        # Refused by git if the branch moved since `old` was read: nothing is lost then.
-        gitcmd.git(repo.root, "update-ref", "-m", reason, f"refs/heads/{base_branch}", new, old)
-        return
-    # The new tip descends from the checked-out one: a fast-forward that carries the user's
-    # unrelated local changes along and refuses (changing nothing) if it would overwrite one.
-    gitcmd.git(
-        checkout.path, "merge", "--ff-only", "--quiet", "--no-stat", new,
-        env={"GIT_REFLOG_ACTION": reason},
-    )  # fmt: skip
+    try:
+        if checkout is None:
+            # Refused by git if the branch moved since `old` was read: nothing is lost then.
+            ref = f"refs/heads/{base_branch}"
+            gitcmd.git(repo.root, "update-ref", "-m", reason, ref, new, old)
+            return
+        # The new tip descends from the checked-out one: a fast-forward that carries the
+        # user's unrelated local changes along and refuses, changing nothing, if it would
+        # overwrite one.
+        gitcmd.git(
+            checkout.path, "merge", "--ff-only", "--quiet", "--no-stat", new,
+            env={"GIT_REFLOG_ACTION": reason},
+        )  # fmt: skip
+    except WorktreeError as exc:
+        raise WorktreeError(
+            f"{base_branch} changed during the merge, so nothing was merged ({exc}); merge again"
+        ) from exc

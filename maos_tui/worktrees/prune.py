@@ -12,6 +12,7 @@ from maos_tui.worktrees import gitcmd
 from maos_tui.worktrees.create import Repo, branch_sha
 from maos_tui.worktrees.errors import WorktreeError, name_files
 from maos_tui.worktrees.inventory import task_entries
+from maos_tui.worktrees.lock import repository_lock
 from maos_tui.worktrees.names import BRANCH_PREFIX, canonical_task_id
 from maos_tui.worktrees.porcelain import WorktreeEntry, changed_paths, worktree_entries
 from maos_tui.worktrees.removal import check_removable, delete_branch, remove_task_worktree
@@ -76,12 +77,25 @@ def prune(
 ) -> PruneReport:
     """Remove the worktree and branch of each given finished task (the caller picks done,
     archived and cancelled ones). `bases` maps task IDs to their recorded base branch."""
+    tasks = list(dict.fromkeys(canonical_task_id(t) for t in task_ids))
+    with repository_lock(repo.common_dir):
+        return _prune(repo, tasks, force, worktree_root, bases or {}, default_base)
+
+
+def _prune(
+    repo: Repo,
+    tasks: list[str],
+    force: bool,
+    worktree_root: str | Path | None,
+    bases: Mapping[str, str],
+    default_base: str | None,
+) -> PruneReport:
     main = worktree_entries(repo.root)[0]
     fallback = default_base or main.branch
     entries = task_entries(repo, worktree_root)
     report = PruneReport()
-    for task in dict.fromkeys(canonical_task_id(t) for t in task_ids):
-        base = (bases or {}).get(task, fallback)
+    for task in tasks:
+        base = bases.get(task, fallback)
         try:
             pruned = _prune_one(repo, task, entries.get(task), base, main, force, worktree_root)
         except WorktreeError as exc:

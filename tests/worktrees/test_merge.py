@@ -3,6 +3,7 @@ nothing, an unchecked-out base is updated without a checkout, a checked-out one 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -184,7 +185,9 @@ def test_the_ref_update_is_guarded_by_the_old_value(repo: Repo, repo_path: Path)
     first = head(repo_path, "release")
     moved = commit_file(repo_path, "x.txt", "x\n")
     git(repo_path, "branch", "-f", "release", moved)
-    with pytest.raises(WorktreeError, match="git update-ref failed"):
+    with pytest.raises(
+        WorktreeError, match="release changed during the merge, so nothing was merged"
+    ):
         _publish(repo, "release", None, first, head(repo_path, "HEAD~1"), "TASK-1")
     assert head(repo_path, "release") == moved
 
@@ -212,3 +215,31 @@ def test_a_branch_without_changes_merges_to_the_base_tip(
 def test_a_bad_strategy_is_a_one_line_error(repo: Repo, task_tree: Worktree) -> None:
     with pytest.raises(WorktreeError, match="must be one of squash, merge, rebase, not 'octopus'"):
         merge(repo, task_tree, strategy="octopus")
+
+
+def test_four_tasks_at_once_each_in_its_worktree_then_merged_at_once(
+    repo: Repo, repo_path: Path
+) -> None:
+    def one_task(number: int) -> Worktree:
+        tree = ensure_worktree(repo, f"TASK-{number}", f"Task {number}")
+        agent_work(tree, {f"task{number}.txt": f"{number}\n"})
+        return tree
+
+    with ThreadPoolExecutor(4) as pool:
+        trees = list(pool.map(one_task, range(1, 5)))
+    assert len({t.path for t in trees}) == 4
+    for tree in trees:
+        files = git(repo_path, "diff", "--name-only", f"main...{tree.branch}")
+        assert files == f"task{int(tree.task_id[5:])}.txt"  # nobody wrote in another's tree
+    assert git(repo_path, "status", "--porcelain") == ""  # nor in the main checkout
+
+    def merge_one(tree: Worktree) -> str:
+        return merge_task(repo, tree.task_id, "t", tree.branch, "main").commit
+
+    with ThreadPoolExecutor(4) as pool:
+        commits = list(pool.map(merge_one, trees))
+    assert len(set(commits)) == 4
+    assert sorted(p.name for p in repo_path.glob("task*.txt")) == [
+        f"task{n}.txt" for n in range(1, 5)
+    ]
+    assert git(repo_path, "status", "--porcelain") == ""
