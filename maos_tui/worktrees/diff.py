@@ -55,19 +55,15 @@ def diff_stat(repo_root: Path, base: str, branch: str) -> list[FileStat]:
     text = gitcmd.git(
         repo_root, "diff", "--numstat", "-z", *_DIFF_OPTIONS, _range(repo_root, base, branch), "--"
     ).stdout
-    items = text.split("\0")
+    items = iter(text.split("\0"))
     stats = []
-    i = 0
-    while i < len(items):
-        head = items[i]
-        i += 1
+    for head in items:
         if not head:
             continue
         added, removed, path = head.split("\t", 2)
         old = None
         if not path:  # a rename: the old and new paths follow as their own items
-            old, path = items[i], items[i + 1]
-            i += 2
+            old, path = next(items), next(items)
         stats.append(FileStat(path, _count(added), _count(removed), old))
     return stats
 

@@ -56,19 +56,14 @@ def changed_paths(worktree: Path, *, untracked: bool = True) -> list[str]:
         "--ignore-submodules=none",
     ).stdout
     paths: list[str] = []
-    items = text.split("\0")
-    i = 0
-    while i < len(items):
-        item = items[i]
-        i += 1
-        if not item:
+    items = iter(text.split("\0"))
+    # Fields before the path: `1 XY sub mH mI mW hH hI path`, `u` has 10, `?` has 1; a
+    # rename (`2`) has 9 and its original path follows as the next item.
+    fields = {"1": 8, "2": 9, "u": 10, "?": 1}
+    for item in items:
+        if not item or item[0] not in fields:
             continue
-        kind = item[0]
-        if kind in "?u" or kind == "1":
-            fields = 1 if kind == "?" else (10 if kind == "u" else 8)
-            paths.append(item.split(" ", fields)[-1])
-        elif kind == "2":
-            paths.append(item.split(" ", 9)[-1])
-            paths.append(items[i])  # the rename's original path follows
-            i += 1
+        paths.append(item.split(" ", fields[item[0]])[-1])
+        if item[0] == "2":
+            paths.append(next(items))
     return paths

@@ -1,5 +1,6 @@
 """The file tools of one worktree as an LLM sees them: their JSON schemas and one `call`
-that returns a string, an error included (`error: ...`), never raising for bad arguments."""
+that returns a string, an error included (`error: ...`), never raising for bad arguments.
+The agent layer turns the specs into its model's tool format."""
 
 from __future__ import annotations
 
@@ -19,15 +20,19 @@ from maos_tui.worktrees.errors import WorktreeError
 from maos_tui.worktrees.files_tools import list_files, read_file, search, write_file
 
 
-def _schema(name: str, doc: str, required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": doc,
-            "parameters": {"type": "object", "properties": props, "required": required},
-        },
-    }
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool's name, description and JSON-schema parameters, in the order of the agent
+    layer's `_tool(name, description, properties, required)`, which wraps it for the model."""
+
+    name: str
+    description: str
+    properties: dict[str, Any]
+    required: list[str]
+
+
+def _schema(name: str, doc: str, required: list[str], **props: dict[str, Any]) -> ToolSpec:
+    return ToolSpec(name, doc, props, required)
 
 
 _STR = {"type": "string"}
@@ -74,8 +79,8 @@ class WorktreeToolbox:
     output_cap: int = COMMAND_OUTPUT_CAP
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
-    def specs(self) -> list[dict[str, Any]]:
-        """OpenAI-style function schemas; run_command only when some command is allowed."""
+    def specs(self) -> list[ToolSpec]:
+        """The tools offered; run_command only when some command is allowed."""
         if not self.allowed_commands:
             return list(_SPECS)
         prefixes = "; ".join(" ".join(p) for p in self.allowed_commands)
@@ -104,13 +109,13 @@ class WorktreeToolbox:
                 env=self.env,
             ),
         }
-        specs = {spec["function"]["name"]: spec["function"]["parameters"] for spec in self.specs()}
+        specs = {spec.name: spec for spec in self.specs()}
         if name not in specs:
             return f"error: no tool named {name!r}; the tools are {', '.join(specs)}"
         if not isinstance(arguments, Mapping):
             return f"error: {name} takes an object of arguments"
-        unknown = sorted(set(arguments) - set(specs[name]["properties"]))
-        missing = [key for key in specs[name]["required"] if key not in arguments]
+        unknown = sorted(set(arguments) - set(specs[name].properties))
+        missing = [key for key in specs[name].required if key not in arguments]
         if unknown or missing:
             wrong = [f"unknown argument {k!r}" for k in unknown]
             wrong += [f"missing argument {k!r}" for k in missing]

@@ -13,21 +13,26 @@ def test_everything_uncommitted_is_committed_by_the_agent(task_tree: Worktree) -
     write(task_tree.path, "src/app.py", "changed\n")
     write(task_tree.path, "new/module.py", "x = 1\n")
     (task_tree.path / "README.md").unlink()
+    git(task_tree.path, "mv", "src/util.py", "src/helpers.py")  # a staged rename: both names
     write(task_tree.path, ".env", "SECRET=1\n")  # ignored: never committed
     done = commit_all(
         task_tree.path, "task-7", "Add  a\nfeature", agent="coder", summary="Did the thing."
     )
-    assert done.changed and done.summary().startswith("committed 3 files as ")
+    assert done.changed and done.summary().startswith("committed 5 files as ")
     assert done.sha == head(task_tree.path) != before
     assert git(task_tree.path, "log", "-1", "--format=%an <%ae>") == "coder <coder@maos.local>"
     assert (
         git(task_tree.path, "log", "-1", "--format=%B")
         == "TASK-007: Add a feature\n\nDid the thing."
     )
-    assert git(task_tree.path, "show", "--name-only", "--format=", "HEAD").splitlines() == [
+    assert git(
+        task_tree.path, "show", "--no-renames", "--name-only", "--format=", "HEAD"
+    ).splitlines() == [
         "README.md",
         "new/module.py",
         "src/app.py",
+        "src/helpers.py",
+        "src/util.py",
     ]
     assert git(task_tree.path, "status", "--porcelain") == ""
 

@@ -145,7 +145,7 @@ def test_run_command_has_a_timeout_and_an_output_cap(task_tree: Worktree) -> Non
 
 def test_without_allowed_commands_run_command_is_not_offered(task_tree: Worktree) -> None:
     box = WorktreeToolbox(task_tree.path)
-    names = [s["function"]["name"] for s in box.specs()]
+    names = [s.name for s in box.specs()]
     assert names == ["list_files", "read_file", "search", "write_file", "apply_patch"]
     assert box.call("run_command", {"argv": ["ls"]}).startswith(
         "error: no tool named 'run_command'"

@@ -6,16 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from maos_tui.config import ConfigError, Workspace, load_config
+from maos_tui.config import Workspace, load_config
 from maos_tui.config_schema import ISOLATION_MODES, MERGE_STRATEGIES, WorkspaceSettings
 from maos_tui.worktrees import IsolationUnavailable, Strategy, isolation_mode
-
-
-def write_config(root: Path, text: str) -> Path:
-    path = root / ".maos" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.test_config_validation import config_error, write_config
 
 
 @pytest.mark.parametrize(
@@ -58,10 +52,8 @@ def write_config(root: Path, text: str) -> Path:
 def test_bad_workspace_values_are_errors(
     workspace: Path, text: str, where: str, expected: str
 ) -> None:
-    path = write_config(workspace, text)
-    with pytest.raises(ConfigError) as raised:
-        load_config(Workspace(workspace))
-    assert f"{path}{where}" in str(raised.value) and expected in str(raised.value)
+    message = config_error(workspace, text)
+    assert f"{workspace / '.maos' / 'config.toml'}{where}" in message and expected in message
 
 
 def test_workspace_settings_load_with_their_defaults(workspace: Path) -> None:
