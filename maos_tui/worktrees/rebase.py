@@ -25,7 +25,8 @@ def rebased_tip(repo: Repo, base_sha: str, branch_sha: str, branch: str) -> str:
     try:
         gitcmd.git(repo.root, "worktree", "add", "--detach", "-q", "--", str(folder), branch_sha)
         done = gitcmd.git(
-            folder, "-c", "commit.gpgsign=false", "rebase", "--quiet", "--no-autostash", base_sha,
+            folder, "-c", "commit.gpgsign=false", "rebase", "-q", "--no-autostash", "--no-verify",
+            base_sha,
             env=identity_env(folder), timeout=REBASE_TIMEOUT, ok=(0, 1),
         )  # fmt: skip
         if done.returncode:
