@@ -156,10 +156,15 @@ def _ensure(
         raise WorktreeError(f"{path} exists and is not a worktree of {repo.root}: move it away")
     _exclude_from_main_checkout(repo, path.parent)
     if branch_sha(repo, branch) is not None:
-        gitcmd.git(repo.root, "worktree", "add", "--", str(path), branch)
+        gitcmd.git(
+            repo.root, "worktree", "add", "--", str(path), branch, timeout=gitcmd.CHECKOUT_TIMEOUT
+        )
         return Worktree(task_id, path, branch, base or _base_of(repo, branch), False)
     base = base or resolve_base(repo)
-    gitcmd.git(repo.root, "worktree", "add", "--no-track", "-b", branch, "--", str(path), base.sha)
+    gitcmd.git(
+        repo.root, "worktree", "add", "--no-track", "-b", branch, "--", str(path), base.sha,
+        timeout=gitcmd.CHECKOUT_TIMEOUT,
+    )  # fmt: skip
     return Worktree(task_id, path, branch, base, True)
 
 

@@ -10,6 +10,9 @@ from pathlib import Path
 from maos_tui.worktrees.errors import WorktreeError
 
 GIT_TIMEOUT = 60.0
+# Commands that write a whole checkout (worktree add/remove, a fast-forward of the main
+# checkout) scale with the repository's size.
+CHECKOUT_TIMEOUT = 900.0
 
 # Variables a git hook or a parent git sets that would point our commands at another repository.
 _REPO_VARIABLES = (

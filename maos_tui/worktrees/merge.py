@@ -200,7 +200,7 @@ def _publish(
         # overwrite one.
         gitcmd.git(
             checkout.path, "merge", "--ff-only", "--quiet", "--no-stat", new,
-            env={"GIT_REFLOG_ACTION": reason},
+            env={"GIT_REFLOG_ACTION": reason}, timeout=gitcmd.CHECKOUT_TIMEOUT,
         )  # fmt: skip
     except WorktreeError as exc:
         raise WorktreeError(

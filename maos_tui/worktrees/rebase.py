@@ -23,7 +23,10 @@ def rebased_tip(repo: Repo, base_sha: str, branch_sha: str, branch: str) -> str:
     scratch = Path(tempfile.mkdtemp(prefix="maos-rebase-"))
     folder = scratch / "tree"
     try:
-        gitcmd.git(repo.root, "worktree", "add", "--detach", "-q", "--", str(folder), branch_sha)
+        gitcmd.git(
+            repo.root, "worktree", "add", "--detach", "-q", "--", str(folder), branch_sha,
+            timeout=gitcmd.CHECKOUT_TIMEOUT,
+        )  # fmt: skip
         done = gitcmd.git(
             folder, "-c", "commit.gpgsign=false", "rebase", "-q", "--no-autostash", "--no-verify",
             base_sha,
@@ -37,6 +40,9 @@ def rebased_tip(repo: Repo, base_sha: str, branch_sha: str, branch: str) -> str:
             )
         return gitcmd.out(folder, "rev-parse", "HEAD")
     finally:
-        gitcmd.git(repo.root, "worktree", "remove", "--force", "--force", str(folder), ok=(0, 128))
+        gitcmd.git(
+            repo.root, "worktree", "remove", "--force", "--force", str(folder), ok=(0, 128),
+            timeout=gitcmd.CHECKOUT_TIMEOUT,
+        )  # fmt: skip
         shutil.rmtree(scratch, ignore_errors=True)
         gitcmd.git(repo.root, "worktree", "prune")

@@ -46,7 +46,10 @@ def remove_task_worktree(
     if entry.prunable:
         gitcmd.git(repo.root, "worktree", "prune")
     else:
-        gitcmd.git(repo.root, "worktree", "remove", *forcing, "--", str(entry.path))
+        gitcmd.git(
+            repo.root, "worktree", "remove", *forcing, "--", str(entry.path),
+            timeout=gitcmd.CHECKOUT_TIMEOUT,
+        )  # fmt: skip
     return entry.path
 
 

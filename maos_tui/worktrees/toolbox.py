@@ -16,6 +16,7 @@ from maos_tui.worktrees.change_tools import (
     apply_patch,
     run_command,
 )
+from maos_tui.worktrees.create import Worktree
 from maos_tui.worktrees.errors import WorktreeError
 from maos_tui.worktrees.files_tools import list_files, read_file, search, write_file
 
@@ -78,6 +79,21 @@ class WorktreeToolbox:
     command_timeout: float = COMMAND_TIMEOUT
     output_cap: int = COMMAND_OUTPUT_CAP
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @classmethod
+    def for_worktree(
+        cls,
+        worktree: Worktree,
+        allowed_commands: Sequence[Sequence[str]] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        command_timeout: float = COMMAND_TIMEOUT,
+        output_cap: int = COMMAND_OUTPUT_CAP,
+    ) -> WorktreeToolbox:
+        """The toolbox of a task's worktree; commands see `env` (default: ours) plus the
+        MAOS_* variables a command agent gets."""
+        full_env = {**(os.environ if env is None else env), **worktree.agent_env()}
+        return cls(worktree.path, allowed_commands, command_timeout, output_cap, full_env)
 
     def specs(self) -> list[ToolSpec]:
         """The tools offered; run_command only when some command is allowed."""

@@ -143,6 +143,18 @@ def test_run_command_has_a_timeout_and_an_output_cap(task_tree: Worktree) -> Non
     assert "bytes omitted" in loud and loud.rstrip().endswith("END") and len(loud) < 3000
 
 
+def test_commands_see_the_maos_variables(task_tree: Worktree) -> None:
+    box = WorktreeToolbox.for_worktree(
+        task_tree, [[sys.executable, "-c"]], env={"PATH": os.environ["PATH"]}
+    )
+    code = "import os; print(sorted(k for k in os.environ if k.startswith('MAOS_')), os.environ['MAOS_BRANCH'])"
+    result = box.call("run_command", {"argv": [sys.executable, "-c", code]})
+    assert (
+        result.splitlines()[-1]
+        == f"['MAOS_BASE', 'MAOS_BRANCH', 'MAOS_WORKTREE'] {task_tree.branch}"
+    )
+
+
 def test_without_allowed_commands_run_command_is_not_offered(task_tree: Worktree) -> None:
     box = WorktreeToolbox(task_tree.path)
     names = [s.name for s in box.specs()]
