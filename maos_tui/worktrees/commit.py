@@ -35,11 +35,16 @@ class Committed:
         return f"committed {count} file{'s' if count != 1 else ''} as {self.sha[:10]}"
 
 
-def agent_author(agent: str) -> str:
-    """`coder` -> `coder <coder@maos.local>`, whatever characters the agent's name holds."""
+def agent_identity(agent: str) -> tuple[str, str]:
+    """`coder` -> (`coder`, `coder@maos.local`), whatever characters the agent's name holds."""
     name = " ".join(_NOT_NAME.sub(" ", agent).split()) or "agent"
     local = _NOT_EMAIL.sub("-", agent).strip(".-") or "agent"
-    return f"{name} <{local}@{AGENT_EMAIL_DOMAIN}>"
+    return name, f"{local}@{AGENT_EMAIL_DOMAIN}"
+
+
+def agent_author(agent: str) -> str:
+    name, email = agent_identity(agent)
+    return f"{name} <{email}>"
 
 
 def commit_message(task_id: str, title: str, body: str = "") -> str:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from maos_tui.worktrees import gitcmd
-from maos_tui.worktrees.commit import commit_message, identity_env
+from maos_tui.worktrees.commit import agent_identity, commit_message, identity_env
 from maos_tui.worktrees.create import Repo, branch_sha
 from maos_tui.worktrees.errors import DirtyCheckout, MergeConflict, WorktreeError
 from maos_tui.worktrees.lock import repository_lock
@@ -26,6 +26,12 @@ class Strategy(StrEnum):
     SQUASH = "squash"
     MERGE = "merge"
     REBASE = "rebase"
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    agent: str | None  # the squash or merge commit's author; None: the user
 
 
 @dataclass(frozen=True)
@@ -89,25 +95,27 @@ def merge_task(
     *,
     strategy: Strategy | str = Strategy.SQUASH,
     body: str = "",
+    agent: str | None = None,
     cleanup: bool = True,
     worktree_root: str | Path | None = None,
 ) -> Merged:
     """Merge the task's branch into `base_branch`; then remove its worktree and delete the
-    branch (unless `cleanup` is False). Raises DirtyCheckout or MergeConflict, naming the
-    files, with nothing changed."""
+    branch (unless `cleanup` is False). A squash or merge commit has `TASK-007: <title>` and
+    `body` as message, and `agent` (when given) as author. Raises DirtyCheckout or
+    MergeConflict, naming the files, with nothing changed."""
+    message = Message(commit_message(task_id, title, body), agent)
     with repository_lock(repo.common_dir):
-        return _merge(repo, task_id, title, branch, base_branch, _strategy(strategy), body,
+        return _merge(repo, task_id, message, branch, base_branch, _strategy(strategy),
                       cleanup, worktree_root)  # fmt: skip
 
 
 def _merge(
     repo: Repo,
     task_id: str,
-    title: str,
+    message: Message,
     branch: str,
     base_branch: str,
     strategy: Strategy,
-    body: str,
     cleanup: bool,
     worktree_root: str | Path | None,
 ) -> Merged:
@@ -129,7 +137,7 @@ def _merge(
                 "stash them, then merge again",
                 dirty,
             )
-    new_tip = _new_tip(repo, check, strategy, commit_message(task_id, title, body), branch)
+    new_tip = _new_tip(repo, check, strategy, message, branch)
     if new_tip != check.base_sha:
         _publish(repo, base_branch, base_checkout, check.base_sha, new_tip, task_id)
     merged = Merged(new_tip, strategy, base_branch, check.touched)
@@ -164,19 +172,24 @@ def _checkout_of(worktrees: list[WorktreeEntry], branch: str) -> WorktreeEntry |
     return next((w for w in worktrees if w.branch == branch and not w.prunable), None)
 
 
-def _new_tip(repo: Repo, check: MergeCheck, strategy: Strategy, message: str, branch: str) -> str:
+def _new_tip(
+    repo: Repo, check: MergeCheck, strategy: Strategy, message: Message, branch: str
+) -> str:
     if not check.touched:
         return check.base_sha  # the branch adds nothing the base lacks
     if strategy is Strategy.REBASE:
         return rebased_tip(repo, check.base_sha, check.branch_sha, branch)
     parents = ["-p", check.base_sha]
+    text = message.text
     if strategy is Strategy.MERGE:
         parents += ["-p", check.branch_sha]
-        message = f"{message.rstrip()}\n\nMerge branch '{branch}'\n"
+        text = f"{text.rstrip()}\n\nMerge branch '{branch}'\n"
+    env = identity_env(repo.root)
+    if message.agent is not None:
+        env["GIT_AUTHOR_NAME"], env["GIT_AUTHOR_EMAIL"] = agent_identity(message.agent)
     done = gitcmd.git(
-        repo.root, "commit-tree", check.tree, *parents, "-F", "-",
-        input=message, env=identity_env(repo.root),
-    )  # fmt: skip
+        repo.root, "commit-tree", check.tree, *parents, "-F", "-", input=text, env=env
+    )
     return done.stdout.strip()
 
 

@@ -51,7 +51,8 @@ def test_squash_into_the_clean_main_checkout_then_cleanup(
 ) -> None:
     agent_work(task_tree, {"src/app.py": "new app\n", "src/new.py": "print(1)\n"})
     before = head(repo_path)
-    merged = merge(repo, task_tree, body="the summary")
+    merged = merge(repo, task_tree, body="the summary", agent="coder")
+    assert git(repo_path, "log", "-1", "--format=%an <%ae>|%cn") == "coder <coder@maos.local>|Ada"
     assert merged.commit == head(repo_path) != before
     assert git(repo_path, "rev-list", "--parents", "-n1", "HEAD").split() == [merged.commit, before]
     assert (
