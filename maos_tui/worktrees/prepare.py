@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from maos_tui.worktrees import gitcmd
+from maos_tui.worktrees.confine import confined
 from maos_tui.worktrees.create import Repo, Worktree
 from maos_tui.worktrees.errors import WorktreeError
+from maos_tui.worktrees.porcelain import worktree_entries
 from maos_tui.worktrees.process import Ran, run_capped
 
 SETUP_TIMEOUT = 900.0
@@ -72,14 +74,16 @@ def copy_ignored_files(repo: Repo, worktree: Path, patterns: Sequence[str]) -> l
         repo.root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", *pathspecs
     ).stdout
     root = repo.root.resolve()
-    skip = worktree.resolve().parent  # the worktree root, when it lies in the repository
+    # Other worktrees may lie inside the repository, ignored: never copy from them.
+    others = [e.path.resolve() for e in worktree_entries(repo.root)[1:]]
     copied = []
     for rel in gitcmd.null_split(listed):
         source = (repo.root / rel).resolve()
-        if not source.is_relative_to(root) or source.is_relative_to(skip) or not source.is_file():
+        inside = source.is_relative_to(root) and not any(source.is_relative_to(o) for o in others)
+        if not inside or not source.is_file():
             continue
-        target = worktree / rel
-        if target.exists() or target.is_symlink():
+        target = confined(worktree, rel)  # never through a symlink the branch holds
+        if target.exists() or (worktree / rel).is_symlink():
             continue
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,25 @@ def test_only_ignored_files_matching_the_globs_are_copied(
     assert commit_all(task_tree.path, "TASK-7", "t", agent="coder").sha is None
 
 
+def test_a_copy_never_writes_through_a_symlink_of_the_branch(
+    repo: Repo, repo_path: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    os.symlink(outside, repo_path / "config")
+    git(repo_path, "add", "config")
+    git(repo_path, "commit", "-q", "-m", "config is a symlink on this branch")
+    git(repo_path, "rm", "-q", "--cached", "config")
+    (repo_path / "config").unlink()
+    git(repo_path, "commit", "-q", "-m", "not on main any more")
+    write(repo_path, "config/app.local.toml", "local\n")
+    tree = ensure_worktree(repo, "TASK-2", "t")
+    git(tree.path, "checkout", "-q", "HEAD~1", "--", "config")  # the branch brings it back
+    with pytest.raises(WorktreeError, match="symbolic link"):
+        prepare_worktree(repo, tree, copy=["config/*.local.toml"])
+    assert list(outside.iterdir()) == []
+
+
 def test_a_copy_pattern_leaving_the_repository_is_refused(repo: Repo, task_tree: Worktree) -> None:
     for bad in ("../secrets/*", "/etc/passwd", ":(top)x", ""):
         with pytest.raises(WorktreeError, match="must be a glob relative to the repository"):
