@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from maos_tui.worktrees import gitcmd
@@ -84,6 +85,10 @@ def search(root: Path, regex: str, glob: str | None = None) -> str:
         env=gitcmd.git_env(),
     )  # fmt: skip
     assert child.stdout is not None and child.stderr is not None
+    expired = threading.Event()
+    # A read from the pipe has no timeout of its own: the timer ends git, which ends the read.
+    timer = threading.Timer(SEARCH_TIMEOUT, lambda: (expired.set(), child.kill()))
+    timer.start()
     matches: list[str] = []
     try:
         for raw in child.stdout:
@@ -91,21 +96,21 @@ def search(root: Path, regex: str, glob: str | None = None) -> str:
                 matches.append("... more matches not shown: narrow the regex or the glob")
                 break
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            matches.append(
-                line if len(line) <= SEARCH_LINE_CHARS else line[:SEARCH_LINE_CHARS] + "…"
-            )
-        else:
-            child.wait(SEARCH_TIMEOUT)
-            if child.returncode not in (0, 1):
+            cut = len(line) > SEARCH_LINE_CHARS
+            matches.append(line[:SEARCH_LINE_CHARS] + "…" if cut else line)
+        else:  # git finished (or was stopped): only then is its exit status known
+            child.wait()
+            if child.returncode not in (0, 1) and not expired.is_set() and not matches:
                 reason = gitcmd.first_line(child.stderr.read().decode("utf-8", "replace"))
                 raise WorktreeError(f"invalid search: {reason}")
-    except subprocess.TimeoutExpired as exc:
-        raise WorktreeError(f"search took longer than {SEARCH_TIMEOUT:g} s") from exc
     finally:
+        timer.cancel()
         child.kill()
         child.wait()
         child.stdout.close()
         child.stderr.close()
+    if expired.is_set():
+        matches.append(f"[search stopped after {SEARCH_TIMEOUT:g} s: narrow the regex or glob]")
     return _bounded("\n".join(matches)) if matches else "no matches"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,28 @@ def test_output_is_bounded(box: WorktreeToolbox, task_tree: Worktree) -> None:
     assert len(found) == 201 and found[-1].startswith("... more matches not shown")
     read = box.call("read_file", {"path": "big.txt"}).splitlines()
     assert len(read) == 2001 and read[-1] == "[shown lines 1-2000; ask with start=2001 for more]"
+
+
+def process_gone(pid: int) -> bool:
+    """Dead or a zombie (killed, awaiting a reaper that may be slow in a container)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+def test_run_command_leaves_no_process_behind(task_tree: Worktree) -> None:
+    box = WorktreeToolbox(task_tree.path, allowed_commands=[[sys.executable]])
+    code = (
+        "import subprocess, sys;"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']);"
+        "open('grandchild.pid', 'w').write(str(child.pid)); print('parent done')"
+    )
+    result = box.call("run_command", {"argv": [sys.executable, "-c", code]})
+    assert "[exit 0]" in result and "parent done" in result
+    pid = int((task_tree.path / "grandchild.pid").read_text())
+    deadline = time.monotonic() + 30
+    while not process_gone(pid):
+        assert time.monotonic() < deadline, f"grandchild {pid} of run_command still runs"
+        time.sleep(0.05)
