@@ -17,6 +17,7 @@ MODULES = (
     "feed",
     "agents",
     "search",
+    "worktrees",
 )
 
 
