@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from maos_tui.store.documents import DocumentService
     from maos_tui.store.messages import MessageService
     from maos_tui.store.notifications import NotificationService
+    from maos_tui.store.reviews import ReviewService
     from maos_tui.store.runs import RunService
     from maos_tui.store.scheduling import SchedulingService
     from maos_tui.store.search import SearchService
@@ -32,6 +33,7 @@ class Services:
     documents: DocumentService
     notifications: NotificationService
     search: SearchService
+    reviews: ReviewService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
@@ -40,6 +42,7 @@ class Services:
         from maos_tui.store.documents import DocumentService
         from maos_tui.store.messages import MessageService
         from maos_tui.store.notifications import NotificationService
+        from maos_tui.store.reviews import ReviewService
         from maos_tui.store.runs import RunService
         from maos_tui.store.scheduling import SchedulingService
         from maos_tui.store.search import SearchService
@@ -55,3 +58,4 @@ class Services:
         self.documents = DocumentService(self)
         self.notifications = NotificationService(self)
         self.search = SearchService(self)
+        self.reviews = ReviewService(self)

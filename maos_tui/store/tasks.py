@@ -160,6 +160,10 @@ class TaskService(TaskEdits, TaskAssignees):
         for move in moving:
             await record_move_in(tx, move)
         await note_cancelled_in(tx, moving)
+        # Back in review with the author's new work: the last round's comments are answered.
+        for move in moving:
+            if move.status is TaskStatus.REVIEW and move.current is not TaskStatus.REVIEW:
+                await self.store.reviews.new_round_in(tx, [move.task_id], actor=move.actor)
 
     async def cancel(self, task_id: str, *, actor: str = HUMAN) -> TaskRecord:
         return await self.move(task_id, TaskStatus.CANCELLED, actor=actor)
