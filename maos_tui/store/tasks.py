@@ -49,7 +49,14 @@ from maos_tui.store.task_create import (
     index_task,
     insert_task,
 )
-from maos_tui.store.task_queries import COLUMN, COLUMN_NEWEST, COUNTS, WITH_RELATIONS, in_json
+from maos_tui.store.task_queries import (
+    COLUMN,
+    COLUMN_NEWEST,
+    COUNTS,
+    WITH_RELATIONS,
+    in_json,
+    with_branch,
+)
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store, Tx
@@ -197,7 +204,7 @@ class TaskService:
                 return await self.list(
                     statuses, assignee, archived, fresh, limit, newest_first, match
                 )
-        query = select(Task).where(Task.archived == archived)
+        query = with_branch(select(Task)).where(Task.archived == archived)
         if statuses:
             query = query.where(Task.status.in_([s.value for s in statuses]))
         if assignee is not None:
