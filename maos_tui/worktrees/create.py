@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from maos_tui.worktrees.errors import IsolationUnavailable, WorktreeError
 from maos_tui.worktrees.lock import repository_lock
 from maos_tui.worktrees.names import branch_name, canonical_task_id, worktree_path
 from maos_tui.worktrees.porcelain import WorktreeEntry, worktree_entries
+
+STALE_LOCK_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,24 @@ def _reused(
             f"{entry.path} has {entry.branch or 'a detached HEAD'} checked out, not {branch}: "
             "check the branch out there again"
         )
+    _clear_stale_index_lock(entry.path)
     return Worktree(task_id, entry.path, branch, base or _base_of(repo, branch), False)
+
+
+def _clear_stale_index_lock(worktree: Path) -> None:
+    """An agent killed mid-commit (the scheduler was) leaves index.lock behind, and every git
+    command in the worktree would fail on it. Only a lock older than any git command here
+    takes is removed: the task's next run has not started, so nothing else holds it."""
+    lock = Path(
+        gitcmd.out(worktree, "rev-parse", "--path-format=absolute", "--git-path", "index.lock")
+    )
+    try:
+        if time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+            lock.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise WorktreeError(f"cannot remove the stale {lock}: {exc.strerror or exc}") from exc
 
 
 def _base_of(repo: Repo, branch: str) -> Base:

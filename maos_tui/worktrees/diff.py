@@ -4,7 +4,7 @@ bounded so a huge change never fills memory."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,6 +93,12 @@ def iter_diff(repo_root: Path, base: str, branch: str, *, cap: int = DIFF_CAP) -
         child.kill()
         child.stdout.close()
         child.wait()
+
+
+def file_offsets(lines: Sequence[str]) -> list[int]:
+    """Where each file's section starts in the diff's lines, in `diff_stat`'s order (git
+    writes both in the same order), for jumping between files."""
+    return [i for i, line in enumerate(lines) if line.startswith("diff --git ")]
 
 
 def diff_text(repo_root: Path, base: str, branch: str, *, cap: int = DIFF_CAP) -> DiffText:

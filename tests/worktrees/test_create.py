@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from maos_tui.worktrees import (
     Repo,
     Worktree,
     WorktreeError,
+    commit_all,
     ensure_worktree,
     find_repo,
     isolation_available,
@@ -48,6 +51,23 @@ def test_retries_reuse_the_worktree_and_keep_its_work(repo: Repo, task_tree: Wor
     assert not again.created
     assert (again.path, again.branch) == (task_tree.path, task_tree.branch)
     assert (again.path / "wip.txt").read_text() == "half done\n"
+
+
+def test_a_run_killed_mid_commit_leaves_a_lock_the_next_run_clears(
+    repo: Repo, task_tree: Worktree
+) -> None:
+    write(task_tree.path, "work.txt", "not committed when the scheduler died\n")
+    lock = Path(
+        git(task_tree.path, "rev-parse", "--path-format=absolute", "--git-path", "index.lock")
+    )
+    lock.write_text("")
+    fresh = ensure_worktree(repo, "TASK-007", "Add a feature")
+    assert lock.exists()  # a fresh lock may belong to a git command still running
+    os.utime(lock, (time.time() - 600, time.time() - 600))
+    again = ensure_worktree(repo, "TASK-007", "Add a feature")
+    assert not lock.exists() and fresh.path == again.path
+    done = commit_all(again.path, "TASK-007", "Add a feature", agent="coder")
+    assert done.files == ["work.txt"]
 
 
 def test_reuse_after_the_base_moved_keeps_the_recorded_base(

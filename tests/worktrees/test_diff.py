@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from maos_tui.worktrees import Worktree, WorktreeError, commit_all, diff_stat, diff_text
-from maos_tui.worktrees.diff import FileStat, iter_diff
+from maos_tui.worktrees.diff import FileStat, file_offsets, iter_diff
 from tests.worktrees.conftest import commit_file, git, write
 
 
@@ -31,6 +31,11 @@ def test_the_diff_is_base_to_branch_with_new_files_and_counts(
     shown = diff_text(repo_path, "main", task_tree.branch)
     assert not shown.truncated and "+changed" in shown.text and "README" not in shown.text
     assert "new file mode" in shown.text and "rename from src/util.py" in shown.text
+    lines = shown.text.splitlines()
+    starts = file_offsets(lines)
+    assert len(starts) == len(stats)
+    for start, stat in zip(starts, stats, strict=True):
+        assert lines[start].endswith(f" b/{stat.path}")
     as_json = json.loads(json.dumps(shown.as_json()))
     assert (as_json["added"], as_json["removed"], len(as_json["files"])) == (3, 1, 4)
 
