@@ -27,7 +27,7 @@ from maos_tui.store.stranded import note_archived_in, note_cancelled_in
 from maos_tui.store.task_assignees import TaskAssignees
 from maos_tui.store.task_create import NewTask, insert_task
 from maos_tui.store.task_edits import TaskEdits
-from maos_tui.store.task_queries import COUNTS
+from maos_tui.store.task_queries import COUNTS, with_branch
 from maos_tui.store.task_reads import BULK_THRESHOLD, matching
 from maos_tui.store.task_rows import CREATE_SQL, Move, record_move_in, update_rows_in
 
@@ -67,7 +67,7 @@ class TaskService(TaskEdits, TaskAssignees):
                 return await self.list(
                     statuses, assignee, archived, fresh, limit, newest_first, match
                 )
-        query = select(Task).where(Task.archived == archived)
+        query = with_branch(select(Task)).where(Task.archived == archived)
         if statuses:
             query = query.where(Task.status.in_([s.value for s in statuses]))
         if assignee is not None:
