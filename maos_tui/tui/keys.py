@@ -171,18 +171,11 @@ KEYS: tuple[KeySpec, ...] = (
         False,
     ),
     # Diff screen (a task's change in review); the scroll keys move its cursor line.
-    KeySpec("diff.back", "escape", "app.pop_screen", "Back", "Review", "diff"),
+    KeySpec("diff.back", "escape", "app.pop_screen", "Back", "Review", "diff", False),
     KeySpec("diff.next_file", "n", "next_file", "Next file", "Review", "diff"),
     KeySpec("diff.prev_file", "p", "prev_file", "Previous file", "Review", "diff"),
-    KeySpec("diff.comment", "c", "comment", "Comment on the line", "Review", "diff"),
-    KeySpec(
-        "diff.request_changes",
-        "R",
-        "request_changes",
-        "Request changes (back to the author, with the comments)",
-        "Review",
-        "diff",
-    ),
+    KeySpec("diff.comment", "c", "comment", "Comment on this line", "Review", "diff"),
+    KeySpec("diff.request_changes", "R", "request_changes", "Request changes", "Review", "diff"),
     KeySpec("diff.approve", "a", "approve", "Approve and merge", "Review", "diff"),
     # Document viewer.
     KeySpec("doc.back", "escape", "app.pop_screen", "Back to the task", "Documents", "document"),

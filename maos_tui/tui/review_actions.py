@@ -37,19 +37,26 @@ def _model(text: DiffText) -> DiffModel:
     return DiffModel(text.text.split("\n") if text.text else [], text.files, text.truncated)
 
 
-async def load_diff(app: MaosApp, task_id: str | None, target: DiffTarget | None) -> DiffModel:
-    """The task's change (or the target's), read into a DiffModel; a one-line DomainError
-    when there is none to show (no branch yet, merged, git failed)."""
+async def load_diff(
+    app: MaosApp, task_id: str | None, target: DiffTarget | None
+) -> tuple[DiffModel, str]:
+    """The task's change (or the target's), read into a DiffModel, and what it is named by
+    (`TASK-007 title · branch → base`); a one-line DomainError when there is none to show
+    (no branch yet, merged, git failed)."""
     from maos_tui.branch_review import in_thread
     from maos_tui.worktrees import diff_text
 
     if target is not None:
-        return await in_thread(
+        model = await in_thread(
             lambda: _model(diff_text(target.repo_root, target.base, target.branch))
         )
+        return model, f"{target.branch} → {target.base}"
     assert task_id is not None
-    text = await branches(app).diff(task_id)
-    return await asyncio.to_thread(_model, text)
+    review = branches(app)
+    task, branch = await review.task(task_id)
+    text = await review.diff(task_id)
+    model = await asyncio.to_thread(_model, text)
+    return model, f"{task.id} {task.title}  ·  {branch.name} → {branch.base}"
 
 
 async def approve(app: MaosApp, task_id: str) -> Merged | None:

@@ -3,12 +3,14 @@ keys that jump and scroll, comments written to the store, request changes and ap
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from maos_tui.config import Workspace, load_config
 from maos_tui.domain import TaskStatus
 from maos_tui.review import Side
 from maos_tui.store import Store
@@ -22,6 +24,7 @@ from maos_tui.tui.widgets.scrolling import KeyedList
 
 from .diff_repo import git, task_in_review
 from .probes import screen_text, until
+from .snapshot_app import no_blink, pin_times
 from .test_scroll_keys import scrolls
 
 SIZE = (110, 30)
@@ -208,3 +211,35 @@ async def test_a_task_without_a_branch_shows_a_one_line_error(
         assert shown.startswith(f"error: {task.id} has no worktree") and "\n" not in shown
         await pilot.press("a", "R", "escape")  # nothing to approve: a notice, no crash
         await until(pilot, lambda: not isinstance(app.screen, DiffScreen), "escape to go back")
+
+
+async def _seed_review(root: Path) -> None:
+    store = await Store.open(Workspace(root).default_db_url())
+    try:
+        tid = await task_in_review(store, root)
+        await store.reviews.add(tid, "src/app.py", 8, "Name this factor: SCALE = 10.")
+        await pin_times(store)
+    finally:
+        await store.close()
+
+
+def test_diff_screen_snapshot(snap_compare, tmp_path: Path) -> None:
+    from .conftest import FIXED_NOW
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    Workspace(root).ensure_dirs()
+    asyncio.run(_seed_review(root))
+    ws = Workspace(root)
+    app = MaosApp(ws, load_config(ws), clock=lambda: FIXED_NOW, start_services=False)
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await pilot.pause()
+        app.push_screen(DiffScreen("TASK-001"))
+        screen = await opened(pilot, app)
+        await until(pilot, lambda: bool(screen.comments), "the comment")
+        await pilot.press("n", "n", *"j" * 9)  # src/app.py, on its first added line
+        no_blink(app)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

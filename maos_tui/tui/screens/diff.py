@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from maos_tui.domain import DomainError
 from maos_tui.review import ReviewComment
+from maos_tui.store import StoreError
 from maos_tui.tui.attempt import attempt
 from maos_tui.tui.diff_model import DiffModel, counts_label
 from maos_tui.tui.keys import bindings
@@ -60,6 +61,7 @@ class DiffScreen(Screen[None]):
         self.target = target
         self.model: DiffModel | None = None
         self.comments: list[ReviewComment] = []
+        self.label = task_id or (f"{target.branch} → {target.base}" if target else "")
 
     def compose(self) -> ComposeResult:
         yield Static(self._title("loading the diff…"), id="diff-title")
@@ -79,16 +81,12 @@ class DiffScreen(Screen[None]):
         self.run_worker(self.load(), group="diff", exclusive=True, exit_on_error=False)
 
     def _title(self, what: str) -> Content:
-        if self.target is not None:
-            name = f"{self.target.base}...{self.target.branch}"
-        else:
-            name = self.task_id or ""
-        return plain(f"{name}  {what}")
+        return plain(f"{self.label}  {what}")
 
     async def load(self) -> None:
         try:
-            model = await load_diff(self.app, self.task_id, self.target)
-        except DomainError as exc:
+            model, self.label = await load_diff(self.app, self.task_id, self.target)
+        except (DomainError, StoreError) as exc:
             self.show_error(str(exc))
             return
         self.model = model

@@ -138,7 +138,9 @@ class DiffView(ScrollView, can_focus=True):
         fill = self._fill(row)
         strip = strip.crop_extend(scroll_x, scroll_x + width, fill)
         if row[1] < 0 and row[0] == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("diff--cursor"))
+            # Over the line's own colours: only the background changes.
+            cursor = Style(bgcolor=self.get_component_rich_style("diff--cursor").bgcolor)
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip.apply_offsets(scroll_x, scroll_y + y)
 
     def _fill(self, row: Row) -> Style:
