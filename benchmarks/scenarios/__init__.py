@@ -18,6 +18,7 @@ MODULES = (
     "agents",
     "search",
     "worktrees",
+    "diff_open",
 )
 
 

@@ -53,8 +53,7 @@ async def load_diff(
         return model, f"{target.branch} → {target.base}"
     assert task_id is not None
     review = branches(app)
-    task, branch = await review.task(task_id)
-    text = await review.diff(task_id)
+    (task, branch), text = await asyncio.gather(review.task(task_id), review.diff(task_id))
     model = await asyncio.to_thread(_model, text)
     return model, f"{task.id} {task.title}  ·  {branch.name} → {branch.base}"
 

@@ -5,6 +5,7 @@ under their lines; `c` comments on the cursor line, `R` requests changes, `a` ap
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -61,9 +62,12 @@ class DiffScreen(Screen[None]):
         self.target = target
         self.model: DiffModel | None = None
         self.comments: list[ReviewComment] = []
+        self._mounted = asyncio.Event()
         self.label = task_id or (f"{target.branch} → {target.base}" if target else "")
 
     def compose(self) -> ComposeResult:
+        # git starts now, in a thread, while the screen's widgets are put together.
+        self.run_worker(self.load(), group="diff", exclusive=True, exit_on_error=False)
         yield Static(self._title("loading the diff…"), id="diff-title")
         yield Static(id="diff-error")
         with Horizontal(id="diff-body"):
@@ -78,7 +82,7 @@ class DiffScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.view.focus()
-        self.run_worker(self.load(), group="diff", exclusive=True, exit_on_error=False)
+        self._mounted.set()
 
     def _title(self, what: str) -> Content:
         return plain(f"{self.label}  {what}")
@@ -87,8 +91,10 @@ class DiffScreen(Screen[None]):
         try:
             model, self.label = await load_diff(self.app, self.task_id, self.target)
         except (DomainError, StoreError) as exc:
+            await self._mounted.wait()
             self.show_error(str(exc))
             return
+        await self._mounted.wait()
         self.model = model
         added = sum(f.added or 0 for f in model.files)
         removed = sum(f.removed or 0 for f in model.files)
