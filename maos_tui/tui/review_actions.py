@@ -4,7 +4,6 @@ CLI uses too (maos_tui/branch_review.py). Git runs in a worker thread, never on 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from maos_tui.tui.diff_model import DiffModel
 if TYPE_CHECKING:
     from maos_tui.branch_review import Branches
     from maos_tui.tui.app import MaosApp
-    from maos_tui.worktrees import DiffText, Merged
+    from maos_tui.worktrees import Merged
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,19 @@ def branches(app: MaosApp) -> Branches:
     return Branches(app.store, app.workspace.root, app.config.workspace_settings())
 
 
-def _model(text: DiffText) -> DiffModel:
-    return DiffModel(text.text.split("\n") if text.text else [], text.files, text.truncated)
+def read_diff(repo_root: Path, base: str, branch: str) -> DiffModel:
+    """`base...branch` read into a DiffModel; the per-file counts are read by a second git
+    at the same time (git writes both in the same order)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from maos_tui.worktrees import diff_stat, iter_diff
+
+    with ThreadPoolExecutor(1) as pool:
+        stats = pool.submit(diff_stat, repo_root, base, branch)
+        lines = list(iter_diff(repo_root, base, branch))
+        files = stats.result()
+    truncated = bool(lines) and lines[-1].startswith("[diff truncated")
+    return DiffModel(lines, files, truncated)
 
 
 async def load_diff(
@@ -44,17 +54,16 @@ async def load_diff(
     (`TASK-007 title · branch → base`); a one-line DomainError when there is none to show
     (no branch yet, merged, git failed)."""
     from maos_tui.branch_review import in_thread
-    from maos_tui.worktrees import diff_text
 
     if target is not None:
-        model = await in_thread(
-            lambda: _model(diff_text(target.repo_root, target.base, target.branch))
-        )
+        model = await in_thread(lambda: read_diff(target.repo_root, target.base, target.branch))
         return model, f"{target.branch} → {target.base}"
     assert task_id is not None
     review = branches(app)
-    (task, branch), text = await asyncio.gather(review.task(task_id), review.diff(task_id))
-    model = await asyncio.to_thread(_model, text)
+    task, branch = await review.task(task_id)
+    if branch.merge_commit:
+        await review.diff(task_id)  # raises, saying where its change went
+    model = await in_thread(lambda: read_diff(review.repo.root, branch.base, branch.name))
     return model, f"{task.id} {task.title}  ·  {branch.name} → {branch.base}"
 
 
