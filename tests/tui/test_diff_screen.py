@@ -243,3 +243,22 @@ def test_diff_screen_snapshot(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_control_characters_in_the_change_are_shown_escaped(
+    store: Store, workspace: Path, make_app: Callable[..., MaosApp]
+) -> None:
+    tid = await task_in_review(store, workspace)
+    tree = workspace / ".maos" / "worktrees" / tid
+    (tree / "AAA.txt").write_text("title \x1b]52;c;aGVsbG8=\x07 [bold]x[/]\n")
+    git(tree, "add", "-A")
+    git(tree, "commit", "-q", "-m", "hostile")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(DiffScreen(tid))
+        screen = await opened(pilot, app)
+        assert file_rows(screen)[0].split() == ["+1", "-0", "AAA.txt"]
+        await pilot.pause()
+        text = screen_text(app)
+        assert "+title \\x1b]52;c;aGVsbG8=\\x07 [bold]x[/]" in text
+        assert "\x1b" not in text
