@@ -3,7 +3,7 @@ scheduler alike: its diff, approval, changes requested, merge and the `conflict`
 follows a base that moved on.
 
 Git through maos_tui/worktrees/ (in a thread: it blocks), state through the store's
-TaskBranchService. Worktree errors become one-line DomainErrors, ready for `error: ...`.
+store.branches. Worktree errors become one-line DomainErrors, ready for `error: ...`.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Branches:
     async def merge(
         self, task_id: str, *, strategy: str | None = None, actor: str = HUMAN
     ) -> Merged:
-            from maos_tui.worktrees import MergeConflict, WorktreeError, merge_task
+        from maos_tui.worktrees import MergeConflict, WorktreeError, merge_task
 
         task, branch = await self.task(task_id)
         if branch.merge_commit:
@@ -143,7 +143,7 @@ class Branches:
     async def rebase(self, task_id: str, *, actor: str = HUMAN) -> TaskRecord:
         """Give the author a `conflict` run: the base is merged into the task's worktree
         (by the scheduler, in the run) and the conflicting files go into its context."""
-            from maos_tui.worktrees import check_merge
+        from maos_tui.worktrees import check_merge
 
         task, branch = await self.task(task_id)
         if branch.merge_commit:
