@@ -104,7 +104,7 @@ async def pruning(ctx: Context, args: argparse.Namespace) -> int:
     else:
         for pruned in report.removed:
             kept = (
-                f" (branch {pruned.branch} was at {pruned.branch_sha[:12]})"
+                f" (`git branch {pruned.branch} {pruned.branch_sha[:12]}` restores its branch)"
                 if pruned.branch_sha
                 else ""
             )
