@@ -14,6 +14,7 @@ from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import DomainError, TaskRecord, TaskStatus
 from maos_tui.scheduler.clock import backoff_seconds
 from maos_tui.scheduler.planner import REVIEW_CAPABILITY
+from maos_tui.scheduler.worktree_runs import finished_status
 from maos_tui.store.agent_status import SCHEDULER
 from maos_tui.store.task_rows import Move
 
@@ -100,7 +101,10 @@ async def _finish_in(
         elif result.outcome is Outcome.DONE and active.kind == "review":
             finished.append((active.run_id, "approved", None))
             reason = f"approved: {result.text}"[:500]
-            moves.append(Move(task.id, TaskStatus.DONE, task.status, active.agent, reason))
+            if active.tree is None:
+                moves.append(Move(task.id, TaskStatus.DONE, task.status, active.agent, reason))
+            else:  # merged by the person, or by auto_merge once this is recorded
+                await store.branches.approved_in(tx, task.id, actor=active.agent)
         elif result.outcome is Outcome.DONE:
             finished.append((active.run_id, "done", None))
             if reviewers is None:
@@ -109,7 +113,7 @@ async def _finish_in(
                     for a in await store.agents.list_in(tx)
                     if REVIEW_CAPABILITY in a.capabilities
                 ]
-            target = TaskStatus.REVIEW if set(reviewers) - {active.agent} else TaskStatus.DONE
+            target = finished_status(active, set(reviewers))
             done = {"result": result.text, "last_error": None, "status_reason": None}
             done["retry_at"] = None
             moves.append(Move(task.id, target, task.status, active.agent, None, done))

@@ -103,9 +103,12 @@ class TaskBranchService:
 
     async def approved(self, task_id: str, *, actor: str) -> None:
         async with self.store.write() as tx:
-            row = await _row(tx, task_id)
-            await self._set(tx, row["id"], approved_by=actor)
-            await tx.activity(actor, "approved", row["id"])
+            await self.approved_in(tx, task_id, actor=actor)
+
+    async def approved_in(self, tx: Tx, task_id: str, *, actor: str) -> None:
+        row = await _row(tx, task_id)
+        await self._set(tx, row["id"], approved_by=actor)
+        await tx.activity(actor, "approved", row["id"])
 
     async def changes_requested(
         self, task_id: str, *, actor: str = HUMAN, note: str = "", comments: int = 0
