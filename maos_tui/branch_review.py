@@ -93,9 +93,20 @@ class Branches:
     async def merge(
         self, task_id: str, *, strategy: str | None = None, actor: str = HUMAN
     ) -> Merged:
+        task, branch = await self.task(task_id)
+        merged = await self.land(task, branch, strategy=strategy, actor=actor)
+        await self.store.branches.merged(
+            task.id, commit=merged.commit, strategy=str(merged.strategy), into=branch.base,
+            actor=actor,
+        )  # fmt: skip
+        return merged
+
+    async def land(
+        self, task: TaskRecord, branch: TaskBranch, *, strategy: str | None, actor: str
+    ) -> Merged:
+        """The git half of a merge; a conflict is recorded on the task and raised."""
         from maos_tui.worktrees import MergeConflict, WorktreeError, merge_task
 
-        task, branch = await self.task(task_id)
         if branch.merge_commit:
             raise DomainError(f"{task.id} is already merged as {branch.merge_commit[:12]}")
         repo = self.repo
@@ -123,10 +134,6 @@ class Branches:
             ) from None
         except WorktreeError as exc:
             raise DomainError(str(exc)) from None
-        await service.merged(
-            task.id, commit=merged.commit, strategy=str(merged.strategy), into=branch.base,
-            actor=actor,
-        )  # fmt: skip
         return merged
 
     async def request_changes(

@@ -360,7 +360,6 @@ class Scheduler:
             self._forget(active)
             self.wake()
             raise
-        await worktree_runs.after_end(self, active, result)
 
     async def _record_ends(self, ends: list[tuple[ActiveRun, RunResult | None]]) -> list[None]:
         return await record_ends(self, ends)

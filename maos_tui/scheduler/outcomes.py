@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from maos_tui.agents.base import Outcome, RunResult
 from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import DomainError, TaskRecord, TaskStatus
+from maos_tui.scheduler import worktree_runs
 from maos_tui.scheduler.clock import backoff_seconds
 from maos_tui.scheduler.planner import REVIEW_CAPABILITY
 from maos_tui.scheduler.worktree_runs import finished_status
@@ -103,8 +104,8 @@ async def _finish_in(
             reason = f"approved: {result.text}"[:500]
             if active.tree is None:
                 moves.append(Move(task.id, TaskStatus.DONE, task.status, active.agent, reason))
-            else:  # merged by the person, or by auto_merge once this is recorded
-                await store.branches.approved_in(tx, task.id, actor=active.agent)
+            else:  # merged by auto_merge already, or waiting for the person's merge
+                await worktree_runs.record_in(s, tx, active)
         elif result.outcome is Outcome.DONE:
             finished.append((active.run_id, "done", None))
             if reviewers is None:

@@ -18,6 +18,7 @@ from maos_tui.branch_review import Branches, review_comments
 from maos_tui.domain import DomainError, TaskStatus
 from maos_tui.worktrees import (
     Base,
+    Merged,
     Repo,
     Worktree,
     WorktreeError,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from maos_tui.config_schema import WorkspaceSettings
     from maos_tui.scheduler.active import ActiveRun
     from maos_tui.scheduler.core import Scheduler
+    from maos_tui.store import Tx
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class RunTree:
     worktree: Worktree
     conflict_run: bool = False
     has_changes: bool | None = None  # after the run: the branch differs from its base
+    merged: Merged | None = None  # a reviewer's approval landed by auto_merge
 
 
 class RunRefused(Exception):
@@ -213,6 +216,9 @@ async def leave(
             task.id, changed=done.changed, commit=done.sha, has_changes=tree.has_changes,
             actor=job.agent.name,
         )  # fmt: skip
+        if tree.conflict_run:
+            await s.store.branches.conflict(task.id, [], actor=job.agent.name)
+        await auto_merge(s, active, job, result)
     except (WorktreeError, DomainError) as exc:
         # The work stays in the worktree, which the next run reuses.
         log.warning("could not commit the work of run %s: %s", active.run_id, exc)
@@ -229,15 +235,32 @@ def finished_status(active: ActiveRun, reviewers: set[str]) -> TaskStatus:
     return TaskStatus.REVIEW if tree.has_changes else TaskStatus.DONE
 
 
-async def after_end(s: Scheduler, active: ActiveRun, result: RunResult | None) -> None:
-    """A reviewer agent's approval with `[workspace] auto_merge`: merged when clean, else the
-    conflict is on the task and it waits."""
-    if active.tree is None or active.kind != "review" or result is None:
+async def auto_merge(s: Scheduler, active: ActiveRun, job: Job, result: RunResult | None) -> None:
+    """A reviewer agent approved, with `[workspace] auto_merge`: the branch is merged now when
+    clean (the run's end records it), else the conflict is on the task and it waits."""
+    tree = active.tree
+    if tree is None or active.kind != "review" or result is None:
         return
     if result.outcome is not Outcome.DONE or not settings_of(s).auto_merge:
         return
     branches = Branches(s.store, s.workspace.root, settings_of(s))
+    task = job.task
+    if task.branch is None:
+        return
     try:
-        await branches.merge(active.task_id, actor=active.agent)
+        tree.merged = await branches.land(task, task.branch, strategy=None, actor=active.agent)
     except DomainError as exc:
-        log.info("auto_merge of %s did not happen: %s", active.task_id, exc)
+        log.info("auto_merge of %s did not happen: %s", task.id, exc)
+
+
+async def record_in(s: Scheduler, tx: Tx, active: ActiveRun) -> None:
+    """A reviewer agent's approval, on the task in the run's end transaction; merged too
+    when auto_merge landed it."""
+    tree = active.tree
+    assert tree is not None
+    await s.store.branches.approved_in(tx, active.task_id, actor=active.agent)
+    if tree.merged is not None:
+        await s.store.branches.merged_in(
+            tx, active.task_id, commit=tree.merged.commit, strategy=str(tree.merged.strategy),
+            into=tree.merged.base_branch, actor=active.agent,
+        )  # fmt: skip

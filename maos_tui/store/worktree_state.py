@@ -137,29 +137,32 @@ class TaskBranchService:
     ) -> TaskRecord:
         """Done: its result names the merge commit; the worktree and branch are gone."""
         async with self.store.write() as tx:
-            row = await _row(tx, task_id)
-            result = f"merged into {into} as {commit} ({strategy})"
-            current = TaskStatus(row["status"])
-            if current is TaskStatus.DONE:
-                await self._set(tx, row["id"], result=result, status_reason=None)
-            else:
-                # The person (or their auto_merge setting) merges: any status may end here.
-                await self.store.tasks.move_in(
-                    tx,
-                    row["id"],
-                    TaskStatus.DONE,
-                    actor=HUMAN,
-                    current=current,
-                    result=result,
-                    status_reason=None,
-                )
-            await self._set(
-                tx, row["id"], merge_commit=commit, worktree_path=None, conflict_files=None
-            )
-            await tx.activity(
-                actor, "merged", row["id"], commit=commit, strategy=strategy, into=into
+            await self.merged_in(
+                tx, task_id, commit=commit, strategy=strategy, into=into, actor=actor
             )
             return await self.store.tasks.get(task_id, tx.conn)
+
+    async def merged_in(
+        self, tx: Tx, task_id: str, *, commit: str, strategy: str, into: str, actor: str
+    ) -> None:
+        row = await _row(tx, task_id)
+        result = f"merged into {into} as {commit} ({strategy})"
+        current = TaskStatus(row["status"])
+        if current is TaskStatus.DONE:
+            await self._set(tx, row["id"], result=result, status_reason=None)
+        else:
+            # The person (or their auto_merge setting) merges: any status may end here.
+            await self.store.tasks.move_in(
+                tx,
+                row["id"],
+                TaskStatus.DONE,
+                actor=HUMAN,
+                current=current,
+                result=result,
+                status_reason=None,
+            )
+        await self._set(tx, row["id"], merge_commit=commit, worktree_path=None, conflict_files=None)
+        await tx.activity(actor, "merged", row["id"], commit=commit, strategy=strategy, into=into)
 
     async def worktree_removed(self, task_id: str, *, actor: str, reason: str) -> None:
         """The folder is gone (prune); the branch, if kept, is still on the task."""
