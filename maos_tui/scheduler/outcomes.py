@@ -95,7 +95,12 @@ async def _finish_in(
         expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
         if active.kind == "reply":
             await _end_reply(s, tx, active, result)
-        elif result is None or task.archived or task.status is not expected:
+        elif (
+            result is None
+            or active.stop_reason == "shutdown"
+            or task.archived
+            or task.status is not expected
+        ):
             await _end_stopped(s, tx, active, task, expected)
         elif active.kind == "work" and (result.outcome is Outcome.WAITING or task.id in asking):
             await _end_parked(s, tx, active, task)
