@@ -120,3 +120,21 @@ def test_worktree_list_and_prune_refuse_to_lose_work(cli: Cli, ws: Path) -> None
 def test_worktree_commands_outside_a_repository_are_one_line_errors(cli: Cli) -> None:
     cli.ok("init")
     assert "git" in cli.error("worktree", "list")
+
+
+def test_doctor_reports_worktree_disk_use_and_orphans(cli: Cli, ws: Path) -> None:
+    kept = task_with_change(ws, "Kept", {"A.md": "a\n"})
+    gone = task_with_change(ws, "Gone", {"B.md": "b\n"})
+    checks = json.loads(cli("doctor", "--offline", "--json").stdout)["checks"]
+    [usage] = [c for c in checks if c["check"] == "worktrees"]
+    assert usage["status"] == "ok" and usage["message"].startswith("2 task worktrees, ")
+    import shutil
+
+    shutil.rmtree(ws / ".maos" / "worktrees" / gone)  # its folder deleted by hand
+    (ws / ".maos" / "worktrees" / "stray").mkdir()
+    found = [c for c in json.loads(cli("doctor", "--offline", "--json").stdout)["checks"]]
+    messages = [c["message"] for c in found if c["check"] == "worktrees"]
+    assert any(m.startswith("1 task worktree,") for m in messages), messages
+    assert f"tasks whose worktree folder is gone: {gone}" in messages
+    assert any("git does not know" in m and "stray" in m for m in messages)
+    assert kept not in " ".join(messages[1:])
