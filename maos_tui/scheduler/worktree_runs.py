@@ -80,14 +80,6 @@ def mode_for(s: Scheduler, agent: str) -> str:
     return isolation_mode(s.workspace.root, override or settings_of(s).isolation)
 
 
-def workspace_mode(s: Scheduler) -> str:
-    """The header's mode: the workspace's setting, "none" when it cannot be worked out."""
-    try:
-        return isolation_mode(s.workspace.root, settings_of(s).isolation)
-    except WorktreeError:
-        return "none"
-
-
 async def enter(s: Scheduler, active: ActiveRun, job: Job, hooks: RunHooks) -> Job:
     """The job as it runs in the task's worktree (unchanged without isolation). Raises
     RunRefused when the worktree cannot be made or prepared."""
