@@ -142,3 +142,26 @@ def test_changes_requested_send_the_task_back_with_the_feedback_slot(
     assert second["context"]["review_feedback"] == []
     assert first["cwd"] == second["cwd"]
     assert task(cli, tid)["status"] == "review"
+
+
+def test_a_failed_setup_fails_the_run_with_its_output(cli: Cli, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    setup_argv = '["sh", "-c", "echo installing; echo broken lockfile >&2; exit 3"]'
+    setup(cli, coder("coder", "edit", log) + f"[workspace]\nsetup = {setup_argv}\n")
+    tid = cli.ok("task", "add", "Needs setup").strip()
+    run_until_idle(cli)
+    shown = task(cli, tid)
+    assert shown["status"] == "failed", shown
+    [error] = [line for line in cli.ok("task", "show", tid).splitlines() if "last error:" in line]
+    assert "setup sh -c" in error and "broken lockfile" in error
+    assert runs_of(log, tid) == []  # the agent never ran in an unprepared worktree
+
+
+def test_a_subtask_gets_its_own_worktree(cli: Cli, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    setup(cli, coder("coder", "edit", log))
+    parent = cli.ok("task", "add", "Parent").strip()
+    child = cli.ok("task", "add", "Child", "--parent", parent).strip()
+    run_until_idle(cli)
+    trees = {t: task(cli, t)["branch"]["worktree"] for t in (parent, child)}
+    assert trees[parent] != trees[child] and trees[child].endswith(child)
