@@ -15,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.domain import HUMAN, DomainError, TaskRecord, TaskStatus, parse_task_id
 from maos_tui.store.models import Task, TaskBranchRow
-from maos_tui.store.records import task_with_relations
-from maos_tui.store.task_queries import WITH_RELATIONS, with_branch
+from maos_tui.store.task_queries import with_branch
 from maos_tui.task_branch import ChangeState, conflict_text
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
 
-_WITH_BRANCH = WITH_RELATIONS.where(TaskBranchRow.branch.is_not(None)).order_by(Task.seq)
+# get_many reads them as each database needs (SQLite's JSON aggregates are not PostgreSQL's).
+_WITH_BRANCH = (
+    select(TaskBranchRow.task_id).join(Task, Task.id == TaskBranchRow.task_id).order_by(Task.seq)
+)
 
 
 class TaskBranchService:
@@ -34,8 +36,9 @@ class TaskBranchService:
         if conn is None:
             async with self.store.read() as own:
                 return await self.with_branches(own)
-        rows = (await conn.execute(_WITH_BRANCH)).mappings().all()
-        return [task_with_relations(row) for row in rows]
+        ids = [row[0] for row in (await conn.execute(_WITH_BRANCH)).all()]
+        found = {t.id: t for t in await self.store.tasks.get_many(ids, conn)}
+        return [found[i] for i in ids if i in found]
 
     async def get(self, task_id: str) -> TaskRecord:
         """The task, which must have a branch (a one-line DomainError otherwise)."""
