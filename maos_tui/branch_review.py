@@ -85,6 +85,11 @@ class Branches:
         """Recorded; a person's approval merges now, an agent's only with auto_merge (and
         then only when clean: a conflict is recorded and waits)."""
         task, _ = await self.task(task_id)
+        if task.status is not TaskStatus.REVIEW:
+            raise DomainError(
+                f"{task.id} is {task.status.value}, not in review "
+                f"(`maos-tui task merge {task.id}` merges it anyway)"
+            )
         await self.store.branches.approved(task.id, actor=actor)
         if actor != HUMAN and not self.settings.auto_merge:
             return None

@@ -54,6 +54,7 @@ def test_approve_squashes_into_the_base_and_cleans_up(cli: Cli, ws: Path) -> Non
     assert not (ws / ".maos" / "worktrees" / tid).exists()
     assert not [b for b in branches(ws) if b.startswith("maos/")]
     assert "already merged" in cli.error("task", "merge", tid)
+    assert "is done, not in review" in cli.error("task", "approve", tid)
     assert "was merged into main" in cli.error("task", "diff", tid)
 
 
