@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.worktrees import WorktreeToolbox
@@ -20,7 +21,9 @@ class WorktreeTools:
     def __init__(self, job: Job) -> None:
         assert job.cwd is not None
         allowed = job.config.workspace_settings().allowed_commands if job.kind == "work" else []
-        self.box = WorktreeToolbox(job.cwd, allowed, env={**os.environ, **job.extra_env})
+        # Confined to the whole worktree, also when the agent starts in a subfolder of it.
+        root = Path(job.extra_env.get("MAOS_WORKTREE", job.cwd))
+        self.box = WorktreeToolbox(root, allowed, env={**os.environ, **job.extra_env})
         offered = self.box.specs()
         if job.kind == "review":
             offered = [spec for spec in offered if spec.name in _READING]

@@ -102,7 +102,8 @@ async def enter(s: Scheduler, active: ActiveRun, job: Job, hooks: RunHooks) -> J
         raise RunRefused(str(exc)) from None
     active.tree = tree
     env = {**job.extra_env, **tree.worktree.agent_env()}
-    return replace(job, cwd=tree.worktree.path, extra_env=env, context=context)
+    cwd = tree.worktree.workdir(tree.repo, s.workspace.root)
+    return replace(job, cwd=cwd, extra_env=env, context=context)
 
 
 def _ensure(s: Scheduler, job: Job) -> RunTree:
