@@ -30,6 +30,7 @@ def test_diff_shows_the_change_with_new_files(cli: Cli, ws: Path) -> None:
     assert {f["path"] for f in payload["files"]} == {"NOTES.md", "src/util.py"}
     assert payload["added"] == 3 and payload["truncated"] is False and "+one" in payload["diff"]
     assert "diff" not in json.loads(cli.ok("task", "diff", tid, "--stat", "--json"))
+    assert f"branch:     maos/{tid}-add-notes from main" in cli.ok("task", "show", tid)
     shown = json.loads(cli.ok("task", "show", tid, "--json"))["branch"]
     assert shown["branch"].startswith(f"maos/{tid}-add-notes") and shown["change"] == "changes"
 
