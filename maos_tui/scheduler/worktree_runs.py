@@ -9,8 +9,10 @@ Git is blocking: each step runs in a thread. State goes through store.branches.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, Outcome, RunHooks, RunResult
@@ -77,7 +79,13 @@ def mode_for(s: Scheduler, agent: str) -> str:
         ),
         None,
     )
-    return isolation_mode(s.workspace.root, override or settings_of(s).isolation)
+    return _mode(s.workspace.root, override or settings_of(s).isolation)
+
+
+@functools.lru_cache(maxsize=64)
+def _mode(root: Path, configured: str | None) -> str:
+    # Asked before every run: one `git rev-parse` per workspace and setting, not per run.
+    return isolation_mode(root, configured)
 
 
 async def enter(s: Scheduler, active: ActiveRun, job: Job, hooks: RunHooks) -> Job:
@@ -85,7 +93,7 @@ async def enter(s: Scheduler, active: ActiveRun, job: Job, hooks: RunHooks) -> J
     RunRefused when the worktree cannot be made or prepared."""
     task = job.task
     try:
-        if mode_for(s, job.agent.name) != "worktree":
+        if await asyncio.to_thread(mode_for, s, job.agent.name) != "worktree":
             return job
         if job.kind == "reply" and task.branch is None:
             return job  # a reply only talks: no worktree is made for it
