@@ -93,7 +93,9 @@ async def enter(s: Scheduler, active: ActiveRun, job: Job, hooks: RunHooks) -> J
     RunRefused when the worktree cannot be made or prepared."""
     task = job.task
     try:
-        if await asyncio.to_thread(mode_for, s, job.agent.name) != "worktree":
+        # In the loop, not a thread: after its first answer the mode is cached, and runs
+        # that start together must stay together (their ends are recorded in one batch).
+        if mode_for(s, job.agent.name) != "worktree":
             return job
         if job.kind == "reply" and task.branch is None:
             return job  # a reply only talks: no worktree is made for it
