@@ -71,6 +71,8 @@ class TaskBranchService:
             }
             if row["branch"] is None:
                 await tx.conn.execute(insert(TaskBranchRow).values(task_id=row["id"], **values))
+            elif row["branch"] != branch:  # a new branch (the old one was merged): a new start
+                values.update(change=None, conflict_files=None, approved_by=None, merge_commit=None)
             await self._set(tx, row["id"], **values)
             await tx.activity(
                 actor, "worktree created", row["id"], branch=branch, base=base_branch, path=path
