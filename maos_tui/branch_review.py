@@ -3,7 +3,7 @@ scheduler alike: its diff, approval, changes requested, merge and the `conflict`
 follows a base that moved on.
 
 Git through maos_tui/worktrees/ (in a thread: it blocks), state through the store's
-TaskBranchService. Worktree errors become one-line DomainErrors, ready for `error: ...`.
+store.branches. Worktree errors become one-line DomainErrors, ready for `error: ...`.
 """
 
 from __future__ import annotations
@@ -61,9 +61,7 @@ class Branches:
         return repo_of(self.folder)
 
     async def task(self, task_id: str) -> tuple[TaskRecord, TaskBranch]:
-        from maos_tui.store.worktree_state import TaskBranchService
-
-        task = await TaskBranchService(self.store).get(task_id)
+        task = await self.store.branches.get(task_id)
         assert task.branch is not None
         return task, task.branch
 
@@ -86,10 +84,13 @@ class Branches:
     async def approve(self, task_id: str, *, actor: str = HUMAN) -> Merged | None:
         """Recorded; a person's approval merges now, an agent's only with auto_merge (and
         then only when clean: a conflict is recorded and waits)."""
-        from maos_tui.store.worktree_state import TaskBranchService
-
         task, _ = await self.task(task_id)
-        await TaskBranchService(self.store).approved(task.id, actor=actor)
+        if task.status is not TaskStatus.REVIEW:
+            raise DomainError(
+                f"{task.id} is {task.status.value}, not in review "
+                f"(`maos-tui task merge {task.id}` merges it anyway)"
+            )
+        await self.store.branches.approved(task.id, actor=actor)
         if actor != HUMAN and not self.settings.auto_merge:
             return None
         return await self.merge(task.id, actor=actor)
@@ -97,16 +98,26 @@ class Branches:
     async def merge(
         self, task_id: str, *, strategy: str | None = None, actor: str = HUMAN
     ) -> Merged:
-        from maos_tui.store.worktree_state import TaskBranchService
+        task, branch = await self.task(task_id)
+        merged = await self.land(task, branch, strategy=strategy, actor=actor)
+        await self.store.branches.merged(
+            task.id, commit=merged.commit, strategy=str(merged.strategy), into=branch.base,
+            actor=actor,
+        )  # fmt: skip
+        return merged
+
+    async def land(
+        self, task: TaskRecord, branch: TaskBranch, *, strategy: str | None, actor: str
+    ) -> Merged:
+        """The git half of a merge; a conflict is recorded on the task and raised."""
         from maos_tui.worktrees import MergeConflict, WorktreeError, merge_task
 
-        task, branch = await self.task(task_id)
         if branch.merge_commit:
             raise DomainError(f"{task.id} is already merged as {branch.merge_commit[:12]}")
         repo = self.repo
         chosen = strategy or self.settings.merge
         author = task.assignees[0] if len(task.assignees) == 1 else None
-        service = TaskBranchService(self.store)
+        service = self.store.branches
         try:
             merged = await asyncio.to_thread(
                 lambda: merge_task(
@@ -128,29 +139,22 @@ class Branches:
             ) from None
         except WorktreeError as exc:
             raise DomainError(str(exc)) from None
-        await service.merged(
-            task.id, commit=merged.commit, strategy=str(merged.strategy), into=branch.base,
-            actor=actor,
-        )  # fmt: skip
         return merged
 
     async def request_changes(
         self, task_id: str, *, note: str = "", actor: str = HUMAN
     ) -> TaskRecord:
-        from maos_tui.store.worktree_state import TaskBranchService
-
         task, _ = await self.task(task_id)
         if task.status is not TaskStatus.REVIEW:
             raise DomainError(f"{task.id} is {task.status.value}, not in review")
         comments = len(await review_comments(self.store, task.id))
-        return await TaskBranchService(self.store).changes_requested(
+        return await self.store.branches.changes_requested(
             task.id, actor=actor, note=note, comments=comments
         )
 
     async def rebase(self, task_id: str, *, actor: str = HUMAN) -> TaskRecord:
         """Give the author a `conflict` run: the base is merged into the task's worktree
         (by the scheduler, in the run) and the conflicting files go into its context."""
-        from maos_tui.store.worktree_state import TaskBranchService
         from maos_tui.worktrees import check_merge
 
         task, branch = await self.task(task_id)
@@ -160,7 +164,7 @@ class Branches:
             raise DomainError(f"{task.id} has no author to resolve its conflict: assign an agent")
         repo = self.repo
         check = await in_thread(lambda: check_merge(repo, branch.name, branch.base))
-        service = TaskBranchService(self.store)
+        service = self.store.branches
         await service.conflict(task.id, check.conflicts, actor=actor)
         if check.clean:
             raise DomainError(f"{task.id} merges cleanly into {branch.base}: nothing to resolve")

@@ -11,10 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-if TYPE_CHECKING:
-    from maos_tui.task_branch import TaskBranch
+from maos_tui.task_branch import TaskBranch
 
 HUMAN = "human"
 TITLE_MAX = 200

@@ -167,6 +167,10 @@ async def task_show(ctx: Context, args: argparse.Namespace) -> int:
         rows.append(("last error", task.last_error))
     if task.result:
         rows.append((task.result_label, task.result))
+    if task.branch:
+        note = f"  ({task.branch.card_note})" if task.branch.card_note else ""
+        rows.append(("branch", f"{task.branch.name} from {task.branch.base}{note}"))
+        rows.append(("worktree", task.branch.worktree or "-"))
     for label, value in rows:
         ctx.out(f"  {label + ':':<11} {value}")
     if task.description:

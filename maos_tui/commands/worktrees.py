@@ -47,10 +47,9 @@ def describe(info: WorktreeInfo) -> str:
 
 
 async def _tasks(ctx: Context) -> list[TaskRecord]:
-    from maos_tui.store.worktree_state import TaskBranchService
 
     async with ctx.store() as store:
-        return await TaskBranchService(store).with_branches()
+        return await store.branches.with_branches()
 
 
 def _bases(tasks: list[TaskRecord]) -> dict[str, str]:
@@ -78,7 +77,6 @@ async def listing(ctx: Context, args: argparse.Namespace) -> int:
 
 async def pruning(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.branch_review import in_thread, repo_of
-    from maos_tui.store.worktree_state import TaskBranchService
     from maos_tui.worktrees import prune
 
     settings = ctx.config.workspace_settings()
@@ -98,7 +96,7 @@ async def pruning(ctx: Context, args: argparse.Namespace) -> int:
         async with ctx.store(writes=True) as store:
             for pruned in report.removed:
                 what = "worktree and branch" if pruned.branch else "worktree"
-                await TaskBranchService(store).worktree_removed(
+                await store.branches.worktree_removed(
                     pruned.task, actor="human", reason=f"pruned ({what})"
                 )
     if ctx.json:
@@ -106,7 +104,7 @@ async def pruning(ctx: Context, args: argparse.Namespace) -> int:
     else:
         for pruned in report.removed:
             kept = (
-                f" (branch {pruned.branch} was at {pruned.branch_sha[:12]})"
+                f" (`git branch {pruned.branch} {pruned.branch_sha[:12]}` restores its branch)"
                 if pruned.branch_sha
                 else ""
             )

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from maos_tui.store.scheduling import SchedulingService
     from maos_tui.store.search import SearchService
     from maos_tui.store.tasks import TaskService
+    from maos_tui.store.worktree_state import TaskBranchService
 
 
 class Services:
@@ -34,6 +35,7 @@ class Services:
     notifications: NotificationService
     search: SearchService
     reviews: ReviewService
+    branches: TaskBranchService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
@@ -47,6 +49,7 @@ class Services:
         from maos_tui.store.scheduling import SchedulingService
         from maos_tui.store.search import SearchService
         from maos_tui.store.tasks import TaskService
+        from maos_tui.store.worktree_state import TaskBranchService
 
         self.tasks = TaskService(self)
         self.agents = AgentService(self)
@@ -59,3 +62,4 @@ class Services:
         self.notifications = NotificationService(self)
         self.search = SearchService(self)
         self.reviews = ReviewService(self)
+        self.branches = TaskBranchService(self)

@@ -15,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.domain import HUMAN, DomainError, TaskRecord, TaskStatus, parse_task_id
 from maos_tui.store.models import Task, TaskBranchRow
-from maos_tui.store.records import task_with_relations
-from maos_tui.store.task_queries import WITH_RELATIONS, with_branch
+from maos_tui.store.task_queries import with_branch
 from maos_tui.task_branch import ChangeState, conflict_text
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
 
-_WITH_BRANCH = WITH_RELATIONS.where(TaskBranchRow.branch.is_not(None)).order_by(Task.seq)
+# get_many reads them as each database needs (SQLite's JSON aggregates are not PostgreSQL's).
+_WITH_BRANCH = (
+    select(TaskBranchRow.task_id).join(Task, Task.id == TaskBranchRow.task_id).order_by(Task.seq)
+)
 
 
 class TaskBranchService:
@@ -34,8 +36,9 @@ class TaskBranchService:
         if conn is None:
             async with self.store.read() as own:
                 return await self.with_branches(own)
-        rows = (await conn.execute(_WITH_BRANCH)).mappings().all()
-        return [task_with_relations(row) for row in rows]
+        ids = [row[0] for row in (await conn.execute(_WITH_BRANCH)).all()]
+        found = {t.id: t for t in await self.store.tasks.get_many(ids, conn)}
+        return [found[i] for i in ids if i in found]
 
     async def get(self, task_id: str) -> TaskRecord:
         """The task, which must have a branch (a one-line DomainError otherwise)."""
@@ -68,6 +71,8 @@ class TaskBranchService:
             }
             if row["branch"] is None:
                 await tx.conn.execute(insert(TaskBranchRow).values(task_id=row["id"], **values))
+            elif row["branch"] != branch:  # a new branch (the old one was merged): a new start
+                values.update(change=None, conflict_files=None, approved_by=None, merge_commit=None)
             await self._set(tx, row["id"], **values)
             await tx.activity(
                 actor, "worktree created", row["id"], branch=branch, base=base_branch, path=path
@@ -103,9 +108,12 @@ class TaskBranchService:
 
     async def approved(self, task_id: str, *, actor: str) -> None:
         async with self.store.write() as tx:
-            row = await _row(tx, task_id)
-            await self._set(tx, row["id"], approved_by=actor)
-            await tx.activity(actor, "approved", row["id"])
+            await self.approved_in(tx, task_id, actor=actor)
+
+    async def approved_in(self, tx: Tx, task_id: str, *, actor: str) -> None:
+        row = await _row(tx, task_id)
+        await self._set(tx, row["id"], approved_by=actor)
+        await tx.activity(actor, "approved", row["id"])
 
     async def changes_requested(
         self, task_id: str, *, actor: str = HUMAN, note: str = "", comments: int = 0
@@ -134,29 +142,32 @@ class TaskBranchService:
     ) -> TaskRecord:
         """Done: its result names the merge commit; the worktree and branch are gone."""
         async with self.store.write() as tx:
-            row = await _row(tx, task_id)
-            result = f"merged into {into} as {commit} ({strategy})"
-            current = TaskStatus(row["status"])
-            if current is TaskStatus.DONE:
-                await self._set(tx, row["id"], result=result, status_reason=None)
-            else:
-                # The person (or their auto_merge setting) merges: any status may end here.
-                await self.store.tasks.move_in(
-                    tx,
-                    row["id"],
-                    TaskStatus.DONE,
-                    actor=HUMAN,
-                    current=current,
-                    result=result,
-                    status_reason=None,
-                )
-            await self._set(
-                tx, row["id"], merge_commit=commit, worktree_path=None, conflict_files=None
-            )
-            await tx.activity(
-                actor, "merged", row["id"], commit=commit, strategy=strategy, into=into
+            await self.merged_in(
+                tx, task_id, commit=commit, strategy=strategy, into=into, actor=actor
             )
             return await self.store.tasks.get(task_id, tx.conn)
+
+    async def merged_in(
+        self, tx: Tx, task_id: str, *, commit: str, strategy: str, into: str, actor: str
+    ) -> None:
+        row = await _row(tx, task_id)
+        result = f"merged into {into} as {commit} ({strategy})"
+        current = TaskStatus(row["status"])
+        if current is TaskStatus.DONE:
+            await self._set(tx, row["id"], result=result, status_reason=None)
+        else:
+            # The person (or their auto_merge setting) merges: any status may end here.
+            await self.store.tasks.move_in(
+                tx,
+                row["id"],
+                TaskStatus.DONE,
+                actor=HUMAN,
+                current=current,
+                result=result,
+                status_reason=None,
+            )
+        await self._set(tx, row["id"], merge_commit=commit, worktree_path=None, conflict_files=None)
+        await tx.activity(actor, "merged", row["id"], commit=commit, strategy=strategy, into=into)
 
     async def worktree_removed(self, task_id: str, *, actor: str, reason: str) -> None:
         """The folder is gone (prune); the branch, if kept, is still on the task."""

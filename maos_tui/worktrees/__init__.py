@@ -18,7 +18,14 @@ from maos_tui.worktrees.create import (
     isolation_mode,
     resolve_base,
 )
-from maos_tui.worktrees.diff import DiffText, FileStat, diff_stat, diff_text, iter_diff
+from maos_tui.worktrees.diff import (
+    DiffText,
+    FileStat,
+    diff_stat,
+    diff_text,
+    file_offsets,
+    iter_diff,
+)
 from maos_tui.worktrees.errors import (
     DirtyCheckout,
     IsolationUnavailable,
@@ -63,6 +70,7 @@ __all__ = [
     "diff_stat",
     "diff_text",
     "ensure_worktree",
+    "file_offsets",
     "find_orphans",
     "find_repo",
     "isolation_available",

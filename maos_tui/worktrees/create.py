@@ -45,6 +45,13 @@ class Worktree:
             "MAOS_BASE": self.base.branch,
         }
 
+    def workdir(self, repo: Repo, workspace: Path) -> Path:
+        """Where an agent works: the workspace's place in this worktree, so a workspace in a
+        subfolder of the repository is the same subfolder here."""
+        real = workspace.resolve()
+        root = repo.root.resolve()
+        return self.path / real.relative_to(root) if real.is_relative_to(root) else self.path
+
     def as_json(self) -> dict[str, object]:
         return {
             "task": self.task_id,

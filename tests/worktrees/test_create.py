@@ -43,6 +43,9 @@ def test_found_from_inside_a_worktree_the_repo_is_the_main_checkout(
 ) -> None:
     assert find_repo(task_tree.path / "src").root == repo_path
     assert find_repo(repo_path / "src") == repo
+    # A workspace in a subfolder of the repository works in that subfolder of the worktree.
+    assert task_tree.workdir(repo, repo_path / "src") == task_tree.path / "src"
+    assert task_tree.workdir(repo, repo_path) == task_tree.path
 
 
 def test_retries_reuse_the_worktree_and_keep_its_work(repo: Repo, task_tree: Worktree) -> None:

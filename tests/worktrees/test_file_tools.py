@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from maos_tui.worktrees import Worktree
+from maos_tui.worktrees import Worktree, files_tools
 from maos_tui.worktrees.toolbox import WorktreeToolbox
 from tests.worktrees.conftest import git, write
 
@@ -234,3 +234,21 @@ def test_run_command_leaves_no_process_behind(task_tree: Worktree) -> None:
     while not process_gone(pid):
         assert time.monotonic() < deadline, f"grandchild {pid} of run_command still runs"
         time.sleep(0.05)
+
+
+def test_a_search_that_hangs_is_stopped_at_its_deadline(
+    box: WorktreeToolbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stalled = tmp_path / "stalled-bin"
+    stalled.mkdir()
+    (stalled / "git").write_text("#!/bin/sh\necho 'src/app.py:1:first match'\nexec sleep 120\n")
+    (stalled / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stalled}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(files_tools, "SEARCH_TIMEOUT", 1.0)
+    started = time.monotonic()
+    result = box.call("search", {"regex": "line"})
+    assert result.splitlines() == [
+        "src/app.py:1:first match",
+        "[search stopped after 1 s: narrow the regex or glob]",
+    ]
+    assert time.monotonic() - started < 60
