@@ -99,6 +99,10 @@ async def test_n_and_p_jump_between_files(
             assert files.highlighted == want
         await pilot.press("j", "j", "p")  # inside a file: back to its start first
         await until(pilot, lambda: view.cursor == starts[0], "p to this file's start")
+        # The file list follows the cursor as it scrolls into the next file.
+        for _ in range(starts[1] - starts[0]):
+            await pilot.press("j")
+        await until(pilot, lambda: files.highlighted == 1, "the list to follow the cursor")
 
 
 async def test_every_scroll_key_scrolls_a_long_diff(

@@ -151,6 +151,13 @@ class DiffScreen(Screen[None]):
         self.view.move_cursor(self.model.starts[file], top=True)
         self.query_one("#diff-files", KeyedList).highlighted = file
 
+    def on_diff_view_cursor_moved(self, event: DiffView.CursorMoved) -> None:
+        if self.model is not None and self.model.files:
+            files = self.query_one("#diff-files", KeyedList)
+            file = self.model.file_at(event.line)
+            if files.highlighted != file:
+                files.highlighted = file
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.show_file(event.option_index)

@@ -13,6 +13,7 @@ from rich.syntax import RICH_SYNTAX_THEMES, ANSISyntaxTheme
 from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -45,6 +46,13 @@ def _lexer(path: str) -> Any:
 
 
 class DiffView(ScrollView, can_focus=True):
+    class CursorMoved(Message):
+        """The cursor went to another diff line (the file list follows it)."""
+
+        def __init__(self, line: int) -> None:
+            super().__init__()
+            self.line = line
+
     BINDINGS: ClassVar[list[BindingType]] = bindings("scroll")
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "diff--added", "diff--removed", "diff--file", "diff--meta", "diff--hunk",
@@ -207,6 +215,7 @@ class DiffView(ScrollView, can_focus=True):
             self.scroll_to(y=row - height + 1, animate=False, immediate=True)
         self.refresh_line(old_row)
         self.refresh_line(row)
+        self.post_message(self.CursorMoved(self.cursor))
 
     def _shift(self, rows: int) -> None:
         """Scroll by `rows` with the cursor keeping its place on screen; at either end of
