@@ -147,7 +147,7 @@ class Branches:
         task, _ = await self.task(task_id)
         if task.status is not TaskStatus.REVIEW:
             raise DomainError(f"{task.id} is {task.status.value}, not in review")
-        comments = len(await review_comments(self.store, task.id))
+        comments = len(await self.store.reviews.comments(task.id))
         return await self.store.branches.changes_requested(
             task.id, actor=actor, note=note, comments=comments
         )
@@ -171,12 +171,3 @@ class Branches:
         return await service.changes_requested(
             task.id, actor=actor, note="conflict with " + branch.base
         )
-
-
-async def review_comments(store: Store, task_id: str) -> list[object]:
-    """The diff screen's comments on the task (file, line, text, author): the review-comment
-    store is the diff screen's, when this build has it."""
-    reviews = getattr(store, "reviews", None)
-    if reviews is None:
-        return []
-    return list(await reviews.comments(task_id))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, Outcome, RunHooks, RunResult
-from maos_tui.branch_review import Branches, review_comments
+from maos_tui.branch_review import Branches
 from maos_tui.domain import DomainError, TaskStatus
 from maos_tui.worktrees import (
     Base,
@@ -39,6 +39,7 @@ from maos_tui.worktrees.prepare import SetupFailed
 
 if TYPE_CHECKING:
     from maos_tui.config_schema import WorkspaceSettings
+    from maos_tui.review import ReviewComment
     from maos_tui.scheduler.active import ActiveRun
     from maos_tui.scheduler.core import Scheduler
     from maos_tui.store import Tx
@@ -182,13 +183,18 @@ async def _context(s: Scheduler, job: Job, tree: RunTree) -> dict[str, Any]:
         if note:
             context["diff_note"] = note
     if job.kind == "work" and job.task.review_rounds:
-        comments = await review_comments(s.store, job.task.id)
+        comments = await s.store.reviews.comments(job.task.id)
         context["review_feedback"] = [_comment(c) for c in comments]
     return context
 
 
-def _comment(comment: Any) -> dict[str, Any]:
-    return {k: getattr(comment, k, None) for k in ("file", "line", "text", "author")}
+def _comment(comment: ReviewComment) -> dict[str, Any]:
+    return {
+        "file": comment.file,
+        "line": comment.line,
+        "text": comment.text,
+        "author": comment.author,
+    }
 
 
 async def leave(

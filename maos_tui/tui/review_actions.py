@@ -73,3 +73,7 @@ async def approve(app: MaosApp, task_id: str) -> Merged | None:
 
 async def request_changes(app: MaosApp, task_id: str) -> TaskRecord:
     return await branches(app).request_changes(task_id)
+
+
+async def rebase(app: MaosApp, task_id: str) -> TaskRecord:
+    return await branches(app).rebase(task_id)

@@ -266,3 +266,26 @@ async def test_control_characters_in_the_change_are_shown_escaped(
         text = screen_text(app)
         assert "+title \\x1b]52;c;aGVsbG8=\\x07 [bold]x[/]" in text
         assert "\x1b" not in text
+
+
+async def test_b_hands_a_conflicting_branch_back_to_its_author(
+    store: Store, workspace: Path, make_app: Callable[..., MaosApp]
+) -> None:
+    tid = await task_in_review(store, workspace)
+    await store.agents.add("coder", command=["true"])
+    await store.tasks.assign(tid, ["coder"])
+    # The base moves on with its own notes: the branch no longer merges cleanly.
+    (workspace / "docs").mkdir()
+    (workspace / "docs" / "notes.md").write_text("# Other notes\n")
+    git(workspace, "add", "docs/notes.md")
+    git(workspace, "commit", "-q", "-m", "notes on main")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(DiffScreen(tid))
+        await opened(pilot, app)
+        await pilot.press("b")
+        await until(pilot, lambda: not isinstance(app.screen, DiffScreen), "the hand-back", 120)
+    task = await store.tasks.get(tid)
+    assert task.status is TaskStatus.IN_PROGRESS and task.branch is not None
+    assert task.branch.conflict == ("docs/notes.md",)
+    assert git(workspace, "show", "main:docs/notes.md") == "# Other notes"  # main untouched

@@ -23,7 +23,13 @@ from maos_tui.tui.attempt import attempt
 from maos_tui.tui.diff_model import DiffModel, counts_label
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
-from maos_tui.tui.review_actions import DiffTarget, approve, load_diff, request_changes
+from maos_tui.tui.review_actions import (
+    DiffTarget,
+    approve,
+    load_diff,
+    rebase,
+    request_changes,
+)
 from maos_tui.tui.widgets.diff_view import DiffView
 from maos_tui.tui.widgets.footer import KeyFooter
 from maos_tui.tui.widgets.scrolling import KeyedList
@@ -223,4 +229,16 @@ class DiffScreen(Screen[None]):
         merged = await attempt(self, lambda: approve(self.app, task_id), title="Not merged")
         if merged is not None:
             self.notify(f"{task_id} merged into {merged.base_branch} as {merged.commit[:12]}")
+            self.dismiss()
+
+    async def action_rebase(self) -> None:
+        """The base moved on and the branch no longer merges: its author gets a conflict
+        run in its worktree, with the conflicting files in its context."""
+        if self.task_id is None:
+            return
+        task_id = self.task_id
+        task = await attempt(self, lambda: rebase(self.app, task_id), title="Not handed back")
+        if task is not None and task.branch is not None:
+            files = ", ".join(task.branch.conflict) or "its conflict"
+            self.notify(f"{task.id} is back with its author to resolve {files}")
             self.dismiss()
