@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from maos_tui.alerts.configured import channels_of
 from maos_tui.domain import iso_z
-from maos_tui.store.alerts import AlertLog
 
 if TYPE_CHECKING:
     from maos_tui.config_schema import AlertSettings
@@ -22,7 +21,7 @@ async def channel_findings(store: Store, settings: AlertSettings) -> list[tuple[
     channels = channels_of(settings, None)
     if not channels:
         return [(OK, "off: no channel is on in [alerts]")]
-    states = await AlertLog(store).channel_states()
+    states = await store.alerts.channel_states()
     found = []
     for channel in channels:
         state = states.get(channel.label)

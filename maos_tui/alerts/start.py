@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from maos_tui.alerts.configured import Write, channels_of
 from maos_tui.alerts.delivery import Delivery, RetryPolicy
 from maos_tui.alerts.watcher import AlertWatcher
-from maos_tui.store.alerts import AlertLog
 
 if TYPE_CHECKING:
     from maos_tui.scheduler import Scheduler
@@ -31,7 +30,7 @@ async def start_alerts(
     channels = [c for c in channels if terminal is not None or c.name != "terminal"]
     if not channels:
         return None
-    delivery = Delivery(channels, AlertLog(store).record_channel, RetryPolicy())
+    delivery = Delivery(channels, store.alerts.record_channel, RetryPolicy())
     watcher = AlertWatcher(
         store,
         delivery,

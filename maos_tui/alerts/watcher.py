@@ -23,11 +23,11 @@ from maos_tui.alerts.model import Alert, Message
 from maos_tui.alerts.rules import alerts_for, budget_alert
 from maos_tui.domain import AgentRecord, DomainError
 from maos_tui.failures import Failures
-from maos_tui.store.alerts import AlertLog
 
 if TYPE_CHECKING:
     from maos_tui.events import Event
     from maos_tui.store import Store
+    from maos_tui.store.alerts import AlertLog
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class AlertWatcher:
         self.store = store
         self.delivery = delivery
         self.workspace = workspace
-        self.alert_log = AlertLog(store)
+        self.alert_log = store.alerts
         self.digest = Digest(policy or RatePolicy(), clock)
         self._clock = clock
         self._budget_reason = budget_reason

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import TaskStatus
-from maos_tui.scheduler import outcomes
 from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
     from maos_tui.scheduler.backlog import Backlog
+    from maos_tui.scheduler.worktree_runs import RunTree
     from maos_tui.store import Store
 
 # Output held for a run between flushes, at most: then only its tail is kept.
@@ -41,6 +41,7 @@ class ActiveRun:
     # Whether any output was written before the run's end (else its log is still empty).
     logged: bool = False
     pending_chars: int = 0
+    tree: RunTree | None = None  # the task's worktree, with isolation
 
     def add_output(self, text: str) -> None:
         self.pending_output.append(text)
@@ -100,7 +101,7 @@ async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, Active
         unsure.append(task_id)
     if not unsure:
         return
-    statuses = await outcomes.task_states(store, unsure)
+    statuses = await store.tasks.states(unsure)
     for task_id in unsure:
         found = runs.get(task_id)
         if found is None:

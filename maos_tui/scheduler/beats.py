@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from maos_tui.domain import AgentRecord, AgentStatus
-from maos_tui.scheduler import outcomes
 from maos_tui.scheduler.planner import Placement
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ class Heartbeats:
         async with store.write() as tx:
             for agent in due:
                 self._beats[agent.name] = loop_now
-                await outcomes.heartbeat_in(tx, agent, recovered=agent.name not in busy)
+                await store.agent_status.heartbeat_in(tx, agent, running=agent.name in busy)
         return due
 
     async def deliver_mentions(self, due: list[AgentRecord]) -> None:
@@ -92,15 +91,8 @@ async def stall(store: Store, active: ActiveRun, quiet: float) -> None:
     """Mark the run's agent offline and stop the run."""
     reason = f"stalled: no progress for {quiet:.0f}s"
     active.stop_reason = "stalled"
-    async with store.write() as tx:
-        await store.agents.set_status_in(tx, active.agent, AgentStatus.OFFLINE, reason)
-        await tx.activity(
-            outcomes.SCHEDULER,
-            "marked agent offline",
-            topic="agent",
-            agent=active.agent,
-            target=active.agent,
-            reason=reason,
-        )
+    await store.agent_status.change(
+        active.agent, AgentStatus.OFFLINE, reason, verb="marked agent offline"
+    )
     if active.handle is not None:
         active.handle.cancel()

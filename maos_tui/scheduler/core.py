@@ -23,7 +23,7 @@ from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentStatus
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.failures import Failures
-from maos_tui.scheduler import outcomes
+from maos_tui.scheduler import budgets, recovery, starting, worktree_runs
 from maos_tui.scheduler.active import ActiveRun, RunHooks, stop_moved_runs
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
@@ -110,7 +110,7 @@ class Scheduler:
             return
         self._lock.acquire()
         try:
-            await outcomes.recover(self)
+            await recovery.recover(self)
             self._unsubscribe = await self.store.changes.subscribe(self._on_event)
             self._gate.start()
         except BaseException:
@@ -247,7 +247,7 @@ class Scheduler:
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
-        self.reason = outcomes.workspace_budget_reason(self.settings, totals)
+        self.reason = budgets.workspace_budget_reason(self.settings, totals)
         load: dict[str, int] = {}
         for active in self.active_runs.values():
             load[active.agent] = load.get(active.agent, 0) + 1
@@ -264,7 +264,7 @@ class Scheduler:
         if self.state == "running":
             prewarm(result, agents)
             self._backlog.set_reasons(
-                await outcomes.write_reasons(self.store, tasks, result.reasons)
+                await self.store.scheduling.write_reasons(tasks, result.reasons)
             )
             if result.placements:
                 await self._launch(result.placements)
@@ -292,7 +292,7 @@ class Scheduler:
 
     async def _launch(self, placements: list[Placement]) -> None:
         try:
-            begun = await outcomes.begin_runs(self, placements)
+            begun = await starting.begin_runs(self, placements)
         finally:
             self._starting = self._starting_ids = None
         self._backlog.started([placement.task for placement, _, _ in begun])
@@ -332,11 +332,15 @@ class Scheduler:
         hooks = RunHooks(self.store, active)
         result: RunResult | None = None
         timeout = placement.task.timeout_seconds
+        job = None
         try:
             job = await self._job(active, placement, draft)
+            job = await worktree_runs.enter(self, active, job, hooks)
             runner = self.runner_factory(job.agent)
             async with asyncio.timeout(timeout):
                 result = await runner.run(job, hooks)
+        except worktree_runs.RunRefused as exc:
+            result = RunResult.failed(str(exc))
         except TimeoutError:
             result = RunResult.failed(f"timed out after {timeout}s")
         except asyncio.CancelledError:
@@ -344,6 +348,8 @@ class Scheduler:
         except Exception as exc:  # a runner bug must fail the run, not the scheduler
             self.failures.report(f"runner for {active.agent} failed", exc)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
+        if job is not None:
+            result = await worktree_runs.leave(self, active, job, result)
         if result is not None:  # whatever the agent said, no secret reaches the store
             result = RunResult(result.outcome, scrub(result.text))
         try:

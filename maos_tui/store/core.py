@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -22,16 +22,7 @@ from maos_tui.store.models import Activity
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import activity_row
 from maos_tui.store.search import uses_fts
-
-if TYPE_CHECKING:
-    from maos_tui.store.agents import AgentService
-    from maos_tui.store.documents import DocumentService
-    from maos_tui.store.messages import MessageService
-    from maos_tui.store.notifications import NotificationService
-    from maos_tui.store.runs import RunService
-    from maos_tui.store.search import SearchService
-    from maos_tui.store.tasks import TaskService
-
+from maos_tui.store.services import Services
 
 # Every write records an Activity, so this is the store's hottest statement. Built once,
 # on the Table rather than the mapped class (the ORM's bulk-insert plugin costs ~0.3 ms of
@@ -237,7 +228,7 @@ def _saved(event: Event, new_id: int) -> Event:
     )
 
 
-class Store:
+class Store(Services):
     def __init__(self, engine: AsyncEngine, url: str, bus: EventBus) -> None:
         self.engine = engine
         self.url = url
@@ -255,21 +246,7 @@ class Store:
         self._native = engine.dialect.name == "sqlite" and engine.dialect.driver == "aiosqlite"
         self._write_owner: asyncio.Task[Any] | None = None
         self.changes: ChangeFeed = change_feed(self)
-        from maos_tui.store.agents import AgentService
-        from maos_tui.store.documents import DocumentService
-        from maos_tui.store.messages import MessageService
-        from maos_tui.store.notifications import NotificationService
-        from maos_tui.store.runs import RunService
-        from maos_tui.store.search import SearchService
-        from maos_tui.store.tasks import TaskService
-
-        self.tasks: TaskService = TaskService(self)
-        self.agents: AgentService = AgentService(self)
-        self.runs: RunService = RunService(self)
-        self.messages: MessageService = MessageService(self)
-        self.documents: DocumentService = DocumentService(self)
-        self.notifications: NotificationService = NotificationService(self)
-        self.search: SearchService = SearchService(self)
+        self._open_services()
 
     @classmethod
     async def open(cls, url: str, bus: EventBus | None = None, *, create: bool = True) -> Store:

@@ -34,10 +34,8 @@ from maos_tui.working_md.passes import Merge, Rewrite, WorkingPass, parse_base
 from maos_tui.working_md.render import Board
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.config import Workspace
-    from maos_tui.store import Store
+    from maos_tui.store import Store, Tx
 
 log = logging.getLogger(__name__)
 _WATCH_TIMEOUT_MS = 200
@@ -62,7 +60,7 @@ class _StoreSource:
     def __init__(self, store: Store, hold_over: int) -> None:
         self.store, self.hold_over = store, hold_over
 
-    async def board(self, within: AsyncConnection | None = None) -> Board:
+    async def board(self, within: Tx | None = None) -> Board:
         return await load_board(self.store, within)
 
     def merger(self) -> Merge:
@@ -75,7 +73,7 @@ class _StoreSource:
         try:
             async with self.store.write() as tx:
                 merged = await apply_hand_edit(self.store, tx, base, theirs, hold_over=hold_over)
-                written = await rewrite(merged, tx.conn)
+                written = await rewrite(merged, tx)
                 if written is None:
                     raise _Rollback
         except _Rollback:

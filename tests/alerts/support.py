@@ -10,7 +10,6 @@ from maos_tui.alerts.delivery import Delivery, RetryPolicy
 from maos_tui.alerts.digest import RatePolicy
 from maos_tui.alerts.watcher import AlertWatcher
 from maos_tui.store import Store
-from maos_tui.store.alerts import AlertLog
 
 # No gathering, no gap: each alert goes out on the pass that finds it.
 AT_ONCE = RatePolicy(per_task=300, gather=0, gap=0)
@@ -36,7 +35,7 @@ def watcher(
     retry: RetryPolicy = QUICK_RETRY,
     budget_reason: Callable[[], str | None] = lambda: None,
 ) -> AlertWatcher:
-    delivery = Delivery(channels, AlertLog(store).record_channel, retry)
+    delivery = Delivery(channels, store.alerts.record_channel, retry)
     options = {"clock": clock} if clock is not None else {}
     return AlertWatcher(
         store, delivery, policy=policy, budget_reason=budget_reason, workspace="ws", **options

@@ -11,7 +11,6 @@ from pg_server import pg_url  # noqa: F401  (the fixture)
 
 from maos_tui.alerts.webhook import WebhookChannel
 from maos_tui.domain import AgentStatus
-from maos_tui.scheduler.outcomes import set_agent_status
 from maos_tui.store import Store
 
 from .conftest import Hook
@@ -36,9 +35,8 @@ async def test_alerts_are_sent_once_on_postgresql(pg_store: Store, hook: Hook) -
     await first.start()
     try:
         for count, name in enumerate(names, 1):
-            agent = await store.agents.get(name)
-            await set_agent_status(
-                store, agent, AgentStatus.PAUSED, "budget reached: 9 of 5 tokens"
+            await store.agent_status.change(
+                name, AgentStatus.PAUSED, "budget reached: 9 of 5 tokens"
             )
             await until(lambda n=count: len(hook.ok_posts) == n, message=f"POST {count}")
     finally:

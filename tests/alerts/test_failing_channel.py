@@ -17,7 +17,6 @@ from maos_tui.alerts.delivery import RetryPolicy
 from maos_tui.alerts.webhook import WebhookChannel
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
-from maos_tui.store.alerts import AlertLog
 
 from .conftest import Hook
 from .support import watcher
@@ -42,7 +41,7 @@ async def test_a_failing_webhook_is_retried_and_shown_in_doctor_while_runs_go_on
     hook.status = 500
     await scheduler.start()
     await alerts.start()
-    alert_log = AlertLog(store)
+    alert_log = store.alerts
     shown = f"webhook http://127.0.0.1:{hook.port}/***"
     try:
         await store.tasks.create("Doomed", max_retries=0)
@@ -106,7 +105,7 @@ async def test_a_webhook_that_never_answers_holds_up_no_run(
     alerts = watcher(store, [WebhookChannel(hook.url(), timeout=1)], retry=retry)
     await scheduler.start()
     await alerts.start()
-    alert_log = AlertLog(store)
+    alert_log = store.alerts
     try:
         await store.tasks.create("Doomed", max_retries=0)
         later = [(await store.tasks.create(f"Later {n}")).id for n in range(3)]

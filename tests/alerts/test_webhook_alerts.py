@@ -7,7 +7,6 @@ from fakes.support import until
 
 from maos_tui.alerts.webhook import WebhookChannel
 from maos_tui.domain import HUMAN, AgentStatus, TaskStatus
-from maos_tui.scheduler.outcomes import set_agent_status
 from maos_tui.store import Store
 
 from .conftest import Hook
@@ -38,13 +37,14 @@ async def test_each_event_is_posted_once_and_not_again_after_a_restart(
         await store.tasks.move(done, TaskStatus.IN_PROGRESS)
         await store.tasks.move(done, TaskStatus.REVIEW, actor="coder")
         assert (await _kinds(hook, 3))[2] == ["review"]
-        coder = await store.agents.get("coder")
-        await set_agent_status(store, coder, AgentStatus.PAUSED, "budget reached: 12 of 10 tokens")
+        await store.agent_status.change(
+            "coder", AgentStatus.PAUSED, "budget reached: 12 of 10 tokens"
+        )
         assert (await _kinds(hook, 4))[3] == ["budget"]
         # One of two agents offline is no alert; the last one is.
         await store.agents.set_paused("coder", False)
-        await set_agent_status(store, coder, AgentStatus.OFFLINE, "stalled")
-        await set_agent_status(store, await store.agents.get("helper"), AgentStatus.OFFLINE, "x")
+        await store.agent_status.change("coder", AgentStatus.OFFLINE, "stalled")
+        await store.agent_status.change("helper", AgentStatus.OFFLINE, "x")
         assert (await _kinds(hook, 5))[4] == ["offline"]
         # What the person does is no alert.
         await store.tasks.move(mine, TaskStatus.FAILED, actor=HUMAN)
@@ -113,7 +113,7 @@ async def test_agents_going_offline_together_are_one_alert(store: Store, hook: H
     await first.stop()
     # Both read in one pass by the next watcher: both find every agent offline.
     for name in ("coder", "helper"):
-        await set_agent_status(store, await store.agents.get(name), AgentStatus.OFFLINE, "gone")
+        await store.agent_status.change(name, AgentStatus.OFFLINE, "gone")
     second = watcher(store, [WebhookChannel(hook.url())])
     await second.start()
     try:
