@@ -56,7 +56,10 @@ def key_label(path: KeyPath) -> str:
     label, key = "", []
     for part in path:
         if isinstance(part, int):
-            label = f"[[{'.'.join(key)}]] #{part + 1} "
+            # An array of tables inside one: "[[agents]] #1 mcp_servers #2 key url".
+            label += (
+                f"{'.'.join(key)} #{part + 1} " if label else f"[[{'.'.join(key)}]] #{part + 1} "
+            )
             key = []
         else:
             key.append(part if dotted(part) == (part,) else quoted(part))
@@ -141,6 +144,26 @@ class _Checker:
                 config_agent_values(table)
             except DomainError as exc:
                 self.report(ERROR, ("agents", index), str(exc))
+            if table.get("mcp_servers"):
+                self.mcp_servers(index, table)
+
+    def mcp_servers(self, index: int, agent: dict[str, Any]) -> None:
+        from maos_tui.agents.mcp_config import entry_problems
+
+        path: KeyPath = ("agents", index, "mcp_servers")
+        if "command" in agent:
+            self.report(ERROR, path, "is for LLM agents (model), not command agents")
+            return
+        seen: dict[str, int] = {}
+        for number, entry in enumerate(agent["mcp_servers"]):
+            for where, message in entry_problems(entry):
+                self.report(ERROR, (*path, number, *where), message)
+            name = entry.get("name")
+            if name in seen:
+                message = f"name {quoted(name)} is already used by mcp_servers #{seen[name] + 1}"
+                self.report(ERROR, (*path, number, "name"), message)
+            elif name is not None:
+                seen[name] = number
 
 
 def read_and_check(path: Path) -> tuple[dict[str, Any], str, list[Problem]]:
