@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from maos_tui.domain import AgentRecord, TaskRecord
 
 if TYPE_CHECKING:
+    from maos_tui.agents.mcp_client import McpServers
     from maos_tui.config import Config, SchedulerSettings
     from maos_tui.store import Store
 
@@ -51,6 +52,7 @@ class Job:
     store: Store
     db_url: str | None = None  # passed to command agents when not the workspace default
     extra_env: dict[str, str] = field(default_factory=dict)
+    mcp: McpServers | None = None  # the scheduler's: LLM agents' MCP servers, shared by runs
 
 
 class RunHooks(Protocol):

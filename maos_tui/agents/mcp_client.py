@@ -1,0 +1,342 @@
+"""The MCP servers of LLM agents (`mcp_servers` in config.toml), seen from the scheduler.
+
+An agent's servers start on its first run, are shared by its later and concurrent runs,
+and stop with the scheduler (`McpServers.close`), so no server process outlives it. Each
+connection lives in a task of its own: the SDK's client must be entered and left in one
+task, and the runs that call it come and go. A server that fails to start, or dies, is
+written on the agent (its chip and `agent list` show it) and left out of the run, which
+goes on with our own tools; the next run tries it again. The `mcp` SDK is imported here
+only when a connection starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import deque
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from maos_tui.agents.mcp_config import MissingVariable, ServerSpec, expand, mask, specs_of
+from maos_tui.agents.mcp_tools import McpTools
+from maos_tui.agents.readiness import MCP_PREFIX, is_mcp_reason
+
+if TYPE_CHECKING:
+    from maos_tui.agents.base import Job, RunHooks
+    from maos_tui.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+START_SECONDS = 30.0  # to connect and list the tools
+STOP_SECONDS = 10.0  # the SDK closes stdin, then terminates, then kills within this
+PING_SECONDS = 5.0
+RETRY_SECONDS = 60.0  # a server down is tried again by a run at most this often
+REASON_CHARS = 300
+ACTOR = "scheduler"
+
+
+class Connection:
+    """One server: connected by `start`, called by any run, stopped by `stop`."""
+
+    def __init__(self, spec: ServerSpec, cwd: Path) -> None:
+        self.spec = spec
+        self.cwd = cwd
+        self.tools: list[Any] = []
+        self.problem: str | None = None  # why it is not up (no secret in it)
+        self.tried_at = float("-inf")
+        self._client: Any = None
+        self._secrets: list[str] = []
+        self._stop = asyncio.Event()
+        self._owner: asyncio.Task[None] | None = None
+        self._stderr: _StderrTail | None = None
+
+    @property
+    def up(self) -> bool:
+        return self._client is not None
+
+    async def start(self) -> None:
+        """Connect and list the tools; on failure, `problem` says why."""
+        await self.stop()
+        self._stop = asyncio.Event()
+        self.problem, self.tools = None, []
+        self.tried_at = asyncio.get_running_loop().time()
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._owner = asyncio.create_task(self._own(ready), name=f"maos-mcp-{self.spec.name}")
+        try:
+            async with asyncio.timeout(START_SECONDS):
+                await asyncio.shield(ready)
+        except TimeoutError:
+            self.problem = f"failed to start: no answer within {START_SECONDS:g} s"
+            await self.stop()
+        except _StartFailed as exc:
+            self.problem = f"failed to start: {exc}"
+
+    async def _own(self, ready: asyncio.Future[None]) -> None:
+        try:
+            async with self._connect() as client:
+                self.tools = await _list_tools(client)
+                self._client = client
+                ready.set_result(None)
+                await self._stop.wait()
+        except Exception as exc:
+            reason = self._describe(exc)
+            if not ready.done():
+                ready.set_exception(_StartFailed(reason))
+            elif self.problem is None:
+                self.problem = f"stopped: {reason}"
+        finally:
+            self._client = None
+            if self._stderr is not None:
+                self._stderr.close()
+
+    @contextlib.asynccontextmanager
+    async def _connect(self) -> Any:
+        from mcp import Client
+
+        self._secrets = []
+        if self.spec.url is not None:
+            import httpx2
+            from mcp.client.streamable_http import streamable_http_client
+
+            headers = expand(self.spec.headers, os.environ, self._secrets)
+            # The SDK's own timeouts: a tool's answer may stream for minutes.
+            timeout = httpx2.Timeout(30.0, read=300.0)
+            async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:
+                transport = streamable_http_client(self.spec.url, http_client=http)
+                async with Client(transport) as client:
+                    yield client
+            return
+        from mcp import StdioServerParameters
+        from mcp.client.stdio import stdio_client
+
+        command = self.spec.command or ("",)
+        params = StdioServerParameters(
+            command=command[0],
+            args=list(command[1:]),
+            env=expand(self.spec.env, os.environ, self._secrets),
+            cwd=self.cwd,
+        )
+        self._stderr = await _StderrTail.open()
+        try:
+            async with Client(stdio_client(params, errlog=self._stderr.writer)) as c:
+                self._stderr.spawned()
+                yield c
+        finally:
+            self._stderr.spawned()
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
+        """The tool's answer as the model reads it; an error it can read if the call fails."""
+        from maos_tui.agents.mcp_tools import reply_text
+
+        label = f"{self.spec.name}.{tool}"
+        client = self._client
+        if client is None:
+            return f"error: {label}: MCP server {self.spec.name} {self.problem or 'is not running'}"
+        try:
+            result = await client.call_tool(tool, arguments)
+        except Exception as exc:
+            reason = self._describe(exc)
+            if not await self._answers_ping(client):
+                self.problem = f"stopped: {reason}"
+                self._stop.set()
+                return (
+                    f"error: {label}: MCP server {self.spec.name} stopped ({reason}); "
+                    "its tools are unavailable for the rest of this run"
+                )
+            return f"error: {label}: {reason}"
+        return mask(reply_text(result), self._secrets)
+
+    async def _answers_ping(self, client: Any) -> bool:
+        try:
+            async with asyncio.timeout(PING_SECONDS):
+                await client.send_ping()
+        except Exception:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is None:
+            return
+        self._stop.set()
+        done, _ = await asyncio.wait([owner], timeout=STOP_SECONDS)
+        if not done:
+            owner.cancel()
+            await asyncio.wait([owner])
+
+    def _describe(self, exc: BaseException) -> str:
+        """One secret-free line: the innermost error, and what a stdio server last said."""
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            exc = exc.exceptions[0]
+        if isinstance(exc, MissingVariable):
+            return str(exc)
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        said = self._stderr.last() if self._stderr is not None else ""
+        if said:
+            reason += f" (stderr: {said})"
+        return mask(reason, self._secrets)[:REASON_CHARS]
+
+
+class _StartFailed(Exception):
+    pass
+
+
+async def _list_tools(client: Any) -> list[Any]:
+    tools, cursor = [], None
+    for _page in range(100):  # a server paging forever must not hang the start
+        listed = await client.list_tools(cursor=cursor)
+        tools += listed.tools
+        cursor = listed.next_cursor
+        if cursor is None:
+            break
+    return tools
+
+
+class _StderrTail(asyncio.Protocol):
+    """The last lines a stdio server wrote to stderr: they say why it failed. A pipe read
+    as it is written, so a chatty server fills neither the terminal nor a disk."""
+
+    def __init__(self) -> None:
+        self.lines: deque[str] = deque(maxlen=5)
+        self._partial = b""
+        self._transport: asyncio.BaseTransport | None = None
+        self.writer: Any = None
+
+    @classmethod
+    async def open(cls) -> _StderrTail:
+        tail = cls()
+        read, write = os.pipe()
+        tail.writer = os.fdopen(write, "w")
+        loop = asyncio.get_running_loop()
+        tail._transport, _ = await loop.connect_read_pipe(lambda: tail, os.fdopen(read, "rb"))
+        return tail
+
+    def spawned(self) -> None:
+        """The child has its copy of the pipe (or never will): ours would hold it open."""
+        if self.writer is not None and not self.writer.closed:
+            self.writer.close()
+
+    def data_received(self, data: bytes) -> None:
+        *lines, rest = (self._partial + data).split(b"\n")
+        self._partial = rest[-2000:]
+        for line in lines:
+            if line.strip():
+                self.lines.append(line.decode(errors="replace").strip()[:200])
+
+    def last(self) -> str:
+        return self.lines[-1] if self.lines else ""
+
+    def close(self) -> None:
+        self.spawned()
+        if self._transport is not None:
+            self._transport.close()
+
+
+class AgentServers:
+    """One agent's servers: started together, reported together on the agent."""
+
+    def __init__(self, agent: str, specs: list[ServerSpec], cwd: Path, store: Store) -> None:
+        self.agent = agent
+        self.store = store
+        self.connections = [Connection(spec, cwd) for spec in specs]
+        self._starting: asyncio.Task[None] | None = None
+
+    def starting(self) -> asyncio.Task[None]:
+        """The start of the servers that are down (one task, whichever runs wait for it)."""
+        if self._starting is None or self._starting.done():
+            self._starting = asyncio.create_task(self._start(), name=f"maos-mcp-{self.agent}")
+        return self._starting
+
+    async def _start(self) -> None:
+        now = asyncio.get_running_loop().time()
+        due = [c for c in self.connections if not c.up and now - c.tried_at >= RETRY_SECONDS]
+        if not due:
+            return
+        await asyncio.gather(*(c.start() for c in due))
+        try:
+            await self._report()
+        except Exception as exc:  # the run goes on; the next start writes it again
+            log.warning("could not record the MCP servers of %s: %s", self.agent, exc)
+
+    async def _report(self) -> None:
+        """Write which servers are down on the agent, or clear what was written."""
+        problems = [f"{c.spec.name} {c.problem}" for c in self.connections if c.problem]
+        reason = (MCP_PREFIX + "; ".join(problems))[:REASON_CHARS] if problems else None
+        store = self.store
+        async with store.write() as tx:
+            agent = await store.agents.get(self.agent, tx.conn)
+            current = agent.status_reason
+            # Another verdict (offline, paused) stands; ours only replaces ours.
+            if reason == current or (current and not is_mcp_reason(current)):
+                return
+            await store.agents.set_status_in(tx, self.agent, agent.status, reason)
+            verb = "MCP server down" if reason else "MCP servers up"
+            await tx.activity(
+                ACTOR, verb, topic="agent", agent=self.agent, target=self.agent, reason=reason
+            )
+
+    async def close(self) -> None:
+        if self._starting is not None:
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
+        await asyncio.gather(*(c.stop() for c in self.connections))
+
+
+class McpServers:
+    """Every agent's servers, for one scheduler."""
+
+    def __init__(self) -> None:
+        self._agents: dict[str, AgentServers] = {}
+        self._closed = False
+
+    async def tools_for(self, job: Job, hooks: RunHooks) -> McpTools | None:
+        """The agent's servers' tools for a run, starting those that are down."""
+        if self._closed:
+            return None
+        servers = self._agents.get(job.agent.name)
+        if servers is None:
+            specs = specs_of(job.config, job.agent.name)
+            if not specs:
+                return None
+            _quiet_sdk_logs()
+            servers = AgentServers(job.agent.name, specs, job.workspace, job.store)
+            self._agents[job.agent.name] = servers
+        # Shielded: the start is shared, and a run cancelled meanwhile must not cancel it.
+        await with_progress(asyncio.shield(servers.starting()), hooks)
+
+        async def wait(call: Awaitable[str]) -> str:
+            return await with_progress(call, hooks)
+
+        return McpTools([c for c in servers.connections if c.up], wait)
+
+    async def close(self) -> None:
+        """Stop every server (no process outlives the scheduler)."""
+        self._closed = True
+        await asyncio.gather(*(s.close() for s in self._agents.values()))
+        self._agents.clear()
+
+
+async def with_progress(awaitable: Awaitable[T], hooks: RunHooks) -> T:
+    """Await, counting the wait as the run's progress: a long tool call is no stall."""
+    waiting = asyncio.ensure_future(awaitable)
+    try:
+        while not waiting.done():
+            hooks.progress()
+            await asyncio.wait([waiting], timeout=0.5)
+    finally:
+        waiting.cancel()
+    return waiting.result()
+
+
+def _quiet_sdk_logs() -> None:
+    """The SDK and its HTTP client log requests and server output: not for the terminal,
+    where the board or `run`'s own lines are."""
+    for name in ("mcp.client", "httpx2"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL)
+        logger.propagate = False
