@@ -33,9 +33,8 @@ T = TypeVar("T")
 
 START_SECONDS = 30.0  # to connect and list the tools
 STOP_SECONDS = 10.0  # the SDK closes stdin, then terminates, then kills within this
-PING_SECONDS = 5.0
 RETRY_SECONDS = 60.0  # a server down is tried again by a run at most this often
-REASON_CHARS = 300
+REASON_CHARS = 500
 ACTOR = "scheduler"
 
 
@@ -83,6 +82,8 @@ class Connection:
                 ready.set_result(None)
                 await self._stop.wait()
         except Exception as exc:
+            if self._stderr is not None:  # what it said before it went, if it said anything
+                await self._stderr.ended(timeout=1.0)
             reason = self._describe(exc)
             if not ready.done():
                 ready.set_exception(_StartFailed(reason))
@@ -140,7 +141,7 @@ class Connection:
             result = await client.call_tool(tool, arguments)
         except Exception as exc:
             reason = self._describe(exc)
-            if not await self._answers_ping(client):
+            if _connection_lost(exc):
                 self.problem = f"stopped: {reason}"
                 self._stop.set()
                 return (
@@ -149,14 +150,6 @@ class Connection:
                 )
             return f"error: {label}: {reason}"
         return mask(reply_text(result), self._secrets)
-
-    async def _answers_ping(self, client: Any) -> bool:
-        try:
-            async with asyncio.timeout(PING_SECONDS):
-                await client.send_ping()
-        except Exception:
-            return False
-        return True
 
     async def stop(self) -> None:
         owner, self._owner = self._owner, None
@@ -186,6 +179,20 @@ class _StartFailed(Exception):
     pass
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether a failed call lost the server, rather than being refused by it (an unknown
+    tool, bad arguments, an answer of the wrong shape)."""
+    from mcp import MCPError
+    from mcp_types import CONNECTION_CLOSED
+    from pydantic import ValidationError
+
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, MCPError):
+        return exc.code == CONNECTION_CLOSED
+    return not isinstance(exc, ValidationError)
+
+
 async def _list_tools(client: Any) -> list[Any]:
     tools, cursor = [], None
     for _page in range(100):  # a server paging forever must not hang the start
@@ -205,6 +212,7 @@ class _StderrTail(asyncio.Protocol):
         self.lines: deque[str] = deque(maxlen=5)
         self._partial = b""
         self._transport: asyncio.BaseTransport | None = None
+        self._ended = asyncio.Event()
         self.writer: Any = None
 
     @classmethod
@@ -227,6 +235,14 @@ class _StderrTail(asyncio.Protocol):
         for line in lines:
             if line.strip():
                 self.lines.append(line.decode(errors="replace").strip()[:200])
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended.set()
+
+    async def ended(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._ended.wait()
 
     def last(self) -> str:
         return self.lines[-1] if self.lines else ""
