@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from maos_tui.agents.mcp_config import MissingVariable, ServerSpec, expand, mask, specs_of
-from maos_tui.agents.mcp_tools import McpTools
+from maos_tui.agents.mcp_tools import MAX_TOOLS, McpTools
 from maos_tui.agents.readiness import MCP_PREFIX, is_mcp_reason
 
 if TYPE_CHECKING:
@@ -156,7 +156,13 @@ class Connection:
         if owner is None:
             return
         self._stop.set()
-        done, _ = await asyncio.wait([owner], timeout=STOP_SECONDS)
+        # A connection still being made has nothing to close politely; the SDK's cleanup
+        # (shielded, bounded) stops a started process either way.
+        done = (
+            set()
+            if self._client is None
+            else (await asyncio.wait([owner], timeout=STOP_SECONDS))[0]
+        )
         if not done:
             owner.cancel()
             await asyncio.wait([owner])
@@ -324,11 +330,18 @@ class McpServers:
             self._agents[job.agent.name] = servers
         # Shielded: the start is shared, and a run cancelled meanwhile must not cancel it.
         await with_progress(asyncio.shield(servers.starting()), hooks)
+        for connection in servers.connections:
+            if not connection.up:
+                name = connection.spec.name
+                await hooks.output(f"[mcp] {name} is left out: {connection.problem}\n")
 
         async def wait(call: Awaitable[str]) -> str:
             return await with_progress(call, hooks)
 
-        return McpTools([c for c in servers.connections if c.up], wait)
+        tools = McpTools([c for c in servers.connections if c.up], wait)
+        if tools.left_out:
+            await hooks.output(f"[mcp] {tools.left_out} tool(s) left out: at most {MAX_TOOLS}\n")
+        return tools
 
     async def close(self) -> None:
         """Stop every server (no process outlives the scheduler)."""

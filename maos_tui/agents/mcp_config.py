@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # holds `__`, so the first one always ends it.
 _SERVER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Values read for `${VAR}`s are masked in all the server's answers and errors; a shorter
+# one (a flag, a port) would blank out ordinary text and is no secret.
+MASKED_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def expand(
         value = environ.get(match.group(1))
         if value is None:
             raise MissingVariable(f"environment variable {match.group(1)} is not set")
-        if value:
+        if len(value) >= MASKED_LENGTH:
             secrets.append(value)
         return value
 

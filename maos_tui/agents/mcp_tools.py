@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from maos_tui.agents.mcp_client import Connection
 
 MAX_NAME = 64
+# OpenAI takes at most 128 tools per request, ours included; each costs prompt tokens.
+MAX_TOOLS = 100
 MAX_DESCRIPTION = 1024
 MAX_REPLY_CHARS = 64 * 1024  # a tool's answer goes into every later prompt of the run
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_-]")
@@ -70,22 +72,23 @@ class McpTools:
         self._wait = wait  # awaits a call, counting the wait as the run's progress
         self._routes: dict[str, tuple[Connection, str]] = {}
         self._specs: list[dict[str, Any]] = []
-        for connection in connections:
-            for tool in connection.tools:
-                name = offered_name(connection.spec.name, tool.name, self._routes.__contains__)
-                self._routes[name] = (connection, tool.name)
-                label = f"{connection.spec.name}.{tool.name}"
-                description = f"[{label}] {tool.description or ''}".strip()
-                self._specs.append(
-                    {
-                        "type": "function",
-                        "function": {
-                            "name": name,
-                            "description": description[:MAX_DESCRIPTION],
-                            "parameters": parameters(tool.input_schema),
-                        },
-                    }
-                )
+        tools = [(c, t) for c in connections for t in c.tools]
+        self.left_out = max(0, len(tools) - MAX_TOOLS)
+        for connection, tool in tools[:MAX_TOOLS]:
+            name = offered_name(connection.spec.name, tool.name, self._routes.__contains__)
+            self._routes[name] = (connection, tool.name)
+            label = f"{connection.spec.name}.{tool.name}"
+            description = f"[{label}] {tool.description or ''}".strip()
+            self._specs.append(
+                {
+                    "type": "function",
+                    "function": {
+                        "name": name,
+                        "description": description[:MAX_DESCRIPTION],
+                        "parameters": parameters(tool.input_schema),
+                    },
+                }
+            )
 
     def specs(self) -> list[dict[str, Any]]:
         return self._specs
