@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fakes.openai_server import FakeOpenAI, tool_call
+from fakes.openai_server import FakeOpenAI, Reply, tool_call
 from fakes.support import PATIENCE, alive, make_scheduler, run_until_idle, until
 
 from maos_tui.agents.mcp_tools import offered_name
-from maos_tui.domain import TaskStatus
+from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.store import Store
 from tests.conftest import Cli
 from tests.test_imports import loaded_packages
@@ -119,6 +119,20 @@ async def run_one_task(store: Store, workspace: Path, config: str) -> str:
     return task.id
 
 
+@pytest.fixture
+def dictionary_run(
+    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI
+) -> Callable[..., Awaitable[TaskRecord]]:
+    """One task run by an agent with the stdio dictionary server, the model replying so."""
+
+    async def run(*replies: Reply) -> TaskRecord:
+        fake.script(*replies)
+        config = agent_config(fake, stdio_entry(tmp_path))
+        return await store.tasks.get(await run_one_task(store, workspace, config))
+
+    return run
+
+
 def offered(fake: FakeOpenAI, request: int = 0) -> dict[str, dict[str, object]]:
     return {t["function"]["name"]: t["function"] for t in fake.requests[request].body["tools"]}
 
@@ -135,15 +149,16 @@ def stored_text(workspace: Path) -> str:
 
 
 async def test_a_stdio_servers_tool_answer_reaches_the_model_and_the_server_stops_with_the_scheduler(
-    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI
+    store: Store,
+    workspace: Path,
+    tmp_path: Path,
+    fake: FakeOpenAI,
+    dictionary_run: Callable[..., Awaitable[TaskRecord]],
 ) -> None:
-    fake.script(
+    task = await dictionary_run(
         tool_call("dict__lookup", word="maos"),
         tool_call("complete_task", summary="maos means 42"),
     )
-    task_id = await run_one_task(store, workspace, agent_config(fake, stdio_entry(tmp_path)))
-
-    task = await store.tasks.get(task_id)
     assert (task.status, task.result) == (TaskStatus.DONE, "maos means 42"), task.last_error
     tools = offered(fake)
     assert {"dict__lookup", "complete_task", "create_task"} <= set(tools)
@@ -151,7 +166,7 @@ async def test_a_stdio_servers_tool_answer_reaches_the_model_and_the_server_stop
     assert tools["dict__lookup"]["parameters"]["properties"]["word"]["type"] == "string"  # type: ignore[index]
     [answer] = tool_replies(fake, 1)
     assert answer == "maos means 42 (said with [redacted])"
-    [run] = await store.runs.for_task(task_id)
+    [run] = await store.runs.for_task(task.id)
     assert "[tool] dict.lookup: maos means 42" in run.output_log
     # The `${VAR}` reached the server (it used it), and nothing else.
     assert SECRET not in json.dumps([r.body for r in fake.requests])
@@ -246,17 +261,14 @@ async def test_servers_that_never_start_leave_the_agent_working_and_say_why(
 
 
 async def test_a_server_that_dies_mid_run_gives_the_model_an_error_and_the_run_goes_on(
-    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI
+    store: Store, fake: FakeOpenAI, dictionary_run: Callable[..., Awaitable[TaskRecord]]
 ) -> None:
-    fake.script(
+    task = await dictionary_run(
         tool_call("dict__lookup", wrong="argument"),
         tool_call("dict__lookup", word="crash"),
         tool_call("dict__lookup", word="again"),
         tool_call("complete_task", summary="went on without it"),
     )
-    task_id = await run_one_task(store, workspace, agent_config(fake, stdio_entry(tmp_path)))
-
-    task = await store.tasks.get(task_id)
     assert (task.status, task.result) == (TaskStatus.DONE, "went on without it"), task.last_error
     [refused] = tool_replies(fake, 1)  # a bad call is the model's to fix: the server stays
     assert refused.startswith("error: ") and "stopped" not in refused
@@ -264,7 +276,7 @@ async def test_a_server_that_dies_mid_run_gives_the_model_an_error_and_the_run_g
     assert crashed.startswith("error: dict.lookup: MCP server dict stopped (")
     assert "its tools are unavailable for the rest of this run" in crashed
     assert tool_replies(fake, 3)[-1].startswith("error: dict.lookup: MCP server dict stopped")
-    [run] = await store.runs.for_task(task_id)
+    [run] = await store.runs.for_task(task.id)
     assert "[tool] dict.lookup: error: dict.lookup: MCP server dict stopped" in run.output_log
 
 
