@@ -51,6 +51,7 @@ class Connection:
         self._secrets: list[str] = []
         self._stop = asyncio.Event()
         self._owner: asyncio.Task[None] | None = None
+        self._scope: Any = None  # the owner's anyio cancel scope
         self._stderr: _StderrTail | None = None
 
     @property
@@ -64,6 +65,8 @@ class Connection:
         self.problem, self.tools = None, []
         self.tried_at = asyncio.get_running_loop().time()
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Its failure is read by this start, unless the start has given up on it already.
+        ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._owner = asyncio.create_task(self._own(ready), name=f"maos-mcp-{self.spec.name}")
         try:
             async with asyncio.timeout(START_SECONDS):
@@ -75,12 +78,21 @@ class Connection:
             self.problem = f"failed to start: {exc}"
 
     async def _own(self, ready: asyncio.Future[None]) -> None:
+        import anyio
+
         try:
-            async with self._connect() as client:
-                self.tools = await _list_tools(client)
-                self._client = client
-                ready.set_result(None)
-                await self._stop.wait()
+            # Stopped through this scope, not Task.cancel: the SDK's cleanup, which stops
+            # the process, is shielded from anyio's cancellation only.
+            with anyio.CancelScope() as self._scope:
+                if self._stop.is_set():  # stopped before this task first ran
+                    self._scope.cancel()
+                async with self._connect() as client:
+                    self.tools = await _list_tools(client)
+                    self._client = client
+                    ready.set_result(None)
+                    await self._stop.wait()
+            if not ready.done():
+                ready.set_exception(_StartFailed("stopped while starting"))
         except Exception as exc:
             if self._stderr is not None:  # what it said before it went, if it said anything
                 await self._stderr.ended(timeout=1.0)
@@ -156,14 +168,10 @@ class Connection:
         if owner is None:
             return
         self._stop.set()
-        # A connection still being made has nothing to close politely; the SDK's cleanup
-        # (shielded, bounded) stops a started process either way.
-        done = (
-            set()
-            if self._client is None
-            else (await asyncio.wait([owner], timeout=STOP_SECONDS))[0]
-        )
-        if not done:
+        if self._client is None and self._scope is not None:
+            self._scope.cancel()  # still connecting: nothing to close politely
+        done, _ = await asyncio.wait([owner], timeout=STOP_SECONDS)
+        if not done:  # the SDK's own steps are bounded: this is a last resort
             owner.cancel()
             await asyncio.wait([owner])
 

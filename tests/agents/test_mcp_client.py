@@ -5,6 +5,7 @@ knows, so only the MCP client's own masking keeps it out of everything written."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import sys
@@ -15,6 +16,7 @@ import pytest
 from fakes.openai_server import FakeOpenAI, Reply, tool_call
 from fakes.support import PATIENCE, alive, make_scheduler, run_until_idle, until
 
+from maos_tui.agents.llm import start_loading
 from maos_tui.agents.mcp_tools import offered_name
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.store import Store
@@ -258,6 +260,30 @@ async def test_servers_that_never_start_leave_the_agent_working_and_say_why(
     shown = chip(agent, None, task.updated_at, full=True).plain
     assert "(MCP server failing failed to start" in shown
     assert SECRET not in stored_text(workspace)
+
+
+async def test_a_server_that_never_answers_is_left_out_and_stopped(
+    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loaded first: its import, on a thread, would hold the loop up for much of the wait.
+    await asyncio.wrap_future(start_loading())
+    monkeypatch.setattr("maos_tui.agents.mcp_client.START_SECONDS", 5.0)
+    fake.script(tool_call("complete_task", summary="did not wait for it"))
+    pid_file = tmp_path / "mute.pid"
+    mute = ["/bin/sh", "-c", 'echo $$ > "$PID_FILE"; exec sleep 600']
+    entry = (
+        f"{{ name = 'mute', command = {toml(mute)}, env = {{ PID_FILE = {toml(str(pid_file))} }} }}"
+    )
+    config = agent_config(fake, entry)
+    task = await store.tasks.get(await run_one_task(store, workspace, config))
+
+    assert (task.status, task.result) == (TaskStatus.DONE, "did not wait for it")
+    agent = await store.agents.get("researcher")
+    assert agent.status_reason == "MCP server mute failed to start: no answer within 5 s"
+    [run] = await store.runs.for_task(task.id)
+    assert "[mcp] mute is left out: failed to start: no answer within 5 s" in run.output_log
+    pid = int(pid_file.read_text())
+    await until(lambda: not alive(pid), message="the server that never answered still runs")
 
 
 async def test_a_server_that_dies_mid_run_gives_the_model_an_error_and_the_run_goes_on(
