@@ -53,6 +53,7 @@ class Connection:
         self._owner: asyncio.Task[None] | None = None
         self._scope: Any = None  # the owner's anyio cancel scope
         self._stderr: _StderrTail | None = None
+        self._refused = ""  # the last HTTP error status the server answered with
 
     @property
     def up(self) -> bool:
@@ -110,7 +111,7 @@ class Connection:
     async def _connect(self) -> Any:
         from mcp import Client
 
-        self._secrets = []
+        self._secrets, self._refused = [], ""
         if self.spec.url is not None:
             import httpx2
             from mcp.client.streamable_http import streamable_http_client
@@ -118,7 +119,10 @@ class Connection:
             headers = expand(self.spec.headers, os.environ, self._secrets)
             # The SDK's own timeouts: a tool's answer may stream for minutes.
             timeout = httpx2.Timeout(30.0, read=300.0)
-            async with httpx2.AsyncClient(headers=headers, timeout=timeout) as http:
+            hooks = {"response": [self._note_status]}  # the SDK's errors do not say it
+            async with httpx2.AsyncClient(
+                headers=headers, timeout=timeout, event_hooks=hooks
+            ) as http:
                 transport = streamable_http_client(self.spec.url, http_client=http)
                 async with Client(transport) as client:
                     yield client
@@ -141,6 +145,10 @@ class Connection:
         finally:
             self._stderr.spawned()
 
+    async def _note_status(self, response: Any) -> None:
+        if response.status_code >= 400:
+            self._refused = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+
     async def call(self, tool: str, arguments: dict[str, Any]) -> str:
         """The tool's answer as the model reads it; an error it can read if the call fails."""
         from maos_tui.agents.mcp_tools import reply_text
@@ -149,6 +157,7 @@ class Connection:
         client = self._client
         if client is None:
             return f"error: {label}: MCP server {self.spec.name} {self.problem or 'is not running'}"
+        self._refused = ""
         try:
             result = await client.call_tool(tool, arguments)
         except Exception as exc:
@@ -186,6 +195,8 @@ class Connection:
         said = self._stderr.last() if self._stderr is not None else ""
         if said:
             reason += f" (stderr: {said})"
+        if self._refused:
+            reason += f" ({self._refused})"
         return mask(reason, self._secrets)[:REASON_CHARS]
 
 

@@ -205,9 +205,12 @@ async def test_a_server_is_started_once_and_shared_by_the_agents_runs(
 
 
 async def test_an_http_server_gets_its_header_from_the_environment(
-    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI
+    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import subprocess
+
+    wrong = "not-the-right-token-31"
+    monkeypatch.setenv("DICT_OTHER_WORD", wrong)
 
     script, port_file = tmp_path / "shouter.py", tmp_path / "port"
     script.write_text(HTTP_SERVER, encoding="utf-8")
@@ -216,13 +219,15 @@ async def test_an_http_server_gets_its_header_from_the_environment(
         await until(port_file.exists, message="the HTTP MCP server never started")
         await until(lambda: port_file.read_text().strip(), message="no port written")
         url = f"http://127.0.0.1:{port_file.read_text().strip()}/mcp"
-        headers = f'{{ Authorization = "Bearer ${{{SECRET_VAR}}}" }}'
-        entry = f'{{ name = "loud", url = "{url}", headers = {headers} }}'
+        entries = [
+            f'{{ name = "{name}", url = "{url}", headers = {{ Authorization = "Bearer ${{{var}}}" }} }}'
+            for name, var in (("loud", SECRET_VAR), ("denied", "DICT_OTHER_WORD"))
+        ]
         fake.script(
             tool_call("loud__shout", text="hello"),
             tool_call("complete_task", summary="shouted"),
         )
-        task_id = await run_one_task(store, workspace, agent_config(fake, entry))
+        task_id = await run_one_task(store, workspace, agent_config(fake, *entries))
     finally:
         server.kill()
         server.wait(timeout=PATIENCE)
@@ -231,7 +236,11 @@ async def test_an_http_server_gets_its_header_from_the_environment(
     assert tool_replies(fake, 1) == ["HELLO!"]
     [run] = await store.runs.for_task(task_id)
     assert "[tool] loud.shout: HELLO!" in run.output_log
-    assert SECRET not in stored_text(workspace)
+    assert "denied__shout" not in offered(fake)  # refused with a 401: left out
+    agent = await store.agents.get("researcher")
+    assert (agent.status_reason or "").startswith("MCP server denied failed to start: ")
+    assert (agent.status_reason or "").endswith("(HTTP 401 Unauthorized)")
+    assert SECRET not in stored_text(workspace) and wrong not in stored_text(workspace)
 
 
 async def test_servers_that_never_start_leave_the_agent_working_and_say_why(
