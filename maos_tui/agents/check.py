@@ -34,7 +34,7 @@ async def check_agent(
 
 
 async def _check_servers(specs: list[ServerSpec], cwd: Path) -> tuple[bool, str]:
-    from maos_tui.agents.mcp_client import Connection
+    from maos_tui.agents.mcp_connection import Connection
 
     connections = [Connection(spec, cwd) for spec in specs]
     try:

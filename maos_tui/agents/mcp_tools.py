@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from maos_tui.agents.mcp_client import Connection
+    from maos_tui.agents.mcp_connection import Connection
 
 MAX_NAME = 64
 # OpenAI takes at most 128 tools per request, ours included; each costs prompt tokens.

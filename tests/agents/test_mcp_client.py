@@ -276,7 +276,7 @@ async def test_a_server_that_never_answers_is_left_out_and_stopped(
 ) -> None:
     # Loaded first: its import, on a thread, would hold the loop up for much of the wait.
     await asyncio.wrap_future(start_loading())
-    monkeypatch.setattr("maos_tui.agents.mcp_client.START_SECONDS", 5.0)
+    monkeypatch.setattr("maos_tui.agents.mcp_connection.START_SECONDS", 5.0)
     fake.script(tool_call("complete_task", summary="did not wait for it"))
     pid_file = tmp_path / "mute.pid"
     mute = ["/bin/sh", "-c", 'echo $$ > "$PID_FILE"; exec sleep 600']
