@@ -28,7 +28,7 @@ SECRET = "xyzzy-open-sesame-77"  # under a variable name that looks like no secr
 SECRET_VAR = "DICT_WORD_OF_POWER"
 
 STDIO_SERVER = """
-import os, sys
+import os, sys, time
 from pathlib import Path
 from mcp.server import MCPServer
 
@@ -44,6 +44,8 @@ def lookup(word: str) -> str:
     \"\"\"Look a word up in the dictionary.\"\"\"
     if word == "crash":
         os._exit(3)
+    if word == "slowly":
+        time.sleep(float(os.environ.get("SLOW_SECONDS", "0")))
     return f"{word} means 42 (said with {os.environ['API_TOKEN']})"
 
 
@@ -293,6 +295,22 @@ async def test_a_server_that_never_answers_is_left_out_and_stopped(
     assert "[mcp] mute is left out: failed to start: no answer within 5 s" in run.output_log
     pid = int(pid_file.read_text())
     await until(lambda: not alive(pid), message="the server that never answered still runs")
+
+
+async def test_a_long_tool_call_counts_as_progress(
+    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    # Stalled after 3 heartbeats without progress: the call takes longer than that.
+    config = agent_config(fake, stdio_entry(tmp_path, SLOW_SECONDS="5"))
+    config = config.replace('model = "', 'heartbeat_seconds = 1\nmodel = "', 1)
+    fake.script(
+        tool_call("dict__lookup", word="slowly"),
+        tool_call("complete_task", summary="waited for it"),
+    )
+    task = await store.tasks.get(await run_one_task(store, workspace, config))
+
+    assert (task.status, task.result) == (TaskStatus.DONE, "waited for it"), task.last_error
+    assert tool_replies(fake, 1) == ["slowly means 42 (said with [redacted])"]
 
 
 async def test_a_server_that_dies_mid_run_gives_the_model_an_error_and_the_run_goes_on(
