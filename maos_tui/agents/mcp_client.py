@@ -138,7 +138,7 @@ async def with_progress(awaitable: Awaitable[T], hooks: RunHooks) -> T:
 def _quiet_sdk_logs() -> None:
     """The SDK and its HTTP client log requests and server output: not for the terminal,
     where the board or `run`'s own lines are."""
-    for name in ("mcp.client", "httpx2"):
+    for name in ("mcp.client", "mcp.shared", "httpx2"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.CRITICAL)
         logger.propagate = False
