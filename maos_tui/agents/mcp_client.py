@@ -87,12 +87,9 @@ class McpServers:
 
     def __init__(self) -> None:
         self._agents: dict[str, AgentServers] = {}
-        self._closed = False
 
     async def tools_for(self, job: Job, hooks: RunHooks) -> McpTools | None:
         """The agent's servers' tools for a run, starting those that are down."""
-        if self._closed:
-            return None
         servers = self._agents.get(job.agent.name)
         if servers is None:
             specs = specs_of(job.config, job.agent.name)
@@ -117,8 +114,8 @@ class McpServers:
         return tools
 
     async def close(self) -> None:
-        """Stop every server (no process outlives the scheduler)."""
-        self._closed = True
+        """Stop every server (no process outlives the scheduler; the scheduler's runs have
+        ended by then, and one started again starts them again)."""
         await asyncio.gather(*(s.close() for s in self._agents.values()))
         self._agents.clear()
 
