@@ -82,7 +82,7 @@ class Connection:
         except Exception as exc:
             if self._stderr is not None:  # what it said before it went, if it said anything
                 await self._stderr.ended(timeout=1.0)
-            reason = self._describe(exc)
+            reason = self._describe(exc, server_gone=True)
             if not ready.done():
                 ready.set_exception(_StartFailed(reason))
             elif self.problem is None:
@@ -96,7 +96,7 @@ class Connection:
     async def _connect(self) -> Any:
         from mcp import Client
 
-        self._secrets, self._refused = [], ""
+        self._secrets, self._refused, self._stderr = [], "", None
         if self.spec.url is not None:
             import httpx2
             from mcp.client.streamable_http import streamable_http_client
@@ -146,8 +146,9 @@ class Connection:
         try:
             result = await client.call_tool(tool, arguments)
         except Exception as exc:
-            reason = self._describe(exc)
-            if _connection_lost(exc):
+            lost = _connection_lost(exc)
+            reason = self._describe(exc, server_gone=lost)
+            if lost:
                 self.problem = f"stopped: {reason}"
                 self._stop.set()
                 return (
@@ -169,15 +170,15 @@ class Connection:
             owner.cancel()
             await asyncio.wait([owner])
 
-    def _describe(self, exc: BaseException) -> str:
-        """One secret-free line: the innermost error, and what a stdio server last said."""
+    def _describe(self, exc: BaseException, *, server_gone: bool) -> str:
+        """One secret-free line: the innermost error, and what a server gone last said."""
         while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
             exc = exc.exceptions[0]
         if isinstance(exc, MissingVariable):
             return str(exc)
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-        said = self._stderr.last() if self._stderr is not None else ""
+        said = self._stderr.last() if self._stderr is not None and server_gone else ""
         if said:
             reason += f" (stderr: {said})"
         if self._refused:
@@ -247,6 +248,7 @@ class _StderrTail(asyncio.Protocol):
                 self.lines.append(line.decode(errors="replace").strip()[:200])
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.data_received(b"\n")  # a last line without its newline
         self._ended.set()
 
     async def ended(self, timeout: float) -> None:
