@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fakes.openai_server import FakeOpenAI, Reply, tool_call
+from fakes.openai_server import FakeOpenAI, Reply, text, tool_call
 from fakes.support import PATIENCE, alive, make_scheduler, run_until_idle, until
 
 from maos_tui.agents.llm import start_loading
@@ -336,8 +336,6 @@ async def test_a_server_that_dies_mid_run_gives_the_model_an_error_and_the_run_g
 def test_agent_check_names_a_server_that_fails_without_its_secret(
     cli: Cli, tmp_path: Path, fake: FakeOpenAI
 ) -> None:
-    from fakes.openai_server import text
-
     fake.default = text("ok")
     entries = (stdio_entry(tmp_path), stdio_entry(tmp_path, "failing", FAIL_AT_START="1"))
     cli.ok("init")
@@ -397,6 +395,16 @@ def test_bad_mcp_servers_are_errors_naming_file_line_and_entry(
     message = str(raised.value)
     assert message.startswith(f"{path}:4: [[agents]] {where}: ")
     assert expected in message
+
+
+def test_a_bad_entry_is_one_error_line_for_every_command(cli: Cli) -> None:
+    cli.ok("init")
+    path = cli.workspace / ".maos" / "config.toml"
+    path.write_text(
+        f'[[agents]]\nname = "r"\nmodel = "{MODEL}"\nmcp_servers = [{{ name = "x" }}]\n'
+    )
+    line = cli.error("agent", "list")
+    assert line.startswith(f"error: {path}:4: [[agents]] #1 mcp_servers #1: give exactly one of")
 
 
 def test_a_command_agent_cannot_have_mcp_servers(workspace: Path) -> None:
