@@ -95,7 +95,6 @@ class McpServers:
             specs = specs_of(job.config, job.agent.name)
             if not specs:
                 return None
-            _quiet_sdk_logs()
             servers = AgentServers(job.agent.name, specs, job.workspace, job.store)
             self._agents[job.agent.name] = servers
         # Shielded: the start is shared, and a run cancelled meanwhile must not cancel it.
@@ -130,12 +129,3 @@ async def with_progress(awaitable: Awaitable[T], hooks: RunHooks) -> T:
     finally:
         waiting.cancel()
     return waiting.result()
-
-
-def _quiet_sdk_logs() -> None:
-    """The SDK and its HTTP client log requests and server output: not for the terminal,
-    where the board or `run`'s own lines are."""
-    for name in ("mcp.client", "mcp.shared", "httpx2"):
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.CRITICAL)
-        logger.propagate = False

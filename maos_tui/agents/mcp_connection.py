@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections import deque
 from pathlib import Path
@@ -96,6 +97,7 @@ class Connection:
     async def _connect(self) -> Any:
         from mcp import Client
 
+        _quiet_sdk_logs()
         self._secrets, self._refused, self._stderr = [], "", None
         if self.spec.url is not None:
             import httpx2
@@ -263,3 +265,12 @@ class _StderrTail(asyncio.Protocol):
         self.spawned()
         if self._transport is not None:
             self._transport.close()
+
+
+def _quiet_sdk_logs() -> None:
+    """The SDK and its HTTP client log requests and server output: not for the terminal,
+    where the board or `run`'s own lines are."""
+    for name in ("mcp.client", "mcp.shared", "httpx2"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL)
+        logger.propagate = False
