@@ -346,6 +346,25 @@ def test_agent_check_names_a_server_that_fails_without_its_secret(
     assert "cannot start with [redacted]" in line and SECRET not in line
 
 
+def test_run_until_idle_uses_the_server_quietly_and_leaves_no_process(
+    cli: Cli, tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    fake.script(
+        tool_call("dict__lookup", word="cli"),
+        tool_call("complete_task", summary="looked it up from the CLI"),
+    )
+    cli.ok("init")
+    (cli.workspace / ".maos" / "config.toml").write_text(agent_config(fake, stdio_entry(tmp_path)))
+    cli.ok("task", "add", "look it up", "--assign", "researcher")
+    result = cli("run", "--until-idle", timeout=PATIENCE * 4)
+
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    [task] = json.loads(cli.ok("task", "list", "--json"))
+    assert task["result"] == "looked it up from the CLI"
+    assert tool_replies(fake, 1) == ["cli means 42 (said with [redacted])"]
+    assert not alive(int((tmp_path / "dict.pid").read_text()))
+
+
 def test_no_mcp_sdk_on_start_up_paths(cli: Cli, tmp_path: Path, fake: FakeOpenAI) -> None:
     cli.ok("init")
     (cli.workspace / ".maos" / "config.toml").write_text(agent_config(fake, stdio_entry(tmp_path)))
