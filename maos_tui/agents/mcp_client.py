@@ -40,6 +40,7 @@ class AgentServers:
         self.store = store
         self.connections = [Connection(spec, cwd) for spec in specs]
         self._starting: asyncio.Task[None] | None = None
+        self._reported: tuple[str | None] | None = None  # what is written on the agent
 
     def starting(self) -> asyncio.Task[None]:
         """The start of the servers that are down (one task, whichever runs wait for it)."""
@@ -48,32 +49,35 @@ class AgentServers:
         return self._starting
 
     async def _start(self) -> None:
+        await asyncio.gather(*(c.refresh() for c in self.connections if c.up))
         now = asyncio.get_running_loop().time()
         due = [c for c in self.connections if not c.up and now - c.tried_at >= RETRY_SECONDS]
-        if not due:
-            return
         await asyncio.gather(*(c.start() for c in due))
+        problems = [f"{c.spec.name} {c.problem}" for c in self.connections if c.problem]
+        reason = (MCP_PREFIX + "; ".join(problems))[:REASON_CHARS] if problems else None
+        if self._reported == (reason,):
+            return
         try:
-            await self._report()
+            if await self._report(reason):
+                self._reported = (reason,)
         except Exception as exc:  # the run goes on; the next start writes it again
             log.warning("could not record the MCP servers of %s: %s", self.agent, exc)
 
-    async def _report(self) -> None:
-        """Write which servers are down on the agent, or clear what was written."""
-        problems = [f"{c.spec.name} {c.problem}" for c in self.connections if c.problem]
-        reason = (MCP_PREFIX + "; ".join(problems))[:REASON_CHARS] if problems else None
+    async def _report(self, reason: str | None) -> bool:
+        """Write which servers are down on the agent, or clear what was written; False
+        when another verdict (offline, paused) stands, which ours never replaces."""
         store = self.store
         async with store.write() as tx:
             agent = await store.agents.get(self.agent, tx.conn)
             current = agent.status_reason
-            # Another verdict (offline, paused) stands; ours only replaces ours.
             if reason == current or (current and not is_mcp_reason(current)):
-                return
+                return reason == current
             await store.agents.set_status_in(tx, self.agent, agent.status, reason)
             verb = "MCP server down" if reason else "MCP servers up"
             await tx.activity(
                 ACTOR, verb, topic="agent", agent=self.agent, target=self.agent, reason=reason
             )
+        return True
 
     async def close(self) -> None:
         if self._starting is not None:
@@ -98,7 +102,12 @@ class McpServers:
             servers = AgentServers(job.agent.name, specs, job.workspace, job.store)
             self._agents[job.agent.name] = servers
         # Shielded: the start is shared, and a run cancelled meanwhile must not cancel it.
-        await with_progress(asyncio.shield(servers.starting()), hooks)
+        try:
+            await with_progress(asyncio.shield(servers.starting()), hooks)
+        except Exception as exc:  # a bug here must not cost the agent its own tools
+            log.exception("starting the MCP servers of %s failed", job.agent.name)
+            await hooks.output(f"[mcp] no MCP tools in this run: {type(exc).__name__}\n")
+            return None
         for connection in servers.connections:
             if not connection.up:
                 name = connection.spec.name

@@ -136,6 +136,23 @@ class Connection:
         if response.status_code >= 400:
             self._refused = f"HTTP {response.status_code} {response.reason_phrase}".strip()
 
+    async def refresh(self) -> None:
+        """List the tools again before a run: they may have changed, and a server gone is
+        found here rather than by the model."""
+        client = self._client
+        if client is None:
+            return
+        try:
+            self.tools = await _list_tools(client, cache_mode="refresh")
+        except Exception as exc:
+            if _connection_lost(exc):
+                self._lost(self._describe(exc, server_gone=True))
+
+    def _lost(self, reason: str) -> None:
+        self.problem = f"stopped: {reason}"
+        self._client = None
+        self._stop.set()
+
     async def call(self, tool: str, arguments: dict[str, Any]) -> str:
         """The tool's answer as the model reads it; an error it can read if the call fails."""
         from maos_tui.agents.mcp_tools import reply_text
@@ -151,8 +168,7 @@ class Connection:
             lost = _connection_lost(exc)
             reason = self._describe(exc, server_gone=lost)
             if lost:
-                self.problem = f"stopped: {reason}"
-                self._stop.set()
+                self._lost(reason)
                 return (
                     f"error: {label}: MCP server {self.spec.name} stopped ({reason}); "
                     "its tools are unavailable for the rest of this run"
@@ -206,10 +222,10 @@ def _connection_lost(exc: BaseException) -> bool:
     return not isinstance(exc, ValidationError)
 
 
-async def _list_tools(client: Any) -> list[Any]:
+async def _list_tools(client: Any, cache_mode: str = "use") -> list[Any]:
     tools, cursor = [], None
     for _page in range(100):  # a server paging forever must not hang the start
-        listed = await client.list_tools(cursor=cursor)
+        listed = await client.list_tools(cursor=cursor, cache_mode=cache_mode)
         tools += listed.tools
         cursor = listed.next_cursor
         if cursor is None:
