@@ -333,6 +333,26 @@ async def test_a_server_that_dies_mid_run_gives_the_model_an_error_and_the_run_g
     assert "[tool] dict.lookup: error: dict.lookup: MCP server dict stopped" in run.output_log
 
 
+async def test_a_server_gone_is_left_out_of_the_next_run_and_shown_on_the_chip(
+    store: Store, workspace: Path, tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    scheduler = make_scheduler(store, workspace, agent_config(fake, stdio_entry(tmp_path)))
+    await store.agents.sync_config(scheduler.config.agents)
+    first = await store.tasks.create("crash it", assignees=["researcher"])
+    fake.script(
+        tool_call("dict__lookup", word="crash"),
+        tool_call("complete_task", summary="crashed it"),
+    )
+    fake.default = tool_call("complete_task", summary="did without it")
+    await store.tasks.create("then this", after=[first.id], assignees=["researcher"])
+    await run_until_idle(scheduler, timeout=PATIENCE * 2)
+
+    assert "dict__lookup" in offered(fake, 0)
+    assert "dict__lookup" not in offered(fake, 2)  # the second run's first request
+    agent = await store.agents.get("researcher")
+    assert (agent.status_reason or "").startswith("MCP server dict stopped: ")
+
+
 def test_agent_check_names_a_server_that_fails_without_its_secret(
     cli: Cli, tmp_path: Path, fake: FakeOpenAI
 ) -> None:
