@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 from collections import deque
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ class Connection:
                 self._stderr.close()
 
     @contextlib.asynccontextmanager
-    async def _connect(self) -> Any:
+    async def _connect(self) -> AsyncIterator[Any]:
         from mcp import Client
 
         _quiet_sdk_logs()
