@@ -2,7 +2,7 @@
 and the servers' answers as text the model reads.
 
 OpenAI-style APIs accept function names of `[A-Za-z0-9_-]{1,64}` only, so `fs.read_file`
-is offered as `fs__read_file`: a server name never holds `__` (mcp_config.py), and other
+is offered as `fs__read_file`: a server name never holds `__` (config_checks.py), and other
 characters of a tool's name become `_`. A name still too long, or taken, ends in a short
 hash of the real one. The run keeps the table from offered name to (server, tool), so the
 mapping never has to be parsed back; logs and errors show the dotted name.
