@@ -21,6 +21,7 @@ from maos_tui.agents.mcp_tools import offered_name
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.store import Store
 from tests.conftest import Cli
+from tests.test_imports import _PAINT_ONLY as PAINT_ONLY
 from tests.test_imports import loaded_packages
 
 MODEL = "openai/gpt-4o-mini"
@@ -391,6 +392,8 @@ def test_no_mcp_sdk_on_start_up_paths(cli: Cli, tmp_path: Path, fake: FakeOpenAI
     for command in (("task", "add", "Write the docs"), ("agent", "list")):
         loaded, _ = loaded_packages(cli, ("mcp", "litellm", "httpx2"), *command)
         assert loaded == [], command
+    loaded, stderr = loaded_packages(cli, ("mcp", "httpx2"), **PAINT_ONLY)
+    assert "first paint" in stderr and loaded == []
 
 
 @pytest.mark.parametrize(
