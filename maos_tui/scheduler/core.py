@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from maos_tui.agents.base import Job, RunnerFactory, RunResult
 from maos_tui.agents.context import Draft, complete
 from maos_tui.agents.factory import runner_for
+from maos_tui.agents.mcp_client import McpServers
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentStatus
 from maos_tui.events import OUTSIDE, Event
@@ -89,6 +90,7 @@ class Scheduler:
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
         self._gate = AgentGate(store, config, self.wake)
+        self.mcp = McpServers()  # LLM agents' MCP servers: started by runs, stopped by stop()
         # Runs ending together are recorded in one transaction; those it failed, again.
         self.failures, self.unrecorded = Failures(log), list[End]()
         self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
@@ -136,6 +138,7 @@ class Scheduler:
                 active.handle.cancel()
                 handles.append(active.handle)
         await asyncio.gather(*handles, return_exceptions=True)
+        await self.mcp.close()
         await self._gate.stop()
         await self._ends.idle()
         await record_again(self)  # a last try: what is left is requeued by the next start
@@ -326,6 +329,7 @@ class Scheduler:
             config=self.config,
             store=self.store,
             db_url=None if self.store.url == self.workspace.default_db_url() else self.store.url,
+            mcp=self.mcp,
         )
 
     async def _execute(self, active: ActiveRun, placement: Placement, draft: Draft) -> None:

@@ -177,7 +177,7 @@ class AgentsScreen(Screen[None]):
             self.notify(f"{name}: {failure}", severity="warning", markup=False)
         if agent.kind is AgentKind.LLM:
             await asyncio.to_thread(load_litellm)
-        ok, line = await check_agent(agent)
+        ok, line = await check_agent(agent, self.app.config, self.app.workspace.root)
         self.query_one("#agent-note", Static).update(plain(line))
         self.notify(line, severity="information" if ok else "error")
 
