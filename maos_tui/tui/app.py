@@ -65,7 +65,7 @@ def freeze_startup_objects() -> None:
 
 
 class MaosApp(PlainToasts):
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "narrow.tcss"]
     TITLE = "maos-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
     COMMANDS = App.COMMANDS | {_task_commands}

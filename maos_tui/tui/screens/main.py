@@ -38,6 +38,7 @@ from maos_tui.tui.attempt import attempt
 from maos_tui.tui.board_data import PAGE, BoardData, first_board, load_board, load_columns
 from maos_tui.tui.filters import BoardFilter, parse_filter
 from maos_tui.tui.keys import bindings
+from maos_tui.tui.narrow import MIN_HEIGHT, MIN_WIDTH, ColumnSwitcher, fit_layout
 from maos_tui.tui.queries import activities_after, activities_since, dependents_of, statuses_of
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import MORE_ID, Board, TaskList
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
 
 T = TypeVar("T")
-MIN_WIDTH, MIN_HEIGHT = 60, 16
 FEED_FIRST = 20  # feed lines read for the first paint (the feed shows six)
 
 
@@ -101,6 +101,7 @@ class MainScreen(Screen[None]):
         self.agent_bar = AgentBar(id="agent-bar")
         self.welcome = Welcome(id="welcome")
         self.board = Board()
+        self.switcher = ColumnSwitcher(self.board)
         self.feed = ActivityFeed(id="feed")
 
     def compose(self) -> ComposeResult:
@@ -108,6 +109,7 @@ class MainScreen(Screen[None]):
         yield self.agent_bar
         with Vertical(id="body"):
             yield self.welcome
+            yield self.switcher
             yield self.board
             yield self.feed
         yield Input(placeholder="filter: words @agent status:name p0-p3 blocked", id="filter")
@@ -118,8 +120,7 @@ class MainScreen(Screen[None]):
         yield KeyFooter()
 
     def on_resize(self) -> None:
-        small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
-        self.set_class(small, "too-small")
+        fit_layout(self, self.board, self.switcher)
 
     # ------------------------------------------------------------ loading
 
@@ -251,6 +252,7 @@ class MainScreen(Screen[None]):
         if empty:
             self.welcome.show(self.app.config.default_model, self.app.workspace)
         self.board.show(data, self.filter, now)
+        self.switcher.follow()  # a column may have come or gone
 
     # ------------------------------------------------------------ helpers
 

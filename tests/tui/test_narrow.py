@@ -1,0 +1,109 @@
+"""The narrow layout for a phone in portrait (tui/narrow.py): one column at a time,
+switched by keys or by tapping the switcher line, every action reachable by clicking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from maos_tui.store import Store
+from maos_tui.tui.app import MaosApp
+from maos_tui.tui.narrow import CURRENT
+
+from .snapshot_app import build_app, seed
+from .test_snapshots import settle
+
+PHONE = (40, 24)
+
+
+@pytest.fixture(autouse=True)
+def provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-snapshot-dummy")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-snapshot-dummy")
+
+
+def shown_columns(app) -> list[str]:  # type: ignore[no-untyped-def]
+    board = app.main_screen.board
+    return [status.value for status, column in board.columns.items() if column.display]
+
+
+def test_phone_portrait_board(snap_compare, tmp_path: Path):
+    app = build_app(tmp_path / "ws")
+    # The third column, IN PROGRESS, after two taps' worth of `l`.
+    assert snap_compare(app, terminal_size=PHONE, run_before=settle("l", "l"))
+
+
+async def test_one_column_at_a_time_switched_by_keys_and_taps(
+    store: Store, make_app: Callable[..., MaosApp]
+):
+    await seed(store)
+    app = make_app()
+    async with app.run_test(size=PHONE) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        assert screen.has_class("narrow") and not screen.has_class("too-small")
+        first = shown_columns(app)
+        assert len(first) == 1
+        board = screen.board
+        column = board.columns[board.focused_list().status]  # type: ignore[union-attr]
+        assert column.has_class(CURRENT) and column.size.width == board.size.width
+        await pilot.press("l")
+        await pilot.pause()
+        second = shown_columns(app)
+        assert len(second) == 1 and second != first
+        assert screen.switcher.render().plain.startswith(f"◀ {first[0].upper()}")
+        # Tapping the left half of the switcher goes back, the right half forward.
+        await pilot.click("#column-switcher", offset=(2, 0))
+        await pilot.pause()
+        assert shown_columns(app) == first
+        await pilot.click("#column-switcher", offset=(PHONE[0] - 3, 0))
+        await pilot.click("#column-switcher", offset=(PHONE[0] - 3, 0))
+        await pilot.pause()
+        third = shown_columns(app)
+        assert len(third) == 1 and third not in (first, second)
+
+
+async def test_a_wide_screen_shows_every_column_and_no_switcher(
+    store: Store, make_app: Callable[..., MaosApp]
+):
+    await seed(store)
+    app = make_app()
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        assert not app.main_screen.has_class("narrow")
+        assert len(shown_columns(app)) == len(app.main_screen.board.columns) > 1
+        assert not app.main_screen.switcher.display
+        # Narrowed (a phone turned to portrait): one column; widened again: all of them.
+        await pilot.resize_terminal(40, 24)
+        await pilot.pause()
+        assert len(shown_columns(app)) == 1
+        await pilot.resize_terminal(100, 24)
+        await pilot.pause()
+        assert len(shown_columns(app)) == len(app.main_screen.board.columns)
+
+
+async def test_every_action_is_reachable_by_clicking_the_palette(
+    store: Store, make_app: Callable[..., MaosApp]
+):
+    """No keyboard on a phone: the footer's palette entry opens the command palette, which
+    runs a board action (here: move the card to the next column)."""
+    await seed(store)
+    app = make_app()
+    async with app.run_test(size=PHONE) as pilot:
+        await pilot.pause()
+        board = app.main_screen.board
+        task_list = board.focused_list()
+        assert task_list is not None
+        moved = task_list.task_id
+        before = task_list.status
+        clicked = await pilot.click("FooterKey.-command-palette")
+        assert clicked
+        await pilot.pause()
+        await pilot.press(*"Move to next column")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        record = await app.store.tasks.get(moved)
+        assert record.status != before
