@@ -3,6 +3,7 @@ an authorised websocket from the server's own page starts an app process."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -93,6 +94,26 @@ async def test_an_authorised_websocket_runs_the_app_until_it_closes(served: Serv
             drawn += message.data
         assert served.app_processes()
     wait_for(lambda: not served.app_processes(), APP_SECONDS, "the app to end with its tab")
+
+
+async def test_stopping_the_server_ends_its_apps(cli: Cli):
+    cli.ok("init")
+    running = start_serve(cli)
+    headers = {"Cookie": _cookie_header(running.token), "Origin": running.base}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"ws://127.0.0.1:{running.port}/ws", headers=headers) as ws,
+    ):
+        await ws.receive(timeout=APP_SECONDS)
+        apps = running.app_processes()
+        assert apps
+        running.process.send_signal(signal.SIGTERM)
+        assert running.process.wait(timeout=APP_SECONDS) == 0, running.output
+    wait_for(
+        lambda: not any(Path(f"/proc/{pid}").exists() for pid in apps),
+        APP_SECONDS,
+        "the apps of a stopped server to end",
+    )
 
 
 def test_a_non_loopback_host_warns(cli: Cli):
