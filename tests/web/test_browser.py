@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -41,9 +42,11 @@ class Tab:
     def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
         self.page = page
         self.received = bytearray()
+        self.websocket_url = ""
         page.on("websocket", self._follow)
 
     def _follow(self, websocket) -> None:  # type: ignore[no-untyped-def]
+        self.websocket_url = websocket.url
         websocket.on("framereceived", self._frame)
 
     def _frame(self, payload: bytes | str) -> None:
@@ -145,3 +148,19 @@ def test_two_tabs_run_one_scheduler_and_the_second_works_through_the_store(
     second.wait_for_text("TASK-002 Live")
     first.wait_for_text("TASK-002 Live")
     assert scheduler_holder(workspace) == first_pid
+
+
+def test_a_phone_in_portrait_gets_one_column_switched_by_taps(served: Served, browser):
+    phone = browser.browser.new_context(viewport={"width": 400, "height": 800}, has_touch=True)
+    tab = Tab(phone.new_page())
+    tab.page.goto(served.url)
+    tab.wait_for_text("INBOX 1", "ASSIGNED ▶")
+    size = parse_qs(urlsplit(tab.websocket_url).query)
+    columns, rows = int(size["width"][0]), int(size["height"][0])
+    assert columns < 60  # the narrow layout's width
+    screen = tab.page.locator(".xterm-screen").bounding_box()
+    assert screen is not None
+    cell_height = screen["height"] / rows
+    # The switcher is the third line; its right half shows the next column.
+    tab.page.mouse.click(screen["x"] + screen["width"] * 0.9, screen["y"] + cell_height * 2.5)
+    tab.wait_for_text("◀ INBOX", "ASSIGNED 0")
