@@ -3,25 +3,31 @@ switched by keys or by tapping the switcher line, every action reachable by clic
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from textual.command import CommandList
+from textual.pilot import Pilot
 
 from maos_tui.store import Store
 from maos_tui.tui.app import MaosApp
 from maos_tui.tui.narrow import CURRENT
 
 from .snapshot_app import build_app, seed
-from .test_snapshots import settle
+from .test_snapshots import provider_keys, settle
+
+__all__ = ["provider_keys"]  # autouse: the seeded LLM agents have their keys
 
 PHONE = (40, 24)
+WAIT_SECONDS = 60
 
 
-@pytest.fixture(autouse=True)
-def provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-snapshot-dummy")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-snapshot-dummy")
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
 
 
 def shown_columns(app) -> list[str]:  # type: ignore[no-untyped-def]
@@ -31,7 +37,7 @@ def shown_columns(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_phone_portrait_board(snap_compare, tmp_path: Path):
     app = build_app(tmp_path / "ws")
-    # The third column, IN PROGRESS, after two taps' worth of `l`.
+    # The third column, IN PROGRESS, after `l` twice.
     assert snap_compare(app, terminal_size=PHONE, run_before=settle("l", "l"))
 
 
@@ -102,8 +108,44 @@ async def test_every_action_is_reachable_by_clicking_the_palette(
         assert clicked
         await pilot.pause()
         await pilot.press(*"Move to next column")
-        await pilot.pause()
+        commands = app.screen.query_one(CommandList)
+
+        def found() -> bool:
+            option = commands.highlighted_option
+            return option is not None and "Move to next column" in str(option.prompt)
+
+        await until(pilot, found, "the palette to offer the move")
         await pilot.press("enter")
         await pilot.pause()
+        await app.main_screen.settle_writes()  # a move is drawn first, saved just after
         record = await app.store.tasks.get(moved)
         assert record.status != before
+
+
+async def test_dialogs_close_by_a_tap_on_their_footer_or_beside_them(
+    store: Store, make_app: Callable[..., MaosApp]
+):
+    """A phone's keyboard has no esc: each dialog's footer has it, for a tap, and a tap
+    beside the dialog does the same (at 40 columns the form's footer shows only save)."""
+    from textual.widgets._footer import FooterKey
+
+    from maos_tui.tui.screens.task_form import TaskForm
+
+    await seed(store)
+    app = make_app()
+    async with app.run_test(size=PHONE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, TaskForm)
+        assert [key.action for key in app.screen.query(FooterKey)] == ["save", "cancel"]
+        assert await pilot.click(offset=(0, 0))  # the top line, beside the dialog
+        await pilot.pause()
+        assert app.screen is app.main_screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is not app.main_screen
+        (close,) = app.screen.query(FooterKey)
+        assert await pilot.click(close)
+        await pilot.pause()
+        assert app.screen is app.main_screen
