@@ -149,6 +149,16 @@ def test_two_tabs_run_one_scheduler_and_the_second_works_through_the_store(
     first.wait_for_text("TASK-002 Live")
     assert scheduler_holder(workspace) == first_pid
 
+    # Closing the first tab ends its app; the second takes the scheduler over.
+    (second_pid,) = set(app_pids(served)) - {first_pid}
+    first.page.close()
+    wait_for(
+        lambda: scheduler_holder(workspace) == second_pid,
+        APP_SECONDS,
+        "the second tab's app to take the scheduler over",
+    )
+    second.wait_for_text("scheduler running")
+
 
 def test_a_phone_in_portrait_gets_one_column_switched_by_taps(served: Served, browser):
     phone = browser.browser.new_context(viewport={"width": 400, "height": 800}, has_touch=True)
