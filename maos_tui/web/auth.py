@@ -58,10 +58,10 @@ def token_guard(token: str) -> Middleware:
             return web.Response(status=403, text=WRONG_ORIGIN)
         if offered is not None and not websocket:
             # Out of the address bar, the history and any Referer: from now on, the cookie.
-            response = web.Response(
-                status=303,
-                headers={hdrs.LOCATION: str(request.rel_url.without_query_params(TOKEN_PARAMETER))},
-            )
+            # One leading slash: `//host/` would send the browser to another site.
+            here = request.rel_url.without_query_params(TOKEN_PARAMETER)
+            location = "/" + str(here).lstrip("/")
+            response = web.Response(status=303, headers={hdrs.LOCATION: location})
             response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
             return response
         return await handler(request)

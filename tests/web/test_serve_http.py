@@ -66,6 +66,9 @@ async def test_the_token_sets_the_cookie_and_gets_the_page(served: Served):
     assert f"{cookie_name(served.token)}={served.token}" in set_cookie
     assert "HttpOnly" in set_cookie
     assert "SameSite=Strict" in set_cookie
+    # Never a redirect to another site.
+    _, _, headers = await _get(f"{served.base}//evil.example/?token={served.token}")
+    assert headers["Location"] == "/evil.example/"
     status, page, _ = await _get(served.base + "/", Cookie=_cookie_header(served.token))
     assert status == 200
     # The page's websocket goes to the address this request used.
