@@ -72,15 +72,20 @@ class Tab:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
-            yield chromium.new_context(viewport={"width": 1280, "height": 800})
+            yield browser
         finally:
-            chromium.close()
+            browser.close()
+
+
+@pytest.fixture
+def desktop(chromium):  # type: ignore[no-untyped-def]
+    return chromium.new_context(viewport={"width": 1280, "height": 800})
 
 
 def open_tab(context, served: Served) -> Tab:  # type: ignore[no-untyped-def]
@@ -106,11 +111,11 @@ def app_pids(served: Served) -> list[int]:
     return pids
 
 
-def test_the_url_opens_the_board_and_a_key_moves_a_card(served: Served, cli: Cli, browser):
-    tab = open_tab(browser, served)
+def test_the_url_opens_the_board_and_a_key_moves_a_card(served: Served, cli: Cli, desktop):
+    tab = open_tab(desktop, served)
     # The token went into the cookie and out of the address bar.
     assert tab.page.url == served.base + "/"
-    (cookie,) = browser.cookies()
+    (cookie,) = desktop.cookies()
     assert cookie["value"] == served.token
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     tab.wait_for_text("INBOX", "TASK-001")
@@ -124,15 +129,15 @@ def test_the_url_opens_the_board_and_a_key_moves_a_card(served: Served, cli: Cli
 
 
 def test_two_tabs_run_one_scheduler_and_the_second_works_through_the_store(
-    served: Served, cli: Cli, browser
+    served: Served, cli: Cli, desktop
 ):
     workspace = Workspace(cli.workspace)
-    first = open_tab(browser, served)
+    first = open_tab(desktop, served)
     first.wait_for_text("TASK-001", "scheduler running")
     (first_pid,) = app_pids(served)
     assert scheduler_holder(workspace) == first_pid
 
-    second = open_tab(browser, served)
+    second = open_tab(desktop, served)
     second.wait_for_text("TASK-001", "scheduler off (held by another process)")
     assert len(app_pids(served)) == 2
     assert scheduler_holder(workspace) == first_pid
@@ -160,10 +165,9 @@ def test_two_tabs_run_one_scheduler_and_the_second_works_through_the_store(
     second.wait_for_text("scheduler running")
 
 
-def test_a_phone_in_portrait_gets_one_column_switched_by_taps(served: Served, browser):
-    phone = browser.browser.new_context(viewport={"width": 400, "height": 800}, has_touch=True)
-    tab = Tab(phone.new_page())
-    tab.page.goto(served.url)
+def test_a_phone_in_portrait_gets_one_column_switched_by_taps(served: Served, chromium):
+    phone = chromium.new_context(viewport={"width": 400, "height": 800}, has_touch=True)
+    tab = open_tab(phone, served)
     tab.wait_for_text("INBOX 1", "ASSIGNED ▶")
     size = parse_qs(urlsplit(tab.websocket_url).query)
     columns, rows = int(size["width"][0]), int(size["height"][0])
