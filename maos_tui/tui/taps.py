@@ -1,5 +1,6 @@
 """A tap (a click) beside a dialog closes it, as the dialog's esc does: a phone's keyboard has
-no esc, and on a narrow screen the dialog's footer may not show that key."""
+no esc. Not a dialog with fields: a stray tap must not throw away what was typed (its footer
+shows esc first)."""
 
 from __future__ import annotations
 
@@ -14,5 +15,5 @@ class TapBesideCloses(App[int]):
         # Textual's own dialogs (the command palette) close on such a click themselves.
         if isinstance(screen, SystemModalScreen) or not isinstance(screen, ModalScreen):
             return
-        if event.widget is screen:
+        if event.widget is screen and not screen.query("Input, TextArea"):
             self.simulate_key("escape")
