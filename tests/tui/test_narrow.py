@@ -162,3 +162,14 @@ async def test_dialogs_close_by_a_tap_on_their_footer_or_beside_them(
         assert await pilot.click(close)
         await pilot.pause()
         assert app.screen is app.main_screen
+
+
+async def test_an_empty_workspace_shows_the_welcome_without_a_switcher(
+    make_app: Callable[..., MaosApp],
+):
+    app = make_app()
+    async with app.run_test(size=PHONE) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        assert screen.has_class("narrow") and screen.has_class("welcome")
+        assert screen.welcome.display and not screen.switcher.display
