@@ -14,6 +14,7 @@ MODULES = (
     "working",
     "scheduler",
     "events",
+    "feed",
     "agents",
     "search",
 )

@@ -18,7 +18,7 @@ from textual.visual import RenderOptions, Visual
 from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.printable import printable
-from maos_tui.tui.queries import TaskRunFigures
+from maos_tui.store.records import TaskRunFigures
 
 
 def as_utc(moment: datetime) -> datetime:
