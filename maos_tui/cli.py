@@ -39,6 +39,7 @@ COMMANDS = {
     "doc": "documents",
     "search": "search",
     "worktree": "worktrees",
+    "serve": "serve",
 }
 # Options of the top-level parser that take a value (skipped when looking for the command).
 _VALUE_OPTIONS = frozenset({"--workspace", "--db"})

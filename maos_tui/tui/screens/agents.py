@@ -231,6 +231,7 @@ class AgentForm(ModalScreen[AgentRecord | None]):
             yield field_row("Max concurrent", Input(str(most), id="max_concurrent"))
             yield Label("System prompt", classes="hint")
             yield TextArea(agent.system_prompt if agent else "", id="system_prompt")
+        yield KeyFooter()  # save and cancel by a tap: a phone's keyboard has no esc
 
     def on_mount(self) -> None:
         self.query_one(TextArea).cursor_blink = False
