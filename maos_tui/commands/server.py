@@ -121,6 +121,10 @@ class CommandServer:
         request = json.loads(line or b"null")
         if not isinstance(request, dict) or request.get("version") != __version__:
             return {"refused": "another maos-tui version"}
+        if "mcp" in request:  # a call from `maos-tui mcp` (maos_tui/mcp/backend.py)
+            from maos_tui.mcp.served import answer
+
+            return await answer(self.store, self.workspace, self.config, request["mcp"])
         argv = request.get("argv")
         if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
             return {"refused": "malformed request"}
