@@ -32,7 +32,8 @@ async def write_document(store: Store, call: Call) -> dict[str, Any]:
 
 
 async def search(store: Store, call: Call) -> dict[str, Any]:
-    limit = validate_positive("limit", int(call.args.get("limit") or 20))
+    given = call.args.get("limit")
+    limit = validate_positive("limit", 20 if given is None else int(given))
     hits = await store.search.search(str(call.args.get("text", "")), limit=limit)
     return {"hits": [hit.to_json() for hit in hits]}
 

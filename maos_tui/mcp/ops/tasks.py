@@ -37,7 +37,7 @@ def full(task: TaskRecord) -> dict[str, Any]:
 
 async def list_tasks(store: Store, call: Call) -> dict[str, Any]:
     args = call.args
-    limit = int(args.get("limit") or 50)
+    limit = 50 if args.get("limit") is None else int(args["limit"])
     if not 1 <= limit <= LIST_MAX:
         raise DomainError(f"limit must be from 1 to {LIST_MAX}, not {limit}")
     statuses = [parse_status(args["status"])] if args.get("status") else None
@@ -68,7 +68,7 @@ async def create_task(store: Store, call: Call) -> dict[str, Any]:
     task = await store.tasks.create(
         str(args.get("title", "")),
         description=args.get("description") or "",
-        priority=args.get("priority", 2) if args.get("priority") is not None else 2,
+        priority=2 if args.get("priority") is None else args["priority"],
         after=list(args.get("after") or []),
         needs=list(args.get("needs") or []),
         assignees=list(args.get("assign") or []),
