@@ -1,0 +1,99 @@
+"""With `maos-tui run` open on the workspace, MCP calls run in that process (over the
+socket served CLI commands use): the MCP server never opens the store itself, and the
+change reaches the open board's WORKING.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from maos_tui.commands.context import Context
+from maos_tui.commands.remote import socket_path
+from maos_tui.config import Workspace
+from maos_tui.mcp.backend import Backend
+from maos_tui.mcp.server import Board, build
+from tests.conftest import Cli
+from tests.mcp.mcp_support import ok, refused, rows, stdio_client, wait_for
+from tests.test_served_cli import answering
+
+
+@pytest.fixture
+def serving(cli: Cli) -> Iterator[subprocess.Popen[str]]:
+    cli.ok("init")
+    run = subprocess.Popen(
+        cli.argv("run"), env=cli.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    path = socket_path(Workspace(cli.workspace))
+
+    def up() -> bool:
+        assert run.poll() is None, run.stderr.read() if run.stderr else ""
+        return answering(path)
+
+    wait_for(up, "`maos-tui run` to serve")
+    yield run
+    run.kill()
+    run.wait()
+
+
+def in_process_board(cli: Cli) -> tuple[Backend, Client]:
+    ctx = Context(argparse.Namespace(workspace=str(cli.workspace)), env=cli.env())
+    backend = Backend(ctx, "human")
+    return backend, Client(build(Board(backend, 30, one_client=True)))
+
+
+async def test_calls_go_through_the_open_board(cli: Cli, serving: subprocess.Popen[str]) -> None:
+    backend, client = in_process_board(cli)
+    async with client:
+        made = await ok(client, "create_task", title="Served over MCP")
+        assert "unknown task" in await refused(client, "get_task", id="TASK-404")
+        claimed = (await ok(client, "claim_task"))["task"]
+        assert claimed["id"] == made["id"]
+        await ok(client, "finish_task", id=made["id"], summary="done")
+    assert backend.served_calls == 4
+    assert backend._store is None, "the MCP server opened the store itself"
+    working = cli.workspace / "WORKING.md"
+    # Written by the `run` process, which followed its own bus.
+    wait_for(lambda: "Served over MCP" in working.read_text(), "the board's WORKING.md")
+    assert rows(cli.workspace, "SELECT status FROM tasks") == [("done",)]
+
+
+def _mcp_servers_of(cli: Cli) -> list[Path]:
+    """The /proc folders of the `maos-tui mcp` processes on this workspace."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(cli.workspace).encode() in argv and b"mcp" in argv:
+            found.append(proc)
+    return found
+
+
+def _open_files(proc: Path) -> set[str]:
+    names = set()
+    for fd in (proc / "fd").iterdir():
+        try:
+            names.add(os.readlink(fd))
+        except OSError:
+            continue
+    return names
+
+
+async def test_a_subprocess_server_never_opens_the_store(
+    cli: Cli, serving: subprocess.Popen[str]
+) -> None:
+    async with stdio_client(cli) as client:
+        await ok(client, "create_task", title="Seen at once")
+        await ok(client, "list_tasks")
+        servers = _mcp_servers_of(cli)
+        assert len(servers) == 1
+        opened = _open_files(servers[0])
+    assert not any("state.db" in name for name in opened), opened
+    assert rows(cli.workspace, "SELECT actor, verb FROM activities") == [("human", "created")]
