@@ -16,6 +16,7 @@ MODULES = (
     "events",
     "agents",
     "search",
+    "mcp",
 )
 
 

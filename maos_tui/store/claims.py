@@ -44,6 +44,13 @@ _CLAIMABLE = (TaskStatus.INBOX.value, TaskStatus.ASSIGNED.value)
 _OPEN_CLAIMS = select(
     Run.id, Run.task_id, Run.agent_name, Run.started_at, Run.last_progress_at
 ).where(Run.ended_at.is_(None), Run.kind == CLAIM)
+# Claimable tasks in the order the scheduler places them: priority, then age.
+_QUEUE = (
+    select(Task.id)
+    .where(Task.status.in_(_CLAIMABLE), Task.archived == False)  # noqa: E712
+    .order_by(Task.priority, Task.seq)
+)
+_FIRST_PAGE = 32
 _OPEN_RUN_TASKS = select(Run.task_id).where(Run.ended_at.is_(None))
 _TAKE = (
     update(Task)
@@ -103,23 +110,32 @@ async def claim_next(store: Store, caller: str, offered: Iterable[str] = ()) -> 
         own, _beat = await _capabilities(tx.conn, caller)
         capabilities = own | set(offered)
         busy = {row[0] for row in (await tx.conn.execute(_OPEN_RUN_TASKS)).all()}
-        candidates = await store.tasks.list([TaskStatus.INBOX, TaskStatus.ASSIGNED], conn=tx.conn)
-        for task in candidates:
-            if task.id in busy or not may_take(task, caller, capabilities, tx.now):
-                continue
-            taken = await tx.conn.execute(_TAKE, {"_id": task.id, "_now": tx.now})
-            if taken.rowcount != 1:  # another claimer's transaction got it first
-                continue
-            if caller != HUMAN and caller not in task.assignees:
-                await store.tasks.set_assignees_in(
-                    tx, task.id, add=[caller], actor=caller, current=task
-                )
-            await store.tasks.move_in(
-                tx, task.id, TaskStatus.IN_PROGRESS, actor=caller, reason="claimed over MCP"
-            )
-            run_id = await store.runs.start_in(tx, task.id, caller, CLAIM)
-            return Claim(run_id, await store.tasks.get(task.id, tx.conn))
+        # The first few open tasks usually hold one to take: the whole queue is read
+        # only when they do not.
+        for limit in (_FIRST_PAGE, None):
+            ids = [row[0] for row in (await tx.conn.execute(_QUEUE.limit(limit))).all()]
+            found = {task.id: task for task in await store.tasks.get_many(ids, tx.conn)}
+            for task in (found[tid] for tid in ids if tid in found):
+                if task.id not in busy and may_take(task, caller, capabilities, tx.now):
+                    claim = await _take_in(store, tx, task, caller)
+                    if claim is not None:
+                        return claim
+            if limit is None or len(ids) < limit:
+                break
     return None
+
+
+async def _take_in(store: Store, tx: Tx, task: TaskRecord, caller: str) -> Claim | None:
+    taken = await tx.conn.execute(_TAKE, {"_id": task.id, "_now": tx.now})
+    if taken.rowcount != 1:  # another claimer's transaction got it first
+        return None
+    if caller != HUMAN and caller not in task.assignees:
+        await store.tasks.set_assignees_in(tx, task.id, add=[caller], actor=caller, current=task)
+    await store.tasks.move_in(
+        tx, task.id, TaskStatus.IN_PROGRESS, actor=caller, reason="claimed over MCP"
+    )
+    run_id = await store.runs.start_in(tx, task.id, caller, CLAIM)
+    return Claim(run_id, await store.tasks.get(task.id, tx.conn))
 
 
 async def heartbeat(store: Store, run_ids: Sequence[int]) -> list[int]:
