@@ -6,39 +6,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from mcp import Client
 
 from maos_tui.commands.context import Context
-from maos_tui.commands.remote import socket_path
-from maos_tui.config import Workspace
 from maos_tui.mcp.backend import Backend
 from maos_tui.mcp.server import Board, build
 from tests.conftest import Cli
 from tests.mcp.mcp_support import ok, refused, rows, stdio_client, wait_for
-from tests.test_served_cli import answering
-
-
-@pytest.fixture
-def serving(cli: Cli) -> Iterator[subprocess.Popen[str]]:
-    cli.ok("init")
-    run = subprocess.Popen(
-        cli.argv("run"), env=cli.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    path = socket_path(Workspace(cli.workspace))
-
-    def up() -> bool:
-        assert run.poll() is None, run.stderr.read() if run.stderr else ""
-        return answering(path)
-
-    wait_for(up, "`maos-tui run` to serve")
-    yield run
-    run.kill()
-    run.wait()
+from tests.test_served_cli import serving  # noqa: F401  (the fixture)
 
 
 def in_process_board(cli: Cli) -> tuple[Backend, Client]:
@@ -47,7 +25,8 @@ def in_process_board(cli: Cli) -> tuple[Backend, Client]:
     return backend, Client(build(Board(backend, 30, one_client=True)))
 
 
-async def test_calls_go_through_the_open_board(cli: Cli, serving: subprocess.Popen[str]) -> None:
+@pytest.mark.usefixtures("serving")
+async def test_calls_go_through_the_open_board(cli: Cli) -> None:
     backend, client = in_process_board(cli)
     async with client:
         made = await ok(client, "create_task", title="Served over MCP")
@@ -86,9 +65,8 @@ def _open_files(proc: Path) -> set[str]:
     return names
 
 
-async def test_a_subprocess_server_never_opens_the_store(
-    cli: Cli, serving: subprocess.Popen[str]
-) -> None:
+@pytest.mark.usefixtures("serving")
+async def test_a_subprocess_server_never_opens_the_store(cli: Cli) -> None:
     async with stdio_client(cli) as client:
         await ok(client, "create_task", title="Seen at once")
         await ok(client, "list_tasks")
