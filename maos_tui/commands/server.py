@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_MAX_REQUEST_BYTES = 1024 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def _private_folder(folder: Path) -> None:
@@ -92,7 +92,7 @@ class CommandServer:
                 return
             self.path.unlink()
         self._server = await asyncio.start_unix_server(
-            self._serve, path=os.fspath(self.path), limit=_MAX_REQUEST_BYTES
+            self._serve, path=os.fspath(self.path), limit=MAX_REQUEST_BYTES
         )
         os.chmod(self.path, 0o600)
 

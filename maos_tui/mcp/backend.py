@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from maos_tui import __version__
 from maos_tui.commands.remote import CONNECT_SECONDS, socket_path
 from maos_tui.commands.remote import _ours as private_socket
+from maos_tui.commands.server import MAX_REQUEST_BYTES
 from maos_tui.mcp.ops import READ_ONLY, Call, CallFailed, perform
 
 if TYPE_CHECKING:
@@ -78,7 +79,11 @@ class Backend:
         if not self.ctx.uses_default_db:
             return None
         path = socket_path(self.ctx.workspace)
-        if not private_socket(path):
+        line = json.dumps({"version": __version__, "mcp": request}, ensure_ascii=False)
+        encoded = line.encode("utf-8") + b"\n"
+        # Beyond what the serving process reads in one request (a big document): written
+        # here, and the open board sees the commit as it sees any other process's.
+        if len(encoded) >= MAX_REQUEST_BYTES or not private_socket(path):
             return None
         try:
             reader, writer = await asyncio.wait_for(
@@ -88,8 +93,7 @@ class Backend:
         except (OSError, TimeoutError):
             return None  # left behind by a process that died
         try:
-            line = {"version": __version__, "mcp": request}
-            writer.write(json.dumps(line).encode("utf-8") + b"\n")
+            writer.write(encoded)
             await writer.drain()
             writer.write_eof()
             raw = await asyncio.wait_for(reader.read(), _ANSWER_SECONDS)

@@ -75,3 +75,18 @@ async def test_a_subprocess_server_never_opens_the_store(cli: Cli) -> None:
         opened = _open_files(servers[0])
     assert not any("state.db" in name for name in opened), opened
     assert rows(cli.workspace, "SELECT actor, verb FROM activities") == [("human", "created")]
+
+
+@pytest.mark.usefixtures("serving")
+async def test_a_document_too_big_for_the_socket_is_written_here(cli: Cli) -> None:
+    task_id = cli.ok("task", "add", "Big doc").strip()
+    backend, client = in_process_board(cli)
+    content = "é" * (1024 * 1024)  # 2 MB of UTF-8: more than one served request holds
+    async with client:
+        doc = await ok(client, "write_document", id=task_id, title="Big", content=content)
+        await ok(client, "list_tasks")
+    await backend.close()
+    assert doc["version"] == 1
+    assert backend.served_calls == 1  # the list; the document went through its own store
+    stored = rows(cli.workspace, "SELECT length(content) FROM document_versions")
+    assert stored == [(len(content),)]

@@ -80,6 +80,8 @@ async def test_task_tools_happy_paths_and_authorship(cli: Cli) -> None:
         assert "last_error" in shown and "result" in shown
         hits = await ok(client, "search", text="lexer")
         assert hits["hits"][0]["ref"] == first
+    # Nothing else is open: the MCP server rewrites WORKING.md after its writes, as the CLI.
+    assert "Test the parser" in (cli.workspace / "WORKING.md").read_text()
     authors = rows(cli.workspace, "SELECT DISTINCT actor FROM activities WHERE task_id IS NOT NULL")
     assert ("claude",) in authors
     assert rows(cli.workspace, "SELECT author FROM messages") == [("claude",)]
