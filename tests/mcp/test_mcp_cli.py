@@ -92,3 +92,34 @@ def test_start_up_imports_neither_litellm_nor_textual(cli: Cli) -> None:
     assert '"id":2' in done.stdout.replace(" ", ""), (done.stdout, done.stderr)
     assert "LOADED []" in done.stderr, done.stderr
     assert os.path.exists(cli.workspace / ".maos" / "state.db")
+
+
+def _sdk_importers() -> set[str]:
+    """The modules of maos_tui that import the `mcp` SDK, anywhere in their code."""
+    import ast
+
+    import maos_tui
+
+    root = Path(maos_tui.__file__).parent
+    found = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            if any(name == "mcp" or name.startswith("mcp.") for name in names):
+                found.add(path.relative_to(root).as_posix())
+    return found
+
+
+def test_only_the_mcp_server_modules_import_the_sdk() -> None:
+    """The board's process runs MCP calls (mcp/served.py, mcp/ops/) without the SDK."""
+    outside = {
+        name
+        for name in _sdk_importers()
+        if not name.startswith("agents/")
+        and name not in {"mcp/server.py", "mcp/tools.py", "mcp/http.py"}
+    }
+    assert outside == set()
