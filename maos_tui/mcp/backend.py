@@ -16,8 +16,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from maos_tui import __version__
-from maos_tui.commands.remote import CONNECT_SECONDS, socket_path
-from maos_tui.commands.remote import _ours as private_socket
+from maos_tui.commands.remote import CONNECT_SECONDS, is_ours, socket_path
 from maos_tui.commands.server import MAX_REQUEST_BYTES
 from maos_tui.mcp.ops import READ_ONLY, Call, CallFailed, perform
 
@@ -83,7 +82,7 @@ class Backend:
         encoded = line.encode("utf-8") + b"\n"
         # Beyond what the serving process reads in one request (a big document): written
         # here, and the open board sees the commit as it sees any other process's.
-        if len(encoded) >= MAX_REQUEST_BYTES or not private_socket(path):
+        if len(encoded) >= MAX_REQUEST_BYTES or not is_ours(path):
             return None
         try:
             reader, writer = await asyncio.wait_for(

@@ -12,8 +12,9 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-# (context, operation, arguments) -> the operation's result; ToolError for bad input.
-Run = Callable[[Context, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# (context, operation, arguments) -> the operation's result; ToolError for bad input
+# (ResourceError when there is no tool context: a resource read).
+Run = Callable[[Context | None, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 TaskId = Annotated[str, Field(description="task ID, e.g. TASK-7")]
 _STATUSES = "inbox|assigned|in_progress|review|done|failed|cancelled"
@@ -126,8 +127,8 @@ def register(server: MCPServer, run: Run) -> None:
 
     @server.resource("maos://working", mime_type="text/markdown", description="WORKING.md")
     async def working() -> str:
-        return str((await run(None, "working", {}))["text"])  # type: ignore[arg-type]
+        return str((await run(None, "working", {}))["text"])
 
     @server.resource("maos://task/{id}", mime_type="text/markdown", description="A task")
     async def task(id: str) -> str:
-        return str((await run(None, "task_markdown", {"id": id}))["text"])  # type: ignore[arg-type]
+        return str((await run(None, "task_markdown", {"id": id}))["text"])

@@ -90,25 +90,20 @@ async def held(conn: AsyncConnection) -> set[str]:
     return {row.task_id for row in (await conn.execute(_OPEN_CLAIMS)).all()}
 
 
-async def _capabilities(conn: AsyncConnection, caller: str) -> tuple[set[str], int]:
+async def _capabilities(conn: AsyncConnection, caller: str) -> set[str]:
     if caller == HUMAN:
-        return set(), DEFAULT_HEARTBEAT_SECONDS
-    row = (
-        await conn.execute(
-            select(Agent.capabilities, Agent.heartbeat_seconds).where(Agent.name == caller)
-        )
-    ).first()
+        return set()
+    row = (await conn.execute(select(Agent.capabilities).where(Agent.name == caller))).first()
     if row is None:
         raise DomainError(f"unknown agent {caller}")
-    return set(json.loads(row[0] or "[]")), int(row[1])
+    return set(json.loads(row[0] or "[]"))
 
 
 async def claim_next(store: Store, caller: str, offered: Iterable[str] = ()) -> Claim | None:
     """Take the next runnable task the caller may do (priority, then age): it goes to
     in_progress for the caller, with a claim run. None when there is none."""
     async with store.write() as tx:
-        own, _beat = await _capabilities(tx.conn, caller)
-        capabilities = own | set(offered)
+        capabilities = await _capabilities(tx.conn, caller) | set(offered)
         busy = {row[0] for row in (await tx.conn.execute(_OPEN_RUN_TASKS)).all()}
         # The first few open tasks usually hold one to take: the whole queue is read
         # only when they do not.

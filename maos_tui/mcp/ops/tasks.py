@@ -51,13 +51,15 @@ async def list_tasks(store: Store, call: Call) -> dict[str, Any]:
 
 
 async def get_task(store: Store, call: Call) -> dict[str, Any]:
+    from maos_tui.store.subtasks import subtasks
+
     task = await store.tasks.get(str(call.args.get("id", "")))
     thread = await store.messages.list(task.id)
     docs = await store.documents.list(task.id)
-    subtasks = [t for t in await store.tasks.list() if t.parent == task.id]
+    children = await subtasks(store, task.id)
     return {
         **full(task),
-        "subtasks": [row(t) for t in subtasks],
+        "subtasks": [row(t) for t in children],
         "messages": [m.to_json() for m in thread[-MESSAGES_SHOWN:]],
         "documents": [{"ref": d.ref, "title": d.title, "version": d.latest} for d in docs],
     }
