@@ -123,3 +123,19 @@ def test_only_the_mcp_server_modules_import_the_sdk() -> None:
         and name not in {"mcp/server.py", "mcp/tools.py", "mcp/http.py"}
     }
     assert outside == set()
+
+
+async def test_the_server_never_runs_a_scheduler(cli: Cli) -> None:
+    """With nothing open, the MCP server writes to the store but starts no agent."""
+    cli.ok("init")
+    marker = cli.workspace / "ran"
+    cli.ok("agent", "add", "worker", "--command", f"touch {marker}")
+    async with stdio_client(cli) as client:
+        made = await ok(client, "create_task", title="for the worker", assign=["worker"])
+        # A scheduler would have started the worker on it by now.
+        for _ in range(3):
+            await ok(client, "list_tasks")
+        shown = await ok(client, "get_task", id=made["id"])
+    assert shown["status"] == "assigned"
+    assert rows(cli.workspace, "SELECT count(*) FROM runs") == [(0,)]
+    assert not marker.exists()
