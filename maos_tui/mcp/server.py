@@ -32,7 +32,7 @@ INSTRUCTIONS = (
     "The maos-tui task board of this workspace. Take work with claim_task, report with "
     "post_message and write_document, end it with finish_task."
 )
-_STDIO = "stdio"
+_ONE = "the client"
 
 
 class Board:
@@ -45,10 +45,12 @@ class Board:
         self.claims: dict[str, list[int]] = {}
 
     def client(self, ctx: Context | None) -> str:
+        """Whose claims a call refreshes. Over HTTP, a session of the 2025 protocol is a
+        client; 2026 requests carry no session, so they count as one client: the server's
+        caller (`--as`), whichever program sends them."""
         if self.one_client or ctx is None:
-            return _STDIO
-        headers = ctx.headers or {}
-        return headers.get("mcp-session-id") or str(id(ctx.session))
+            return _ONE
+        return (ctx.headers or {}).get("mcp-session-id") or _ONE
 
     async def run(self, ctx: Context | None, name: str, args: dict[str, Any]) -> dict[str, Any]:
         claims = self.claims.setdefault(self.client(ctx), [])
@@ -63,7 +65,7 @@ class Board:
         """Refresh the one client's claims (stdio) and sweep those of dead clients."""
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
-            claims = self.claims.get(_STDIO, []) if self.one_client else []
+            claims = self.claims.get(_ONE, []) if self.one_client else []
             try:
                 await self.backend.call("heartbeat", {}, claims)
             except CallFailed as exc:

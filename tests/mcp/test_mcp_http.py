@@ -3,11 +3,14 @@ wrong one, every request gets a 401 and nothing runs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 import subprocess
+import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 
 import pytest
 from mcp import Client
@@ -108,3 +111,28 @@ def test_a_non_loopback_host_warns(cli: Cli) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+async def test_an_http_clients_calls_keep_its_claim(cli: Cli) -> None:
+    cli.ok("init")
+    cli.ok("agent", "add", "codex", "--command", "true", "--heartbeat", "1")
+    cli.ok("agent", "pause", "codex")
+    task_id = cli.ok("task", "add", "Kept over HTTP").strip()
+    token = cli.ok("mcp", "--show-token").strip()
+
+    def claim_age() -> float:
+        """Seconds from the claim to its latest heartbeat."""
+        [(started, beat)] = rows(cli.workspace, "SELECT started_at, last_progress_at FROM runs")
+        return (datetime.fromisoformat(beat) - datetime.fromisoformat(started)).total_seconds()
+
+    with http_server(cli, "--as", "codex") as (url, _proc):
+        async with http_client(url, token) as client:
+            assert (await ok(client, "claim_task"))["task"]["id"] == task_id
+            deadline = time.monotonic() + 120
+            # Its calls refresh the claim past 3 heartbeats, and nothing releases it.
+            while claim_age() < 4:
+                assert time.monotonic() < deadline, "the claim was never refreshed"
+                await ok(client, "list_tasks")
+                status = rows(cli.workspace, "SELECT status FROM tasks")[0][0]
+                assert status == "in_progress", "released while its client kept calling"
+                await asyncio.sleep(0.2)
