@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -72,9 +73,28 @@ class Board:
                 log.warning("MCP heartbeat failed: %s", exc)
 
 
+# Pydantic's detail: the error type, the rejected value (the caller's data) and a link.
+_VALIDATION_NOISE = re.compile(r"\s*\[type=[^\]]*\]|\s*For further information visit \S+")
+
+
+async def one_line_errors(ctx: Any, call_next: Any) -> Any:
+    """A tool error is one line, as the CLI's are: the SDK's own argument checks
+    (a string where a number goes) give pydantic's multi-line report otherwise."""
+    result = await call_next(ctx)
+    if ctx.method == "tools/call" and isinstance(result, dict) and result.get("isError"):
+        for block in result.get("content") or []:
+            if isinstance(block, dict) and block.get("type") == "text":
+                block["text"] = " ".join(_VALIDATION_NOISE.sub("", block["text"]).split())
+    return result
+
+
 def build(board: Board) -> MCPServer:
     server = MCPServer(
-        "maos-tui", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
+        "maos-tui",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        log_level="WARNING",
+        middleware=[one_line_errors],
     )
     register(server, board.run)
     return server

@@ -117,6 +117,9 @@ async def test_bad_input_is_a_one_line_tool_error_and_writes_nothing(cli: Cli) -
             client, "finish_task", id=second, summary="done"
         )
         assert "limit" in await refused(client, "search", text="x", limit=-1)
+        # The SDK's own type checks are one line too, without the value sent.
+        typed = await refused(client, "list_tasks", limit="lots")
+        assert "limit" in typed and "valid integer" in typed and "lots" not in typed
     assert _activity_count(cli) == before
     assert rows(cli.workspace, "SELECT title FROM tasks ORDER BY seq") == [("One",), ("Two",)]
 
