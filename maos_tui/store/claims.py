@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,9 +41,19 @@ CLAIM = "claim"
 STALL_HEARTBEATS = 3
 REVIEW_CAPABILITY = "review"
 _CLAIMABLE = (TaskStatus.INBOX.value, TaskStatus.ASSIGNED.value)
-_OPEN_CLAIMS = select(
-    Run.id, Run.task_id, Run.agent_name, Run.started_at, Run.last_progress_at
-).where(Run.ended_at.is_(None), Run.kind == CLAIM)
+_OPEN_CLAIMS = (
+    select(
+        Run.id,
+        Run.task_id,
+        Run.agent_name,
+        Run.started_at,
+        Run.last_progress_at,
+        Task.status,
+        Task.archived,
+    )
+    .join(Task, Task.id == Run.task_id)
+    .where(Run.ended_at.is_(None), Run.kind == CLAIM)
+)
 # Claimable tasks in the order the scheduler places them: priority, then age.
 _QUEUE = (
     select(Task.id)
@@ -85,9 +95,15 @@ def may_take(task: TaskRecord, caller: str, capabilities: set[str], now: datetim
     return set(task.needs) <= capabilities
 
 
+def _holds(claim: Any) -> bool:
+    """A claim holds its task while the task is in progress: once someone moved it (a
+    person sent it back to the inbox, cancelled it), the claim is over."""
+    return claim.status == TaskStatus.IN_PROGRESS.value and not claim.archived
+
+
 async def held(conn: AsyncConnection) -> set[str]:
     """The tasks an open claim holds: the scheduler leaves them alone."""
-    return {row.task_id for row in (await conn.execute(_OPEN_CLAIMS)).all()}
+    return {row.task_id for row in (await conn.execute(_OPEN_CLAIMS)).all() if _holds(row)}
 
 
 async def _capabilities(conn: AsyncConnection, caller: str) -> set[str]:
@@ -166,10 +182,14 @@ async def release_stale(store: Store) -> list[str]:
         last = _aware(claim.last_progress_at or claim.started_at)
         if now - last > timedelta(seconds=STALL_HEARTBEATS * beat):
             stale.append(claim)
-    if not stale:
+    over = [claim for claim in claims if not _holds(claim) and claim not in stale]
+    if not stale and not over:
         return []
     released = []
     async with store.write() as tx:
+        for claim in over:
+            where = "archived" if claim.archived else f"moved to {claim.status}"
+            await store.runs.finish_in(tx, claim.id, "moved", f"the task was {where}")
         for claim in stale:
             # Read again inside the write: a heartbeat may have landed since.
             row = (

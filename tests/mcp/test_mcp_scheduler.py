@@ -68,3 +68,29 @@ async def test_a_refreshed_claim_is_kept(store: Store, workspace: Path) -> None:
         assert await claims.heartbeat(store, [claim.run_id]) == [claim.run_id]
         assert await claims.release_stale(store) == []
         await asyncio.sleep(0.5)
+
+
+async def test_a_claimed_task_moved_by_a_person_is_scheduled_again(
+    store: Store, workspace: Path
+) -> None:
+    await store.agents.add("bot", command=["true"])
+    await store.agents.set_paused("bot", True)
+    runner = InstantRunner()
+    scheduler = make_scheduler(store, workspace, runner_factory=runner.factory)
+    await scheduler.start()
+    try:
+        task = await store.tasks.create("taken back")
+        claim = await claims.claim_next(store, "human")
+        assert claim is not None
+        await store.tasks.move(task.id, TaskStatus.INBOX)  # the person takes it back
+        await store.agents.set_paused("bot", False)
+
+        async def done() -> bool:
+            return (await store.tasks.get(task.id)).status is TaskStatus.DONE
+
+        await until(done, message="the task stayed held by a claim that is over")
+    finally:
+        await scheduler.stop()
+    await claims.release_stale(store)  # the next sweep ends the claim that is over
+    runs = {run.kind: run for run in await store.runs.for_task(task.id)}
+    assert runs["claim"].outcome == "moved" and runs["claim"].error == "the task was moved to inbox"
