@@ -93,4 +93,4 @@ async def test_a_claimed_task_moved_by_a_person_is_scheduled_again(
         await scheduler.stop()
     await claims.release_stale(store)  # the next sweep ends the claim that is over
     runs = {run.kind: run for run in await store.runs.for_task(task.id)}
-    assert runs["claim"].outcome == "moved" and runs["claim"].error == "the task was moved to inbox"
+    assert runs["claim"].outcome == "moved" and runs["claim"].error == "the task was moved to done"
