@@ -163,7 +163,8 @@ async def heartbeat(store: Store, run_ids: Sequence[int]) -> list[int]:
             select(Run.id).where(Run.id.in_(list(run_ids)), Run.ended_at.is_(None))
         )
         open_ids = [row[0] for row in rows.all()]
-        tx.notify("heartbeat")
+        # A run's progress, not an agent's heartbeat: nothing to schedule, nothing to show.
+        tx.notify("run")
     return open_ids
 
 
