@@ -39,15 +39,16 @@ class Backend:
     async def call(self, name: str, args: dict[str, Any], claims: list[int]) -> dict[str, Any]:
         """The operation's result; CallFailed with the one-line message for bad input.
         `claims` (this client's claim runs) is updated in place."""
-        request = {"op": name, "args": args, "caller": self.caller, "claims": list(claims)}
+        sent = list(claims)
+        request = {"op": name, "args": args, "caller": self.caller, "claims": sent}
         answer = await self._served(request)
         if answer is None:
-            call = Call(self.caller, args, self.ctx.config, self.ctx.workspace, list(claims))
+            call = Call(self.caller, args, self.ctx.config, self.ctx.workspace, list(sent))
             store = await self._local()
             try:
                 return await perform(store, name, call)
             finally:
-                claims[:] = call.claims
+                _update(claims, sent, call.claims)
                 if name not in READ_ONLY:
                     # As after a CLI command: no open board follows this commit.
                     from maos_tui.commands.working import rewrite_after_command
@@ -56,7 +57,7 @@ class Backend:
         self.served_calls += 1
         if "error" in answer:
             raise CallFailed(str(answer["error"]))
-        claims[:] = [int(c) for c in answer.get("claims", [])]
+        _update(claims, sent, [int(c) for c in answer.get("claims", [])])
         result = answer.get("result")
         return result if isinstance(result, dict) else {}
 
@@ -114,3 +115,11 @@ class Backend:
         if answer.get("refused"):
             return None
         return answer
+
+
+def _update(claims: list[int], sent: list[int], now: list[int]) -> None:
+    """Apply what one call changed to the client's claims: calls of one client may run
+    at the same time, and each saw the list as it was when it started."""
+    ended = set(sent) - set(now)
+    claims[:] = [c for c in claims if c not in ended]
+    claims.extend(c for c in now if c not in sent and c not in claims)
