@@ -20,6 +20,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
 from maos_tui import __version__
+from maos_tui.commands import startup_gc
 from maos_tui.mcp.backend import Backend
 from maos_tui.mcp.ops import CallFailed
 from maos_tui.mcp.tools import register
@@ -105,6 +106,9 @@ async def serve(ctx: CommandContext, caller: str, heartbeat_seconds: int, http: 
     backend = Backend(ctx, caller)
     board = Board(backend, heartbeat_seconds, one_client=http is None)
     server = build(board)
+    # Its heavy modules are loaded: collect again (a served server never opens the store,
+    # which is where other commands resume collection).
+    startup_gc.resume()
     beat = asyncio.create_task(board.beat(), name="maos-mcp-heartbeat")
     try:
         if http is None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,31 @@ async def test_a_document_too_big_for_the_socket_is_written_here(cli: Cli) -> No
     assert backend.served_calls == 1  # the list; the document went through its own store
     stored = rows(cli.workspace, "SELECT length(content) FROM document_versions")
     assert stored == [(len(content),)]
+
+
+_GC_PROBE = """
+import argparse, asyncio, gc, sys
+from maos_tui.commands import startup_gc
+from maos_tui.commands.context import Context
+from maos_tui.mcp.server import serve
+startup_gc.pause()  # as `main` does for every command
+ctx = Context(argparse.Namespace(workspace=sys.argv[1]))
+asyncio.run(serve(ctx, "human", 30, None))  # stdin is empty: served, then ended
+print("collecting:", gc.isenabled())
+"""
+
+
+@pytest.mark.usefixtures("serving")
+def test_a_served_mcp_server_collects_garbage(cli: Cli) -> None:
+    """Start-up pauses the collector until the store opens; a server whose calls are all
+    served never opens it, and may run for days."""
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE, str(cli.workspace)],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli.env(),
+        cwd=cli.workspace,
+    )
+    assert "collecting: True" in done.stdout, done.stdout + done.stderr
