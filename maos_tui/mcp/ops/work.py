@@ -1,5 +1,5 @@
 """claim_task and finish_task: an outside agent doing a task, under the scheduler's rules
-(store/claims.py)."""
+(store/claims.py); and the server's own heartbeat for the claims of its client."""
 
 from __future__ import annotations
 
@@ -36,12 +36,9 @@ async def finish_task(store: Store, call: Call) -> dict[str, Any]:
     return full(task)
 
 
-OPERATIONS = {"claim_task": claim_task, "finish_task": finish_task}
-
-
 async def heartbeat(store: Store, call: Call) -> dict[str, Any]:
     """Nothing beyond what every call does (perform): refresh and sweep claims."""
     return {"claims": list(call.claims)}
 
 
-OPERATIONS["heartbeat"] = heartbeat
+OPERATIONS = {"claim_task": claim_task, "finish_task": finish_task, "heartbeat": heartbeat}
