@@ -38,6 +38,7 @@ COMMANDS = {
     "notify": "notifications",
     "doc": "documents",
     "search": "search",
+    "worktree": "worktrees",
     "mcp": "mcp",
 }
 # Options of the top-level parser that take a value (skipped when looking for the command).

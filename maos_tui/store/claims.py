@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
 
 CLAIM = "claim"
-# The scheduler's rule for a run that stopped making progress (scheduler/core.py).
+# The scheduler's rule for a run that stopped making progress (scheduler/beats.py).
 STALL_HEARTBEATS = 3
 REVIEW_CAPABILITY = "review"
 _CLAIMABLE = (TaskStatus.INBOX.value, TaskStatus.ASSIGNED.value)

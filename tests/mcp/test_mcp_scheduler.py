@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from fakes.instant import InstantRunner
-from fakes.support import make_scheduler, until
+from fakes.support import make_scheduler, run_until_idle, until
 
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store, claims
@@ -94,3 +94,19 @@ async def test_a_claimed_task_moved_by_a_person_is_scheduled_again(
     await claims.release_stale(store)  # the next sweep ends the claim that is over
     runs = {run.kind: run for run in await store.runs.for_task(task.id)}
     assert runs["claim"].outcome == "moved" and runs["claim"].error == "the task was moved to done"
+
+
+async def test_a_starting_scheduler_leaves_live_claims_alone(store: Store, workspace: Path) -> None:
+    """Opening the TUI (or `run`) while an MCP client works on a task: its recovery of
+    what a dead scheduler left behind does not count the claim among them."""
+    await store.agents.add("bot", command=["true"])
+    taken = await store.tasks.create("claimed before the board opened")
+    claim = await claims.claim_next(store, "human")
+    assert claim is not None
+    runner = InstantRunner()
+    await run_until_idle(make_scheduler(store, workspace, runner_factory=runner.factory))
+    task = await store.tasks.get(taken.id)
+    assert task.status is TaskStatus.IN_PROGRESS and task.retry_count == 0
+    assert runner.log == []
+    [run] = await store.runs.for_task(taken.id)
+    assert run.kind == "claim" and run.ended_at is None
