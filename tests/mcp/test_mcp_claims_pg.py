@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from pg_server import pg_url  # noqa: F401  (the fixture)
 
 from maos_tui.domain import TaskStatus
