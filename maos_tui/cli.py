@@ -40,6 +40,7 @@ COMMANDS = {
     "search": "search",
     "worktree": "worktrees",
     "serve": "serve",
+    "mcp": "mcp",
 }
 # Options of the top-level parser that take a value (skipped when looking for the command).
 _VALUE_OPTIONS = frozenset({"--workspace", "--db"})

@@ -35,6 +35,7 @@ from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
 from maos_tui.scheduler.prewarm import prewarm
 from maos_tui.scheduler.usable import AgentGate
+from maos_tui.store import claims
 
 if TYPE_CHECKING:
     from maos_tui.config import Config, Workspace
@@ -222,6 +223,8 @@ class Scheduler:
         if self._next_retry is not None and self._next_retry <= self.clock.now():
             self._dirty = True
         due = await self._heartbeats.beat(loop_now)
+        if due:  # claims whose MCP client went quiet go back to the inbox
+            await claims.release_stale(self.store)
         for active in list(self.active_runs.values()):
             if active.pending_output:
                 await self._flush(active)
@@ -245,6 +248,7 @@ class Scheduler:
             budgeted = settings.budget_usd is not None or settings.budget_tokens is not None
             totals = await self.store.agents.totals(conn) if budgeted else _NO_SPEND
             mentions = await self.store.notifications.open_mentions(conn)
+            claimed = await claims.held(conn)  # taken over MCP: never given to an agent
         self._heartbeats.agents = agents
         await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.
@@ -258,7 +262,7 @@ class Scheduler:
             tasks,
             agents if self.state == "running" else [],
             load=load,
-            running=set(self.active_runs),
+            running=set(self.active_runs) | claimed,
             authors=self._backlog.authors,
             free_slots=self.settings.max_parallel - len(self.active_runs),
             now=self.clock.now(),
