@@ -40,6 +40,8 @@ COMMANDS = {
     "search": "search",
     "alerts": "alerts",
     "worktree": "worktrees",
+    "serve": "serve",
+    "mcp": "mcp",
 }
 # Options of the top-level parser that take a value (skipped when looking for the command).
 _VALUE_OPTIONS = frozenset({"--workspace", "--db"})
