@@ -108,6 +108,32 @@ class _DatabaseProblem(Exception):
     pass
 
 
+def _text_not_utf8(con: sqlite3.Connection, tables: list[str]) -> str | None:
+    """The first table whose stored text does not decode: SQLite's integrity check never
+    looks at encodings, but every read of such a row fails."""
+    con.text_factory = bytes
+    try:
+        for table in tables:
+            if table.startswith("sqlite_"):
+                continue
+            quoted = table.replace('"', '""')
+            for row in con.execute(f'SELECT * FROM "{quoted}"'):
+                for value in row:
+                    if isinstance(value, bytes) and not _decodes(value):
+                        return f"table {table}"
+        return None
+    finally:
+        con.text_factory = str
+
+
+def _decodes(value: bytes) -> bool:
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _inspect_database(path: Path) -> int:
     """Integrity check and schema version, through a read-only connection."""
     from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS
@@ -123,12 +149,23 @@ def _inspect_database(path: Path) -> int:
                 "keep the file and restore a backup"
             )
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        damaged = _text_not_utf8(con, sorted(tables))
+        if damaged:
+            raise _DatabaseProblem(
+                f"is damaged: {damaged} holds text that is not UTF-8 (the integrity check "
+                "cannot see this); keep the file and restore a backup"
+            )
         if "maos_meta" not in tables:
             raise _DatabaseProblem("holds no maos-tui schema (no maos_meta table)")
         row = con.execute("SELECT value FROM maos_meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             raise _DatabaseProblem("has no schema version")
         return int(row[0])
+    except UnicodeDecodeError:
+        # SQLite's answer quoted damaged text (its schema, usually) that is not UTF-8.
+        raise _DatabaseProblem(
+            "is damaged: it holds text that is not UTF-8; keep the file and restore a backup"
+        ) from None
     finally:
         con.close()
 

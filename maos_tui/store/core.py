@@ -265,7 +265,7 @@ class Store(Services):
         except StoreError:
             await engine.dispose()
             raise
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, UnicodeDecodeError) as exc:
             await engine.dispose()
             raise translate_error(exc, label, "open") from None
         return store

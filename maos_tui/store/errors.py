@@ -28,6 +28,9 @@ def translate_error(exc: BaseException, db_label: str, doing: str = "write") -> 
     one clear sentence naming the database. `doing` ("write", "read" or "open") says what
     failed: only a failed write has a change that was not saved."""
     orig = getattr(exc, "orig", None)
+    if isinstance(orig or exc, UnicodeDecodeError):
+        # SQLite quoted damaged schema text in its message, which Python cannot decode.
+        return translate_error(sqlite3.DatabaseError("database disk image is malformed"), db_label)
     text = str(orig or exc).strip()
     lowered = text.lower()
     if "database is locked" in lowered or "database table is locked" in lowered:
@@ -43,7 +46,8 @@ def translate_error(exc: BaseException, db_label: str, doing: str = "write") -> 
             f"cannot {doing} {db_label}: the disk is full ({text}); {outcome}: "
             "free some space and try again"
         )
-    if "file is not a database" in lowered or "malformed" in lowered:
+    damaged = ("file is not a database", "malformed", "could not decode to utf-8")
+    if any(sign in lowered for sign in damaged):
         return StoreError(
             f"{db_label} is not a usable maos-tui database ({text}); "
             "run `maos-tui doctor` and keep the file: nothing was overwritten"

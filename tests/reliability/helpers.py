@@ -16,7 +16,7 @@ def integrity(db: Path) -> list[str]:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return [str(row[0]) for row in con.execute("PRAGMA integrity_check")]
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         return [str(exc)]
     finally:
         con.close()

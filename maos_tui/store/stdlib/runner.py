@@ -38,7 +38,12 @@ def mapping(statement: Statement, row: tuple[Any, ...]) -> dict[str, Any]:
 def execute(
     conn: sqlite3.Connection, statement: Statement, params: Mapping[str, Any] | None = None
 ) -> sqlite3.Cursor:
-    return conn.execute(statement.sql, bind(statement, params or {}))
+    try:
+        return conn.execute(statement.sql, bind(statement, params or {}))
+    except UnicodeDecodeError as exc:
+        # SQLite's message quotes the damaged schema text, which Python cannot decode: the
+        # file is damaged, and is reported as every other damaged file is.
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({exc.reason})") from None
 
 
 def bind(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any]:
