@@ -93,6 +93,14 @@ async def _finish_in(
         expected = TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
         if active.kind == "reply":
             await _end_reply(s, tx, active, result)
+        elif (
+            result is None
+            and active.stop_reason == "looping"
+            and not (task.archived or task.status is not expected)
+        ):
+            # Not a failure: no retry is counted, since another run would loop the same.
+            evidence = active.loop_evidence
+            await store.loops.park_in(tx, task.id, active.run_id, active.agent, evidence)
         elif result is None or task.archived or task.status is not expected:
             await _end_stopped(s, tx, active, task, expected)
         elif active.kind == "work" and (result.outcome is Outcome.WAITING or task.id in asking):

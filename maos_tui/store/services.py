@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from maos_tui.store.agents import AgentService
     from maos_tui.store.core import Store
     from maos_tui.store.documents import DocumentService
+    from maos_tui.store.loops import LoopService
     from maos_tui.store.messages import MessageService
     from maos_tui.store.notifications import NotificationService
     from maos_tui.store.runs import RunService
@@ -32,12 +33,14 @@ class Services:
     documents: DocumentService
     notifications: NotificationService
     search: SearchService
+    loops: LoopService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
         from maos_tui.store.agent_status import AgentStatusService
         from maos_tui.store.agents import AgentService
         from maos_tui.store.documents import DocumentService
+        from maos_tui.store.loops import LoopService
         from maos_tui.store.messages import MessageService
         from maos_tui.store.notifications import NotificationService
         from maos_tui.store.runs import RunService
@@ -55,3 +58,4 @@ class Services:
         self.documents = DocumentService(self)
         self.notifications = NotificationService(self)
         self.search = SearchService(self)
+        self.loops = LoopService(self)
