@@ -1,0 +1,169 @@
+"""Loop detection in real runs: the fake OpenAI server scripts a model that repeats a tool
+call, a text or a failing call, and a stand-in command agent repeats its output. Each run
+is nudged first (an Activity, and the model's next request carries the message), then
+stopped when it goes on: its task parks as needs human with the evidence, no retry spent."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes.openai_server import FakeOpenAI, Received, Reply, tool_call
+from fakes.support import make_scheduler, run_until_idle
+
+from maos_tui.collab import LOOPING, MessageType
+from maos_tui.domain import ActivityRecord, TaskRecord, TaskStatus
+from maos_tui.store import Store
+from maos_tui.store.views import read_view
+
+MODEL = "openai/gpt-4o-mini"
+AGENTS = Path(__file__).parent.parent / "fakes" / "agents"
+NUDGED = "nudged looping agent"
+SAID = "you are repeating yourself"
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key")
+    with FakeOpenAI() as server:
+        yield server
+
+
+async def llm_task(store: Store, fake: FakeOpenAI) -> str:
+    await store.agents.add("thinker", model=MODEL, api_base=fake.base_url)
+    async with store.write() as tx:
+        return await store.tasks.create_in(tx, "fix the login test", max_retries=2)
+
+
+async def history(store: Store, task_id: str) -> list[ActivityRecord]:
+    async with read_view(store) as view:
+        return await view.history(task_id)
+
+
+async def assert_nudged_then_parked(
+    store: Store, task_id: str, nudged: str, stopped: str
+) -> TaskRecord:
+    """The task's Activities hold one nudge (saying `nudged`), then the stop; the task
+    waits for a person, with `stopped` as its evidence."""
+    verbs = [a.verb for a in await history(store, task_id)]
+    assert verbs.count(NUDGED) == 1, verbs
+    assert verbs.index(NUDGED) < verbs.index("stopped looping run"), verbs
+    nudge = next(a for a in await history(store, task_id) if a.verb == NUDGED)
+    assert nudged in str(nudge.details["loop"])
+    evidence = stopped
+
+    task = await store.tasks.get(task_id)
+    assert task.status is TaskStatus.IN_PROGRESS
+    assert (task.status_reason or "").startswith(f"{LOOPING}: ")
+    assert evidence in (task.status_reason or "")
+    assert (task.last_error or "").startswith("looping: ") and evidence in task.last_error
+    assert task.retry_count == 0  # no retry burnt
+    [run] = await store.runs.for_task(task_id)
+    assert run.outcome == "looping" and evidence in (run.error or "")
+    question = (await store.messages.list(task_id))[-1]
+    assert question.type is MessageType.QUESTION and evidence in question.text
+    assert task_id in await store.messages.needs_human([task_id])
+    return task
+
+
+async def test_the_same_tool_call_is_nudged_then_parked(
+    store: Store, workspace: Path, fake: FakeOpenAI
+) -> None:
+    task_id = await llm_task(store, fake)
+    fake.default = tool_call("post_message", text="still checking the login test")
+    await run_until_idle(make_scheduler(store, workspace))
+
+    call = 'post_message {"text":"still checking the login test"}'
+    await assert_nudged_then_parked(
+        store, task_id, f"the same tool call 4 times: {call}", f"the same tool call 5 times: {call}"
+    )
+    # Four calls, the nudge in the fifth request, whose call stopped the run unexecuted.
+    assert len(fake.requests) == 5
+    assert SAID not in fake.requests[3].text() and SAID in fake.requests[4].text()
+    assert len(await store.messages.list(task_id)) == 4 + 1  # its posts, then the question
+
+
+async def test_the_same_text_is_nudged_then_parked(
+    store: Store, workspace: Path, fake: FakeOpenAI
+) -> None:
+    task_id = await llm_task(store, fake)
+    titles = itertools.count(1)
+
+    def same_words(_: Received) -> Reply:
+        arguments = json.dumps({"title": f"note {next(titles)}", "content": "draft"})
+        return Reply(
+            content="Let me look at the failing test.", tool_calls=(("write_document", arguments),)
+        )
+
+    fake.responder = same_words
+    await run_until_idle(make_scheduler(store, workspace))
+
+    said = "Let me look at the failing test."
+    await assert_nudged_then_parked(
+        store, task_id, f"the same assistant text 3 times: {said}", f"text 4 times: {said}"
+    )
+    assert len(fake.requests) == 4
+    assert SAID in fake.requests[3].text()
+
+
+async def test_the_same_tool_error_in_a_row_is_nudged_then_parked(
+    store: Store, workspace: Path, fake: FakeOpenAI
+) -> None:
+    task_id = await llm_task(store, fake)
+    paths = itertools.count(1)
+    fake.responder = lambda _: tool_call("read_file", path=f"src/file_{next(paths)}.py")
+    await run_until_idle(make_scheduler(store, workspace))
+
+    error = "error: unknown tool 'read_file'"
+    task = await assert_nudged_then_parked(
+        store, task_id, f"error 3 times in a row: {error}", f"error 4 times in a row: {error}"
+    )
+    assert "looping" in (task.last_error or "")
+    assert len(fake.requests) == 4
+    assert SAID in fake.requests[3].text()
+
+
+async def test_a_command_agent_repeating_its_output_is_nudged_then_parked(
+    store: Store, workspace: Path
+) -> None:
+    await store.agents.add("looper", command=[sys.executable, str(AGENTS / "looper.py")])
+    async with store.write() as tx:
+        task_id = await store.tasks.create_in(tx, "make the login test pass", max_retries=2)
+    await run_until_idle(make_scheduler(store, workspace), timeout=120)
+
+    failed = "FAILED test_login: assert 401 == 200"
+    await assert_nudged_then_parked(store, task_id, "block 3 times", failed)
+    task = await store.tasks.get(task_id)
+    assert "the same output block 6 times" in (task.last_error or "")
+    [run] = await store.runs.for_task(task_id)
+    assert "gave up" not in run.output_log  # stopped long before its own end
+
+
+async def test_reads_of_different_files_are_not_flagged(
+    store: Store, workspace: Path, fake: FakeOpenAI
+) -> None:
+    """A normal run: the same tool over and over on different files, the same short remark
+    twice, then done. Nothing is nudged or stopped."""
+    task_id = await llm_task(store, fake)
+    fake.script(
+        *(
+            Reply(
+                content="Reading the next file." if i in (2, 5) else f"Step {i}.",
+                tool_calls=(
+                    ("write_document", json.dumps({"title": f"src/f{i}.py", "content": "x"})),
+                ),
+            )
+            for i in range(8)
+        ),
+        tool_call("complete_task", summary="read eight files"),
+    )
+    await run_until_idle(make_scheduler(store, workspace))
+
+    task = await store.tasks.get(task_id)
+    assert task.status is TaskStatus.DONE and task.result == "read eight files"
+    assert NUDGED not in [a.verb for a in await history(store, task_id)]
+    assert not any(SAID in r.text() for r in fake.requests)
