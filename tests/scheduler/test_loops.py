@@ -5,6 +5,7 @@ stopped when it goes on: its task parks as needs human with the evidence, no ret
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fakes.openai_server import FakeOpenAI, Received, Reply, tool_call
-from fakes.support import make_scheduler, run_until_idle
+from fakes.support import PATIENCE, make_scheduler, run_until_idle, until
 
 from maos_tui.collab import LOOPING, MessageType
 from maos_tui.domain import ActivityRecord, TaskRecord, TaskStatus
@@ -75,16 +76,35 @@ async def test_the_same_tool_call_is_nudged_then_parked(
 ) -> None:
     task_id = await llm_task(store, fake)
     fake.default = tool_call("post_message", text="still checking the login test")
-    await run_until_idle(make_scheduler(store, workspace))
+    scheduler = make_scheduler(store, workspace)
+    await scheduler.start()
+    try:
+        async with asyncio.timeout(PATIENCE):
+            await scheduler.wait_idle()
+        call = 'post_message {"text":"still checking the login test"}'
+        await assert_nudged_then_parked(
+            store,
+            task_id,
+            f"the same tool call 4 times: {call}",
+            f"the same tool call 5 times: {call}",
+        )
+        # Four calls, the nudge in the fifth request, whose call stopped the run unexecuted.
+        assert len(fake.requests) == 5
+        assert SAID not in fake.requests[3].text() and SAID in fake.requests[4].text()
+        assert len(await store.messages.list(task_id)) == 4 + 1  # its posts, the question
 
-    call = 'post_message {"text":"still checking the login test"}'
-    await assert_nudged_then_parked(
-        store, task_id, f"the same tool call 4 times: {call}", f"the same tool call 5 times: {call}"
-    )
-    # Four calls, the nudge in the fifth request, whose call stopped the run unexecuted.
-    assert len(fake.requests) == 5
-    assert SAID not in fake.requests[3].text() and SAID in fake.requests[4].text()
-    assert len(await store.messages.list(task_id)) == 4 + 1  # its posts, then the question
+        # A person answers in the thread: the task runs again, its retries intact.
+        fake.default = tool_call("complete_task", summary="posted once, done")
+        await store.messages.post(task_id, "human", "Stop posting; finish the task.")
+
+        async def done() -> bool:
+            return (await store.tasks.get(task_id)).status is TaskStatus.DONE
+
+        await until(done, message="the answered task never ran again to done")
+    finally:
+        await scheduler.stop()
+    task = await store.tasks.get(task_id)
+    assert (task.retry_count, task.result) == (0, "posted once, done")
 
 
 async def test_the_same_text_is_nudged_then_parked(
