@@ -28,6 +28,12 @@ def meta(
     return {"doc": doc, "minimum": minimum, "why": why, "choices": choices}
 
 
+def _repeats(default: int, doc: str, what: str) -> Any:
+    """A loop threshold (see scheduler/loops.py): how often something may repeat."""
+    why = f"1 would call every {what} a loop"
+    return field(default=default, metadata=meta(f"{doc} is looping", minimum=2, why=why))
+
+
 @dataclass(frozen=True)
 class SchedulerSettings:
     max_parallel: int = field(
@@ -61,41 +67,19 @@ class SchedulerSettings:
     budget_tokens: int | None = field(
         default=None, metadata=meta("stop starting runs past these tokens", minimum=0)
     )
-    loop_same_call: int = field(
-        default=4,
-        metadata=meta(
-            "a run repeating the same tool call (name and arguments) this often is looping",
-            minimum=2,
-            why="1 would call every tool call a loop",
-        ),
+    loop_same_call: int = _repeats(
+        4, "a run repeating the same tool call (name and arguments) this often", "tool call"
     )
-    loop_same_text: int = field(
-        default=3,
-        metadata=meta(
-            "a run repeating the same assistant text this often is looping",
-            minimum=2,
-            why="1 would call every reply a loop",
-        ),
-    )
-    loop_same_error: int = field(
-        default=3,
-        metadata=meta(
-            "a run getting the same tool error this often in a row is looping",
-            minimum=2,
-            why="1 would call every tool error a loop",
-        ),
+    loop_same_text: int = _repeats(3, "a run repeating the same assistant text this often", "reply")
+    loop_same_error: int = _repeats(
+        3, "a run getting the same tool error this often in a row", "tool error"
     )
     loop_output_lines: int = field(
         default=3,
         metadata=meta("lines of a command agent's output compared as one block", minimum=1),
     )
-    loop_output_repeats: int = field(
-        default=3,
-        metadata=meta(
-            "a command agent printing the same block this often is looping",
-            minimum=2,
-            why="1 would call any output a loop",
-        ),
+    loop_output_repeats: int = _repeats(
+        3, "a command agent printing the same block of output this often", "output"
     )
 
 
