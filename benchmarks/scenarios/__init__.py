@@ -17,6 +17,8 @@ MODULES = (
     "feed",
     "agents",
     "search",
+    "worktrees",
+    "diff_open",
 )
 
 

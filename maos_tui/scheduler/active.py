@@ -16,6 +16,7 @@ from maos_tui.store.runs import LOG_TAIL_CHARS
 if TYPE_CHECKING:
     from maos_tui.config import SchedulerSettings
     from maos_tui.scheduler.backlog import Backlog
+    from maos_tui.scheduler.worktree_runs import RunTree
     from maos_tui.store import Store
 
 # Output held for a run between flushes, at most: then only its tail is kept.
@@ -43,6 +44,7 @@ class ActiveRun:
     # Whether any output was written before the run's end (else its log is still empty).
     logged: bool = False
     pending_chars: int = 0
+    tree: RunTree | None = None  # the task's worktree, with isolation
 
     def add_output(self, text: str) -> None:
         self.pending_output.append(text)

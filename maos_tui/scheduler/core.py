@@ -23,7 +23,7 @@ from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentStatus
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.failures import Failures
-from maos_tui.scheduler import budgets, recovery, starting
+from maos_tui.scheduler import budgets, recovery, starting, worktree_runs
 from maos_tui.scheduler.active import ActiveRun, RunHooks, stop_moved_runs
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
@@ -332,11 +332,15 @@ class Scheduler:
         hooks = RunHooks(self.store, active, self.settings)
         result: RunResult | None = None
         timeout = placement.task.timeout_seconds
+        job = None
         try:
             job = await self._job(active, placement, draft)
+            job = await worktree_runs.enter(self, active, job, hooks)
             runner = self.runner_factory(job.agent)
             async with asyncio.timeout(timeout):
                 result = await runner.run(job, hooks)
+        except worktree_runs.RunRefused as exc:
+            result = RunResult.failed(str(exc))
         except TimeoutError:
             result = RunResult.failed(f"timed out after {timeout}s")
         except asyncio.CancelledError:
@@ -344,6 +348,8 @@ class Scheduler:
         except Exception as exc:  # a runner bug must fail the run, not the scheduler
             self.failures.report(f"runner for {active.agent} failed", exc)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
+        if job is not None:
+            result = await worktree_runs.leave(self, active, job, result)
         if result is not None:  # whatever the agent said, no secret reaches the store
             result = RunResult(result.outcome, scrub(result.text))
         try:

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 from maos_tui.agents.base import Outcome, RunResult
 from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import DomainError, TaskRecord, TaskStatus
+from maos_tui.scheduler import worktree_runs
 from maos_tui.scheduler.clock import backoff_seconds
 from maos_tui.scheduler.planner import REVIEW_CAPABILITY
+from maos_tui.scheduler.worktree_runs import finished_status
 from maos_tui.store.agent_status import SCHEDULER
 from maos_tui.store.task_rows import Move
 
@@ -101,14 +103,22 @@ async def _finish_in(
             # Not a failure: no retry is counted, since another run would loop the same.
             evidence = active.loop_evidence
             await store.loops.park_in(tx, task.id, active.run_id, active.agent, evidence)
-        elif result is None or task.archived or task.status is not expected:
+        elif (
+            result is None
+            or active.stop_reason == "shutdown"
+            or task.archived
+            or task.status is not expected
+        ):
             await _end_stopped(s, tx, active, task, expected)
         elif active.kind == "work" and (result.outcome is Outcome.WAITING or task.id in asking):
             await _end_parked(s, tx, active, task)
         elif result.outcome is Outcome.DONE and active.kind == "review":
             finished.append((active.run_id, "approved", None))
             reason = f"approved: {result.text}"[:500]
-            moves.append(Move(task.id, TaskStatus.DONE, task.status, active.agent, reason))
+            if active.tree is None:
+                moves.append(Move(task.id, TaskStatus.DONE, task.status, active.agent, reason))
+            else:  # merged by auto_merge already, or waiting for the person's merge
+                await worktree_runs.record_in(s, tx, active)
         elif result.outcome is Outcome.DONE:
             finished.append((active.run_id, "done", None))
             if reviewers is None:
@@ -117,7 +127,7 @@ async def _finish_in(
                     for a in await store.agents.list_in(tx)
                     if REVIEW_CAPABILITY in a.capabilities
                 ]
-            target = TaskStatus.REVIEW if set(reviewers) - {active.agent} else TaskStatus.DONE
+            target = finished_status(active, set(reviewers))
             done = {"result": result.text, "last_error": None, "status_reason": None}
             done["retry_at"] = None
             moves.append(Move(task.id, target, task.status, active.agent, None, done))

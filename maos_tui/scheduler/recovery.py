@@ -21,12 +21,11 @@ async def recover(s: Scheduler) -> None:
     store = s.store
     async with store.read() as conn:
         open_runs = await store.runs.open_runs(conn)
-        stranded = {t.id for t in await store.tasks.list([TaskStatus.IN_PROGRESS], conn=conn)}
-        # Parked on a question to the human: waiting by design, not left behind.
-        stranded -= await store.messages.needs_human(stranded, conn)
     for run in open_runs:
         kill_orphan(s.workspace.root, run.id)
-    stranded |= {r.task_id for r in open_runs}
+    # Only tasks a run was working on: one a person moved to in_progress, or one parked on
+    # a question to them, was left by nobody and is simply run (or waits) as it is.
+    stranded = {r.task_id for r in open_runs}
     async with store.write() as tx:
         for run in open_runs:
             await store.runs.finish_in(tx, run.id, "crashed", _CRASHED)

@@ -85,6 +85,7 @@ class SchedulingService:
                 or task.blocked
                 or task.status is not start.task.status
                 or start.agent not in agent_status
+                or (start.kind == "review" and task.branch and task.branch.approved_by)
             ):
                 continue
             kept.append((index, start, task))

@@ -13,10 +13,12 @@ if TYPE_CHECKING:
     from maos_tui.store.loops import LoopService
     from maos_tui.store.messages import MessageService
     from maos_tui.store.notifications import NotificationService
+    from maos_tui.store.reviews import ReviewService
     from maos_tui.store.runs import RunService
     from maos_tui.store.scheduling import SchedulingService
     from maos_tui.store.search import SearchService
     from maos_tui.store.tasks import TaskService
+    from maos_tui.store.worktree_state import TaskBranchService
 
 
 class Services:
@@ -33,6 +35,8 @@ class Services:
     documents: DocumentService
     notifications: NotificationService
     search: SearchService
+    reviews: ReviewService
+    branches: TaskBranchService
     loops: LoopService
 
     def _open_services(self: Store) -> None:
@@ -43,10 +47,12 @@ class Services:
         from maos_tui.store.loops import LoopService
         from maos_tui.store.messages import MessageService
         from maos_tui.store.notifications import NotificationService
+        from maos_tui.store.reviews import ReviewService
         from maos_tui.store.runs import RunService
         from maos_tui.store.scheduling import SchedulingService
         from maos_tui.store.search import SearchService
         from maos_tui.store.tasks import TaskService
+        from maos_tui.store.worktree_state import TaskBranchService
 
         self.tasks = TaskService(self)
         self.agents = AgentService(self)
@@ -58,4 +64,6 @@ class Services:
         self.documents = DocumentService(self)
         self.notifications = NotificationService(self)
         self.search = SearchService(self)
+        self.reviews = ReviewService(self)
+        self.branches = TaskBranchService(self)
         self.loops = LoopService(self)

@@ -15,7 +15,7 @@ from maos_tui.domain import DomainError, TaskMatch, TaskRecord, TaskStatus, pars
 from maos_tui.store.models import Task, TaskAssignee, TaskDependency, TaskLabel, TaskNeed
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import seq_key, task_record, task_with_relations
-from maos_tui.store.task_queries import COLUMN, COLUMN_NEWEST, WITH_RELATIONS, in_json
+from maos_tui.store.task_queries import COLUMN, COLUMN_NEWEST, WITH_RELATIONS, in_json, with_branch
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store
@@ -50,7 +50,8 @@ class TaskReads:
         """The tasks among `ids` that exist (archived ones too), in no particular order."""
         wanted = list(ids)
         if len(wanted) > BULK_THRESHOLD or conn.dialect.name != "sqlite":
-            rows = (await conn.execute(select(Task).where(Task.id.in_(wanted)))).mappings()
+            query = with_branch(select(Task)).where(Task.id.in_(wanted))
+            rows = (await conn.execute(query)).mappings()
             return await self._hydrate(conn, rows.all())
         # The scheduler reads a few tasks at every step: one statement, where _hydrate
         # spends five (one per relation, one for the dependencies' status).

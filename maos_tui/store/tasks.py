@@ -27,7 +27,7 @@ from maos_tui.store.stranded import note_archived_in, note_cancelled_in
 from maos_tui.store.task_assignees import TaskAssignees
 from maos_tui.store.task_create import NewTask, insert_task
 from maos_tui.store.task_edits import TaskEdits
-from maos_tui.store.task_queries import COUNTS
+from maos_tui.store.task_queries import COUNTS, with_branch
 from maos_tui.store.task_reads import BULK_THRESHOLD, matching
 from maos_tui.store.task_rows import CREATE_SQL, Move, record_move_in, update_rows_in
 
@@ -67,7 +67,7 @@ class TaskService(TaskEdits, TaskAssignees):
                 return await self.list(
                     statuses, assignee, archived, fresh, limit, newest_first, match
                 )
-        query = select(Task).where(Task.archived == archived)
+        query = with_branch(select(Task)).where(Task.archived == archived)
         if statuses:
             query = query.where(Task.status.in_([s.value for s in statuses]))
         if assignee is not None:
@@ -160,6 +160,10 @@ class TaskService(TaskEdits, TaskAssignees):
         for move in moving:
             await record_move_in(tx, move)
         await note_cancelled_in(tx, moving)
+        # Back in review with the author's new work: the last round's comments are answered.
+        for move in moving:
+            if move.status is TaskStatus.REVIEW and move.current is not TaskStatus.REVIEW:
+                await self.store.reviews.new_round_in(tx, [move.task_id], actor=move.actor)
 
     async def cancel(self, task_id: str, *, actor: str = HUMAN) -> TaskRecord:
         return await self.move(task_id, TaskStatus.CANCELLED, actor=actor)

@@ -52,6 +52,7 @@ def card_key(task: TaskRecord) -> tuple[object, ...]:
         task.status_reason,
         task.retry_count,
         task.max_retries,
+        task.branch.card_note if task.branch else None,
     )
 
 
@@ -138,6 +139,10 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Car
     if waiting and not task.blocked:
         # Why the scheduler cannot place it (e.g. `no agent with capability: sql`).
         badges.append(Content.styled(f"⏸ {printable(task.status_reason)}", "$warning"))
+    note = task.branch.card_note if task.branch else None
+    if note:  # the branch: `conflict: <files>`, `no changes`, `merged <sha>`
+        style = "reverse $error" if task.branch and task.branch.conflict else "$text-muted"
+        badges.append(Content.styled(printable(note), style))
     tail = Content(" ").join(badges) if badges else Content.styled("unassigned", "$text-muted")
     return Card(head, tail, len(f"P{task.priority} {task.id}"))
 

@@ -242,6 +242,11 @@ class TaskDetailScreen(Screen[None]):
 
         self.app.push_screen(TaskForm(self.task_record), saved)
 
+    def action_diff(self) -> None:
+        from maos_tui.tui.screens.diff import DiffScreen
+
+        self.app.push_screen(DiffScreen(self.task_id))
+
     def action_focus_composer(self) -> None:
         self.query_one("#composer").focus()
 

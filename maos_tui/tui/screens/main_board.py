@@ -34,6 +34,7 @@ from maos_tui.tui.board_data import (
     reread_changed,
 )
 from maos_tui.tui.filters import BoardFilter
+from maos_tui.tui.services import isolation_note
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import Board
 from maos_tui.tui.widgets.feed import ActivityFeed
@@ -205,7 +206,7 @@ class BoardScreen(Screen[None]):
         data = self.data
         self.header.show(
             self.app.workspace.name,
-            self.app.scheduler_state,
+            self.app.scheduler_state + isolation_note(self.app.services),
             data.counts,
             float(data.totals.get("cost_usd", 0.0)),
             now,

@@ -67,6 +67,13 @@ class ViewKeys(BoardScreen):
 
         self.app.push_screen(AgentsScreen())
 
+    def action_diff(self) -> None:
+        task = self.require_task()
+        if task is not None:
+            from maos_tui.tui.screens.diff import DiffScreen
+
+            self.app.push_screen(DiffScreen(task.id))
+
     def action_notifications(self) -> None:
         from maos_tui.tui.screens.collab import NotificationsScreen
 
