@@ -20,6 +20,7 @@ from maos_tui.collab import LOOPING, MessageType
 from maos_tui.domain import ActivityRecord, TaskRecord, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.views import read_view
+from tests.worktrees.conftest import git, write
 
 MODEL = "openai/gpt-4o-mini"
 AGENTS = Path(__file__).parent.parent / "fakes" / "agents"
@@ -166,16 +167,20 @@ async def test_a_command_agent_repeating_its_output_is_nudged_then_parked(
 async def test_reads_of_different_files_are_not_flagged(
     store: Store, workspace: Path, fake: FakeOpenAI
 ) -> None:
-    """A normal run: the same tool over and over on different files, the same short remark
-    twice, then done. Nothing is nudged or stopped."""
+    """A normal run in a worktree: read_file over and over on different files (the same
+    short remark twice among them), then done. Nothing is nudged or stopped."""
+    git(workspace, "init", "-q", "-b", "main")
+    write(workspace, ".gitignore", ".maos/\n")
+    for i in range(8):
+        write(workspace, f"src/f{i}.py", f"VALUE = {i}\n")
+    git(workspace, "add", ".")
+    git(workspace, "-c", "user.name=A", "-c", "user.email=a@b", "commit", "-qm", "first")
     task_id = await llm_task(store, fake)
     fake.script(
         *(
             Reply(
                 content="Reading the next file." if i in (2, 5) else f"Step {i}.",
-                tool_calls=(
-                    ("write_document", json.dumps({"title": f"src/f{i}.py", "content": "x"})),
-                ),
+                tool_calls=(("read_file", json.dumps({"path": f"src/f{i}.py"})),),
             )
             for i in range(8)
         ),
@@ -184,6 +189,9 @@ async def test_reads_of_different_files_are_not_flagged(
     await run_until_idle(make_scheduler(store, workspace))
 
     task = await store.tasks.get(task_id)
-    assert task.status is TaskStatus.DONE and task.result == "read eight files"
+    assert task.result == "read eight files" and task.retry_count == 0
+    assert task.status in (TaskStatus.REVIEW, TaskStatus.DONE)
     assert NUDGED not in [a.verb for a in await history(store, task_id)]
     assert not any(SAID in r.text() for r in fake.requests)
+    replies = [m["content"] for m in fake.requests[-1].body["messages"] if m["role"] == "tool"]
+    assert len(replies) == 8 and "VALUE = 7" in replies[-1]  # the files were really read
