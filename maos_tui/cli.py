@@ -39,6 +39,8 @@ COMMANDS = {
     "doc": "documents",
     "search": "search",
     "worktree": "worktrees",
+    "serve": "serve",
+    "mcp": "mcp",
 }
 # Options of the top-level parser that take a value (skipped when looking for the command).
 _VALUE_OPTIONS = frozenset({"--workspace", "--db"})

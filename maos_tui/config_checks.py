@@ -7,10 +7,12 @@ file, the line (config_lines.py) and the key.
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from maos_tui.config_lines import (
     DEEPEST_KEY,
@@ -56,7 +58,10 @@ def key_label(path: KeyPath) -> str:
     label, key = "", []
     for part in path:
         if isinstance(part, int):
-            label = f"[[{'.'.join(key)}]] #{part + 1} "
+            # An array of tables inside one: "[[agents]] #1 mcp_servers #2 key url".
+            label += (
+                f"{'.'.join(key)} #{part + 1} " if label else f"[[{'.'.join(key)}]] #{part + 1} "
+            )
             key = []
         else:
             key.append(part if dotted(part) == (part,) else quoted(part))
@@ -141,6 +146,24 @@ class _Checker:
                 config_agent_values(table)
             except DomainError as exc:
                 self.report(ERROR, ("agents", index), str(exc))
+            if table.get("mcp_servers"):
+                self.mcp_servers(index, table)
+
+    def mcp_servers(self, index: int, agent: dict[str, Any]) -> None:
+        path: KeyPath = ("agents", index, "mcp_servers")
+        if "command" in agent:
+            self.report(ERROR, path, "is for LLM agents (model), not command agents")
+            return
+        seen: dict[str, int] = {}
+        for number, entry in enumerate(agent["mcp_servers"]):
+            for where, message in _entry_problems(entry):
+                self.report(ERROR, (*path, number, *where), message)
+            name = entry.get("name")
+            if name in seen:
+                message = f"name {quoted(name)} is already used by mcp_servers #{seen[name] + 1}"
+                self.report(ERROR, (*path, number, "name"), message)
+            elif name is not None:
+                seen[name] = number
 
 
 def read_and_check(path: Path) -> tuple[dict[str, Any], str, list[Problem]]:
@@ -198,3 +221,62 @@ def _suggest(key: str, known: dict[str, Setting]) -> str:
     # A key written above its table's header, e.g. max_parallel instead of [scheduler].
     homes = [s.name for s in known.values() if is_dataclass(s.hint) and key in settings_of(s.hint)]
     return f"; did you mean [{homes[0]}] {key}?" if homes else ""
+
+
+# ---------------------------------------------------------------- mcp_servers entries
+
+# The model sees an MCP tool as `<server>__<tool>` (agents/mcp_tools.py): a server name
+# never holds `__`, so the first one always ends it.
+_SERVER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+# `${VAR}` in an entry's env and headers values, read from the environment at connect time.
+VARIABLE_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _name_problem(name: str) -> str | None:
+    if not _SERVER_NAME.fullmatch(name) or "__" in name:
+        return (
+            "must start with a letter, then letters, digits, - or _ (at most 32), "
+            'without "__" (it prefixes the tools\' names)'
+        )
+    return None
+
+
+def _reference_problem(value: str) -> str | None:
+    """Why a `${...}` in a value is not a variable reference, or None."""
+    for start in (m.start() for m in re.finditer(r"\$\{", value)):
+        if not VARIABLE_REFERENCE.match(value, start):
+            return "has a ${ that is not a variable reference such as ${DOCS_TOKEN}"
+    return None
+
+
+def _url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 (a malformed port raises here)
+    except ValueError:
+        ok = False
+    if not ok or any(c.isspace() for c in url):
+        return "must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000/mcp"
+    return None
+
+
+def _entry_problems(entry: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """What the types cannot say about one checked entry: (key path within it, message)."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    name = entry.get("name")
+    if isinstance(name, str) and (problem := _name_problem(name)):
+        found.append((("name",), problem))
+    if ("command" in entry) == ("url" in entry):
+        found.append(((), "give exactly one of command (a program) or url (streamable HTTP)"))
+    if "url" in entry and (problem := _url_problem(entry["url"])):
+        found.append((("url",), problem))
+    if "env" in entry and "command" not in entry:
+        found.append((("env",), "is for a server started with command"))
+    if "headers" in entry and "url" not in entry:
+        found.append((("headers",), "is for a server reached by url"))
+    for table in ("env", "headers"):
+        for key, value in (entry.get(table) or {}).items():
+            if problem := _reference_problem(value):
+                found.append(((table, key), problem))
+    return found

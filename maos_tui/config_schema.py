@@ -86,6 +86,27 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class McpServerEntry:
+    """One of an LLM agent's `mcp_servers`: a program over stdio, or a streamable HTTP URL."""
+
+    name: str = field(metadata=meta("prefixes the server's tools (fs: fs.read_file)"))
+    command: list[str] | None = field(
+        default=None,
+        metadata=meta('program and arguments, e.g. ["npx", "-y", "some-mcp-server"]', minimum=1),
+    )
+    env: dict[str, str] = field(
+        default_factory=dict, metadata=meta("the program's environment; ${VAR} reads yours")
+    )
+    url: str | None = field(
+        default=None, metadata=meta("streamable HTTP endpoint, e.g. http://127.0.0.1:9000/mcp")
+    )
+    headers: dict[str, str] = field(
+        default_factory=dict,
+        metadata=meta('HTTP headers, e.g. Authorization = "Bearer ${DOCS_TOKEN}"'),
+    )
+
+
+@dataclass(frozen=True)
 class AgentEntry:
     """One `[[agents]]` table; `name` and one of `model` or `command` are required."""
 
@@ -122,6 +143,9 @@ class AgentEntry:
     )
     budget_tokens: int | None = field(
         default=None, metadata=meta("stop this agent past these tokens", minimum=0)
+    )
+    mcp_servers: list[McpServerEntry] = field(
+        default_factory=list, metadata=meta("MCP servers whose tools an LLM agent may call")
     )
 
 

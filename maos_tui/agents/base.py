@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from maos_tui.domain import AgentRecord, TaskRecord
 
 if TYPE_CHECKING:
+    from maos_tui.agents.mcp_client import McpServers
     from maos_tui.config import Config, SchedulerSettings
     from maos_tui.store import Store
 
@@ -52,6 +53,7 @@ class Job:
     db_url: str | None = None  # passed to command agents when not the workspace default
     extra_env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None  # the task's worktree, when it has one; else the workspace
+    mcp: McpServers | None = None  # the scheduler's: LLM agents' MCP servers, shared by runs
 
 
 class RunHooks(Protocol):

@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from maos_tui.agents.llm import call_options, describe_error, load_litellm
+from maos_tui.agents.mcp_config import ServerSpec, specs_of
 from maos_tui.agents.readiness import has_key_in, problem
 from maos_tui.domain import AgentKind, AgentRecord
+
+if TYPE_CHECKING:
+    from maos_tui.config import Config
 
 CHECK_TIMEOUT_SECONDS = 30.0
 
 
-async def check_agent(agent: AgentRecord) -> tuple[bool, str]:
-    """(ok, one line for the user). LLM agents get one tiny request."""
+async def check_agent(
+    agent: AgentRecord, config: Config | None = None, cwd: Path | None = None
+) -> tuple[bool, str]:
+    """(ok, one line for the user). LLM agents get one tiny request, and their MCP servers
+    (from `config`) are started in `cwd`, listed and stopped."""
+    ok, line = await _check_model(agent)
+    servers = specs_of(config, agent.name) if config is not None else []
+    if not servers:
+        return ok, line
+    servers_ok, servers_line = await _check_servers(servers, cwd or Path.cwd())
+    return ok and servers_ok, f"{line}; {servers_line}"
+
+
+async def _check_servers(specs: list[ServerSpec], cwd: Path) -> tuple[bool, str]:
+    from maos_tui.agents.mcp_connection import Connection
+
+    connections = [Connection(spec, cwd) for spec in specs]
+    try:
+        await asyncio.gather(*(c.start() for c in connections))
+    finally:
+        await asyncio.gather(*(c.stop() for c in connections))
+    parts = [
+        f"{c.spec.name} {c.problem}" if c.problem else f"{c.spec.name}: {len(c.tools)} tool(s)"
+        for c in connections
+    ]
+    return not any(c.problem for c in connections), "MCP server " + ", ".join(parts)
+
+
+async def _check_model(agent: AgentRecord) -> tuple[bool, str]:
     if agent.kind is AgentKind.COMMAND:
         program = (agent.command or ("",))[0]
         if agent.shell or shutil.which(program):

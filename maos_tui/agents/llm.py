@@ -153,9 +153,12 @@ def first_prompt(job: Job) -> list[dict[str, Any]]:
 
 class LlmRunner:
     async def run(self, job: Job, hooks: RunHooks) -> RunResult:
-        litellm = await litellm_for_run(hooks)
+        # The agent's MCP servers start (on its first run) while litellm loads.
+        mcp = job.mcp.tools_for(job, hooks) if job.mcp is not None else _no_tools()
+        litellm, mcp_tools = await asyncio.gather(litellm_for_run(hooks), mcp)
         model = job.agent.model or ""
-        tools = Toolbox(job, job.settings.max_tool_calls, job.settings.max_subtasks)
+        settings = job.settings
+        tools = Toolbox(job, settings.max_tool_calls, settings.max_subtasks, mcp_tools)
         messages = first_prompt(job)
         options = call_options(model, job.agent.api_base, float(job.task.timeout_seconds))
         nudged = False
@@ -194,7 +197,7 @@ class LlmRunner:
                 looping = await hooks.observe("call", f"{name} {raw or ''}") or looping
                 reply, result = await tools.call(name, raw)
                 hooks.progress()
-                await hooks.output(f"[tool] {name}: {scrub(reply)}\n")
+                await hooks.output(f"[tool] {tools.label(name)}: {scrub(reply)}\n")
                 if result is not None:
                     return result
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": reply})
@@ -206,6 +209,10 @@ class LlmRunner:
             f"no result: step limit ({job.settings.step_limit}) reached "
             "without complete_task or fail_task"
         )
+
+
+async def _no_tools() -> None:
+    return None
 
 
 def _assistant_turn(choice: Any, calls: list[Any]) -> dict[str, Any]:

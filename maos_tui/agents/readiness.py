@@ -19,6 +19,9 @@ HasKey = Callable[[str], bool]
 # Every reason below starts with one of these, so a scheduler can tell its own verdicts
 # (which it clears once fixed) from others, such as a stall.
 REASON_PREFIXES = ("missing ", "model ")
+# An agent whose MCP servers are down still works, with our own tools: its chip says so
+# whatever its status (agents/mcp_client.py writes and clears these).
+MCP_PREFIX = "MCP server "
 
 
 def has_key_in(env: Mapping[str, str], config: Config | None = None) -> HasKey:
@@ -59,3 +62,15 @@ def shown(agents: Iterable[AgentRecord], config: Config | None) -> list[AgentRec
 
 def is_readiness_reason(reason: str | None) -> bool:
     return bool(reason and reason.startswith(REASON_PREFIXES))
+
+
+def is_mcp_reason(reason: str | None) -> bool:
+    return bool(reason and reason.startswith(MCP_PREFIX))
+
+
+def chip_reason(agent: AgentRecord) -> str | None:
+    """The reason a chip shows: why the agent is offline, or which MCP servers are down."""
+    reason = agent.status_reason
+    if agent.status is AgentStatus.OFFLINE or is_mcp_reason(reason):
+        return reason
+    return None

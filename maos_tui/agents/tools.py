@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, Outcome, RunResult
 from maos_tui.agents.worktree_tools import WorktreeTools
 from maos_tui.collab import DocumentType, MessageType
 from maos_tui.domain import DomainError, TaskStatus, parse_status, parse_task_id
+
+if TYPE_CHECKING:
+    from maos_tui.agents.mcp_tools import McpTools
 
 
 def _tool(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict:
@@ -105,8 +108,11 @@ class ToolError(Exception):
 
 
 class Toolbox:
-    def __init__(self, job: Job, max_tool_calls: int, max_subtasks: int) -> None:
+    def __init__(
+        self, job: Job, max_tool_calls: int, max_subtasks: int, mcp: McpTools | None = None
+    ) -> None:
         self.job = job
+        self.mcp = mcp  # the agent's MCP servers' tools, offered beside ours
         self.max_tool_calls = max_tool_calls
         self.max_subtasks = max_subtasks
         self.calls = 0
@@ -129,9 +135,15 @@ class Toolbox:
         return own + (self.files.names if self.files else [])
 
     def specs(self) -> list[dict[str, Any]]:
-        return [SPECS[n] for n in self.names if n in SPECS] + (
-            self.files.specs() if self.files else []
+        return (
+            [SPECS[n] for n in self.names if n in SPECS]
+            + (self.files.specs() if self.files else [])
+            + (self.mcp.specs() if self.mcp else [])
         )
+
+    def label(self, name: str) -> str:
+        """The name logs show: an MCP tool's as `server.tool`."""
+        return self.mcp.label(name) if self.mcp else name
 
     async def call(self, name: str, raw_arguments: str | None) -> tuple[str, RunResult | None]:
         """Run one tool call: (reply for the model, the run's result if this call ends it)."""
@@ -139,6 +151,8 @@ class Toolbox:
         try:
             if self.calls > self.max_tool_calls:
                 raise ToolError(f"tool call limit reached ({self.max_tool_calls} per run)")
+            if self.mcp is not None and self.mcp.offers(name):
+                return await self.mcp.call(name, _parse_arguments(raw_arguments)), None
             if name not in self.names:
                 raise ToolError(f"unknown tool {name!r}; available: {', '.join(self.names)}")
             args = _parse_arguments(raw_arguments)

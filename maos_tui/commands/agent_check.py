@@ -19,7 +19,7 @@ async def agent_check(ctx: Context, args: argparse.Namespace) -> int:
         ctx.warn(f"{name}: {failure}")
     async with ctx.store() as store:
         agent = await store.agents.get(args.name)
-    ok, line = await check_agent(agent)
+    ok, line = await check_agent(agent, ctx.config, ctx.workspace.root)
     if not ok:
         raise DomainError(line)
     ctx.out(line)

@@ -55,7 +55,7 @@ def run_served(ctx: Context, argv: Sequence[str]) -> int | None:
     if ctx.db_url != ctx.workspace.default_db_url():
         return None
     path = socket_path(ctx.workspace)
-    if not _ours(path):
+    if not is_ours(path):
         return None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(CONNECT_SECONDS)
@@ -85,7 +85,7 @@ def run_served(ctx: Context, argv: Sequence[str]) -> int | None:
     return int(answer.get("code", 1))
 
 
-def _ours(path: Path) -> bool:
+def is_ours(path: Path) -> bool:
     """Only a socket of ours, in a folder nobody else can enter, gets our commands."""
     try:
         sock, folder = path.lstat(), path.parent.lstat()

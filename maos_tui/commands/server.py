@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_MAX_REQUEST_BYTES = 1024 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def _private_folder(folder: Path) -> None:
@@ -92,7 +92,7 @@ class CommandServer:
                 return
             self.path.unlink()
         self._server = await asyncio.start_unix_server(
-            self._serve, path=os.fspath(self.path), limit=_MAX_REQUEST_BYTES
+            self._serve, path=os.fspath(self.path), limit=MAX_REQUEST_BYTES
         )
         os.chmod(self.path, 0o600)
 
@@ -121,6 +121,10 @@ class CommandServer:
         request = json.loads(line or b"null")
         if not isinstance(request, dict) or request.get("version") != __version__:
             return {"refused": "another maos-tui version"}
+        if "mcp" in request:  # a call from `maos-tui mcp` (maos_tui/mcp/backend.py)
+            from maos_tui.mcp.served import answer
+
+            return await answer(self.store, self.workspace, self.config, request["mcp"])
         argv = request.get("argv")
         if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
             return {"refused": "malformed request"}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from maos_tui.agents.base import Job, RunnerFactory, RunResult
 from maos_tui.agents.context import Draft, complete
 from maos_tui.agents.factory import runner_for
+from maos_tui.agents.mcp_client import McpServers
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentStatus
 from maos_tui.events import OUTSIDE, Event
@@ -34,6 +35,7 @@ from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
 from maos_tui.scheduler.prewarm import prewarm
 from maos_tui.scheduler.usable import AgentGate
+from maos_tui.store import claims
 
 if TYPE_CHECKING:
     from maos_tui.config import Config, Workspace
@@ -89,6 +91,7 @@ class Scheduler:
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
         self._gate = AgentGate(store, config, self.wake)
+        self.mcp = McpServers()  # LLM agents' MCP servers: started by runs, stopped by stop()
         # Runs ending together are recorded in one transaction; those it failed, again.
         self.failures, self.unrecorded = Failures(log), list[End]()
         self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
@@ -136,6 +139,7 @@ class Scheduler:
                 active.handle.cancel()
                 handles.append(active.handle)
         await asyncio.gather(*handles, return_exceptions=True)
+        await self.mcp.close()
         await self._gate.stop()
         await self._ends.idle()
         await record_again(self)  # a last try: what is left is requeued by the next start
@@ -219,6 +223,8 @@ class Scheduler:
         if self._next_retry is not None and self._next_retry <= self.clock.now():
             self._dirty = True
         due = await self._heartbeats.beat(loop_now)
+        if due:  # claims whose MCP client went quiet go back to the inbox
+            await claims.release_stale(self.store)
         for active in list(self.active_runs.values()):
             if active.pending_output:
                 await self._flush(active)
@@ -242,6 +248,7 @@ class Scheduler:
             budgeted = settings.budget_usd is not None or settings.budget_tokens is not None
             totals = await self.store.agents.totals(conn) if budgeted else _NO_SPEND
             mentions = await self.store.notifications.open_mentions(conn)
+            claimed = await claims.held(conn)  # taken over MCP: never given to an agent
         self._heartbeats.agents = agents
         await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.
@@ -255,7 +262,7 @@ class Scheduler:
             tasks,
             agents if self.state == "running" else [],
             load=load,
-            running=set(self.active_runs),
+            running=set(self.active_runs) | claimed,
             authors=self._backlog.authors,
             free_slots=self.settings.max_parallel - len(self.active_runs),
             now=self.clock.now(),
@@ -326,6 +333,7 @@ class Scheduler:
             config=self.config,
             store=self.store,
             db_url=None if self.store.url == self.workspace.default_db_url() else self.store.url,
+            mcp=self.mcp,
         )
 
     async def _execute(self, active: ActiveRun, placement: Placement, draft: Draft) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from maos_tui.agents.command import kill_orphan
 from maos_tui.domain import TaskStatus
 from maos_tui.scheduler.outcomes import fail_or_retry
+from maos_tui.store import claims
 from maos_tui.store.agent_status import SCHEDULER
 
 if TYPE_CHECKING:
@@ -20,7 +21,9 @@ async def recover(s: Scheduler) -> None:
     processes and set the agents it left active back to idle."""
     store = s.store
     async with store.read() as conn:
-        open_runs = await store.runs.open_runs(conn)
+        # A claim over MCP is not this scheduler's run: its client may still be at work (a
+        # quiet one's claim is released by the stall rule, store/claims.py).
+        open_runs = [r for r in await store.runs.open_runs(conn) if r.kind != claims.CLAIM]
     for run in open_runs:
         kill_orphan(s.workspace.root, run.id)
     # Only tasks a run was working on: one a person moved to in_progress, or one parked on

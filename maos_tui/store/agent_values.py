@@ -157,6 +157,7 @@ _CONFIG_KEYS = {
     "budget_usd",
     "budget_tokens",
     "shell",
+    "mcp_servers",  # read by the LLM runner from the config, never stored
 }
 
 

@@ -36,6 +36,7 @@ from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
 from maos_tui.tui.plain import PlainToasts
 from maos_tui.tui.screens.main import MainScreen
 from maos_tui.tui.services import Services
+from maos_tui.tui.taps import TapBesideCloses
 from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
 
 if TYPE_CHECKING:
@@ -62,8 +63,8 @@ def freeze_startup_objects() -> None:
     gc.enable()  # launch() turns collection off until the first paint
 
 
-class MaosApp(PlainToasts):
-    CSS_PATH = "app.tcss"
+class MaosApp(TapBesideCloses, PlainToasts):
+    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "narrow.tcss"]
     TITLE = "maos-tui"
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
     COMMANDS = App.COMMANDS | {_task_commands}

@@ -230,9 +230,10 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("scroll.page_up", "pageup,ctrl+u", "page_up", "Page up", *_SCROLL),
     KeySpec("scroll.top", "home,g", "scroll_home", "To the top", *_SCROLL),
     KeySpec("scroll.bottom", "end,G", "scroll_end", "To the bottom", *_SCROLL),
-    # Forms and pickers.
-    KeySpec("form.save", "ctrl+s", "save", "Save the form (enter in a field too)", "Forms", "form"),
+    # Forms and pickers. The way out first: on a phone, a dialog's footer shows only the first
+    # key, and there is no esc key to press (enter saves from a field).
     KeySpec("form.cancel", "escape", "cancel", "Close without saving", "Forms", "form"),
+    KeySpec("form.save", "ctrl+s", "save", "Save the form (enter in a field too)", "Forms", "form"),
 )
 
 PALETTE_SCOPES = ("main", "app")

@@ -3,12 +3,13 @@ the server that answers `maos-tui task ...` from other terminals.
 
 They start after the board's first paint. The scheduler may refuse to start (another
 process runs it); the board keeps working and shows the scheduler as "off" with the
-reason.
+reason, and takes the scheduler over when that process ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,10 +17,14 @@ from typing import TYPE_CHECKING, Any
 from maos_tui.config import Config, Workspace
 
 if TYPE_CHECKING:
+    from maos_tui.scheduler import Scheduler
     from maos_tui.store import Store
     from maos_tui.working_md.sync import WorkingSync
 
 log = logging.getLogger(__name__)
+
+# How often an app that only watches checks whether the scheduler's process has ended.
+TAKEOVER_SECONDS = 3.0
 
 
 def workspace_isolation(workspace: Workspace, config: Config) -> str:
@@ -54,6 +59,7 @@ class Services:
         self.server: Any = None
         self.off_reason = ""
         self.isolation = "none"  # worked out as the services start (a git call)
+        self._takeover: asyncio.Task[None] | None = None
 
     @property
     def state(self) -> str:
@@ -93,10 +99,30 @@ class Services:
         try:
             await scheduler.start()
         except SchedulerBusy:
-            # Another maos-tui process runs this workspace's scheduler: this one only watches.
+            # Another maos-tui process runs this workspace's scheduler: this one only watches,
+            # and takes over once that process ends.
             self.off_reason = "held by another process"
+            self._takeover = asyncio.create_task(self._take_over(scheduler), name="takeover")
             return
         self.scheduler = scheduler
+
+    async def _take_over(self, scheduler: Scheduler) -> None:
+        """Runs go on while any app of the workspace is open: closing the browser tab (or
+        the terminal) whose app ran the scheduler hands it to one still open."""
+        from maos_tui.scheduler import SchedulerBusy
+
+        while True:
+            await asyncio.sleep(TAKEOVER_SECONDS)
+            try:
+                await scheduler.start()
+            except SchedulerBusy:
+                continue
+            except Exception as exc:  # the board stays usable, saying why
+                self.off_reason = f"failed to start: {exc}"
+                return
+            self.scheduler = scheduler
+            self.off_reason = ""
+            return
 
     async def _start_server(self) -> None:
         """Answer `maos-tui task ...` from other terminals through this store (fast)."""
@@ -120,6 +146,10 @@ class Services:
         return self.state
 
     async def stop(self) -> None:
+        if self._takeover is not None:
+            self._takeover.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._takeover
         for service in (self.server, self.scheduler, self.sync):
             if service is not None:
                 try:

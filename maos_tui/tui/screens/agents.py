@@ -177,7 +177,7 @@ class AgentsScreen(Screen[None]):
             self.notify(f"{name}: {failure}", severity="warning", markup=False)
         if agent.kind is AgentKind.LLM:
             await asyncio.to_thread(load_litellm)
-        ok, line = await check_agent(agent)
+        ok, line = await check_agent(agent, self.app.config, self.app.workspace.root)
         self.query_one("#agent-note", Static).update(plain(line))
         self.notify(line, severity="information" if ok else "error")
 
@@ -231,6 +231,7 @@ class AgentForm(ModalScreen[AgentRecord | None]):
             yield field_row("Max concurrent", Input(str(most), id="max_concurrent"))
             yield Label("System prompt", classes="hint")
             yield TextArea(agent.system_prompt if agent else "", id="system_prompt")
+        yield KeyFooter()  # save and cancel by a tap: a phone's keyboard has no esc
 
     def on_mount(self) -> None:
         self.query_one(TextArea).cursor_blink = False

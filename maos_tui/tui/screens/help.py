@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from maos_tui.tui.keys import display_key, groups
+from maos_tui.tui.widgets.footer import KeyFooter
 from maos_tui.tui.widgets.scrolling import ScrollBody
 
 
@@ -34,6 +35,7 @@ class HelpScreen(ModalScreen[None]):
         with ScrollBody(classes="dialog help"):
             yield Static("Keys   (esc to close)", classes="dialog-title")
             yield Static(Content.assemble(*parts), id="help-keys")
+        yield KeyFooter()  # closed by a tap: a phone's keyboard has no esc
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

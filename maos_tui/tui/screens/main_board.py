@@ -34,6 +34,7 @@ from maos_tui.tui.board_data import (
     reread_changed,
 )
 from maos_tui.tui.filters import BoardFilter
+from maos_tui.tui.narrow import MIN_HEIGHT, MIN_WIDTH, ColumnSwitcher, fit_layout
 from maos_tui.tui.services import isolation_note
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import Board
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
 
 T = TypeVar("T")
-MIN_WIDTH, MIN_HEIGHT = 60, 16
 FEED_FIRST = 20  # feed lines read for the first paint (the feed shows six)
 
 # What drawing raises once the app has begun removing its widgets on exit.
@@ -84,6 +84,7 @@ class BoardScreen(Screen[None]):
         self.agent_bar = AgentBar(id="agent-bar")
         self.welcome = Welcome(id="welcome")
         self.board = Board()
+        self.switcher = ColumnSwitcher(self.board)
         self.feed = ActivityFeed(id="feed")
 
     def compose(self) -> ComposeResult:
@@ -91,6 +92,7 @@ class BoardScreen(Screen[None]):
         yield self.agent_bar
         with Vertical(id="body"):
             yield self.welcome
+            yield self.switcher
             yield self.board
             yield self.feed
         yield Input(placeholder="filter: words @agent status:name p0-p3 blocked", id="filter")
@@ -101,8 +103,7 @@ class BoardScreen(Screen[None]):
         yield KeyFooter()
 
     def on_resize(self) -> None:
-        small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
-        self.set_class(small, "too-small")
+        fit_layout(self, self.board, self.switcher)
 
     # ------------------------------------------------------------ loading
 
@@ -218,6 +219,7 @@ class BoardScreen(Screen[None]):
         if empty:
             self.welcome.show(self.app.config.default_model, self.app.workspace)
         self.board.show(data, self.filter, now)
+        self.switcher.follow()  # a column may have come or gone
 
     # ------------------------------------------------------------ helpers
 

@@ -16,6 +16,7 @@ from maos_tui.domain import AgentRecord, TaskRecord, TaskStatus
 from maos_tui.providers import provider_of
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
+from maos_tui.tui.widgets.footer import KeyFooter
 from maos_tui.tui.widgets.scrolling import KeyedList
 
 _CLOSE: list[BindingType] = bindings("form")
@@ -38,6 +39,7 @@ class StatusPicker(ModalScreen[TaskStatus | None]):
             ]
             picker = KeyedList(*options, id="status-options")
             yield picker
+        yield KeyFooter()  # cancel by a tap: a phone's keyboard has no esc
 
     def on_mount(self) -> None:
         picker = self.query_one(OptionList)
@@ -79,6 +81,7 @@ class AgentPicker(ModalScreen[str | None]):
                 for a in self.agents
             ]
             yield KeyedList(*options, id="agent-options")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -108,6 +111,7 @@ class Confirm(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(plain(self.question), classes="dialog-title")
             yield Static("y / enter: yes    n / esc: no", classes="hint")
+        yield KeyFooter()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -128,6 +132,7 @@ class ModelPrompt(ModalScreen[str | None]):
             )
             yield Input(placeholder="provider/model", id="model")
             yield Label("", id="error", classes="error")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -19,6 +19,7 @@ from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
 from maos_tui.tui.screens.fields import field_row
 from maos_tui.tui.suggest import ListSuggester, split_list
+from maos_tui.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from maos_tui.tui.app import MaosApp
@@ -51,6 +52,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             ids = ListSuggester(lambda: self.task_ids)
             after = ", ".join(task.after) if task else ""
             yield field_row("After (IDs)", Input(after, id="after", suggester=ids))
+        yield KeyFooter()  # save and cancel by a tap: a phone's keyboard has no esc
 
     async def on_mount(self) -> None:
         area = self.query_one(TextArea)

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from textual.content import Content
 
-from maos_tui.agents.readiness import shown
-from maos_tui.domain import AgentRecord, AgentStatus
+from maos_tui.agents.readiness import chip_reason, shown
+from maos_tui.domain import AgentRecord
 from maos_tui.printable import printable
 from maos_tui.tui.cards import age, money
 from maos_tui.tui.widgets.line import FixedLine
@@ -26,8 +26,9 @@ def chip(agent: AgentRecord, task_id: str | None, now: datetime, *, full: bool) 
         " ",
         (agent.status.value, colour),
     ]
-    if agent.status is AgentStatus.OFFLINE and agent.status_reason and full:
-        parts += [" ", (f"({printable(agent.status_reason)})", "$text-muted")]
+    reason = chip_reason(agent)
+    if reason and full:
+        parts += [" ", (f"({printable(reason)})", "$text-muted")]
     if task_id:
         parts += [" ", (task_id, "$accent")]
     if full:

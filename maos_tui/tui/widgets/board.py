@@ -222,7 +222,9 @@ class Board(Horizontal):
         board_width = self.size.width or self.app.size.width
         if not self.columns or not board_width:
             return
-        width = max(COLUMN_MIN, board_width // len(self.columns))
+        # One column at a time (tui/narrow.py) takes the whole width.
+        shown = 1 if self.has_class("-one-column") else len(self.columns)
+        width = max(COLUMN_MIN, board_width // shown) if shown > 1 else board_width
         for column in self.columns.values():
             column.styles.width = width
 
