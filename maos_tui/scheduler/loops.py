@@ -38,6 +38,9 @@ SHOWN_CHARS = 200  # of the repeated call, text or error, in the evidence
 # A block of output must hold this many visible characters to count: a run of blank-ish
 # lines or bare prompts ("> ") repeating is no sign of a loop.
 MIN_BLOCK_CHARS = 24
+# Output blocks remembered, the most recently seen: a loop repeats within a few screens,
+# and a CLI printing for hours must not grow the run's memory without end.
+MAX_BLOCKS = 4096
 KINDS = ("call", "text", "error", "ok", "output")
 _NAMES = {
     "call": "tool call",
@@ -173,7 +176,10 @@ class LoopDetector:
         if self._lines - ended < size:
             return None  # overlaps its last occurrence
         count += 1
+        self._blocks.pop(digest, None)  # to the end: the dict is kept in order of use
         self._blocks[digest] = (count, self._lines)
+        if len(self._blocks) > MAX_BLOCKS:
+            del self._blocks[next(iter(self._blocks))]
         if count < self.limits.output_repeats:
             return None
         # Counted afresh from here: the same cycle seen from a line later is another block,

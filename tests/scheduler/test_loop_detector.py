@@ -8,7 +8,7 @@ import json
 import pytest
 
 from maos_tui.config_schema import SchedulerSettings
-from maos_tui.scheduler.loops import Loop, LoopDetector, LoopLimits
+from maos_tui.scheduler.loops import MAX_BLOCKS, Loop, LoopDetector, LoopLimits
 
 
 def detector(**limits: int) -> LoopDetector:
@@ -98,6 +98,22 @@ def test_output_that_moves_on_or_is_trivial_is_not_a_loop() -> None:
     lines = [f"compiling module {i} of 200" for i in range(200)]
     lines += ["", "ok", "", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]
     assert [d.observe("output", line) for line in lines] == [None] * len(lines)
+
+
+def test_output_memory_is_bounded_and_recent_blocks_still_count() -> None:
+    d = detector(output_lines=1, output_repeats=3)
+    old = "FAILED test_login: assert 401 == 200"
+    recent = "a line the run prints now and then"
+    assert d.observe("output", old) is None and d.observe("output", recent) is None
+    for i in range(3 * MAX_BLOCKS):
+        if i == 3 * MAX_BLOCKS - 100:
+            assert d.observe("output", recent) is None  # its second time
+        assert d.observe("output", f"compiling module number {i:06d}") is None
+    assert len(d._blocks) <= MAX_BLOCKS
+    # The old block was forgotten: twice more makes two, not three.
+    assert d.observe("output", old) is None and d.observe("output", old) is None
+    found = d.observe("output", recent)  # remembered: its third time
+    assert found is not None and found.count == 3
 
 
 def test_limits_come_from_the_scheduler_settings() -> None:
