@@ -124,7 +124,7 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Car
     if task.status_reason == NEEDS_HUMAN:
         badges.append(Content.styled("needs human", "reverse $warning"))
     elif (task.status_reason or "").startswith(LOOPING):
-        badges.append(Content.styled("needs human: looping", "reverse $warning"))
+        badges.append(Content.styled("⟳ looping", "reverse $warning"))
     if task.status is TaskStatus.FAILED:
         badges.append(Content.styled("failed", "reverse $error"))
     if task.status is TaskStatus.CANCELLED:

@@ -35,7 +35,7 @@ async def test_a_task_stopped_for_looping_says_so(store: Store) -> None:
     task = await store.tasks.create("Fix the login test")
     reason = f"{LOOPING}: the same tool call 5 times: read_file"
     looping = replace(task, status=TaskStatus.IN_PROGRESS, status_reason=reason)
-    assert "needs human: looping" in card(looping, None, FIXED_NOW).plain
+    assert "⟳ looping" in card(looping, None, FIXED_NOW).plain
 
 
 def _variants(hint: object) -> list[object]:
