@@ -31,6 +31,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from maos_tui.agents.secrets import scrub
+
 if TYPE_CHECKING:
     from maos_tui.config import SchedulerSettings
 
@@ -92,7 +94,9 @@ class Loop:
 
 
 def one_line(text: str) -> str:
-    flat = " ".join(text.split())
+    """Shortened for the evidence, which the store keeps: scrubbed first, so no secret the
+    agent repeated survives, not even cut in two."""
+    flat = " ".join(scrub(text).split())
     return flat if len(flat) <= SHOWN_CHARS else flat[: SHOWN_CHARS - 1] + "…"
 
 

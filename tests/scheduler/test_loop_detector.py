@@ -35,6 +35,16 @@ def test_the_same_call_nudges_on_the_fourth_and_escalates_on_the_fifth() -> None
     assert stop is not None and stop.escalate and stop.count == 5
 
 
+def test_the_evidence_never_holds_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-live-" + "q" * 40
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    d = detector(same_text=2)
+    said = "x" * 170 + f" key {secret}"  # cut in two by the evidence's length
+    d.observe("text", said)
+    found = d.observe("text", said)
+    assert found is not None and "sk-live" not in found.evidence and "qqqq" not in found.nudge
+
+
 def test_arguments_compare_canonically() -> None:
     d = detector(same_call=2)
     assert d.observe("call", 'write {"b": 1, "a": [1, 2]}') is None
