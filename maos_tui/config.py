@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     # The schema and its checks load only when a config file exists or settings are asked
     # for: most commands run without a config file, and every command starts here.
     from maos_tui.config_checks import Problem
-    from maos_tui.config_schema import SchedulerSettings, WorkspaceSettings
+    from maos_tui.config_schema import AlertSettings, SchedulerSettings, WorkspaceSettings
 
 MAOS_DIR = ".maos"
 WORKING_FILE = "WORKING.md"
@@ -141,6 +141,11 @@ class Config:
         from maos_tui.config_schema import SchedulerSettings
 
         return SchedulerSettings(**self.table("scheduler"))
+
+    def alerts(self) -> AlertSettings:
+        from maos_tui.config_schema import AlertSettings
+
+        return AlertSettings(**self.table("alerts"))
 
     def workspace_settings(self) -> WorkspaceSettings:
         from maos_tui.config_schema import WorkspaceSettings

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from maos_tui.config_lines import quoted
 from maos_tui.domain import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_MAX_CONCURRENT
@@ -24,10 +26,28 @@ MERGE_STRATEGIES = ("squash", "merge", "rebase")
 
 
 def meta(
-    doc: str, *, minimum: float | None = None, why: str = "", choices: tuple[str, ...] = ()
+    doc: str,
+    *,
+    minimum: float | None = None,
+    why: str = "",
+    choices: tuple[str, ...] = (),
+    check: Callable[[str], str | None] | None = None,
 ) -> dict[str, Any]:
-    """A field's documentation and limits (`why` says what a smaller value would do)."""
-    return {"doc": doc, "minimum": minimum, "why": why, "choices": choices}
+    """A field's documentation and limits (`why` says what a smaller value would do;
+    `check` says what is wrong with a string, or None)."""
+    return {"doc": doc, "minimum": minimum, "why": why, "choices": choices, "check": check}
+
+
+def _url_problem(value: str) -> str | None:
+    # The value is not repeated: a webhook URL may hold a token.
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "must be an http:// or https:// URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL"
+    return None
 
 
 def _repeats(default: int, doc: str, what: str) -> Any:
@@ -160,6 +180,30 @@ class ModelPrice:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """`[alerts]`: where "needs you" alerts go (maos_tui/alerts/)."""
+
+    terminal: bool = field(
+        default=True, metadata=meta("bell and OSC 9/777 notification in the app's terminal")
+    )
+    desktop: bool = field(default=False, metadata=meta("notify-send, when on PATH"))
+    webhook: str | None = field(
+        default=None,
+        metadata=meta("URL that gets each alert (JSON, or ntfy/gotify)", check=_url_problem),
+    )
+    webhook_format: str = field(
+        default="auto",
+        metadata=meta(
+            "auto (from the URL), json, ntfy or gotify", choices=("auto", "json", "ntfy", "gotify")
+        ),
+    )
+    command: list[str] | None = field(
+        default=None,
+        metadata=meta('argv given the alert as JSON on stdin, e.g. ["notify", "-u"]', minimum=1),
+    )
+
+
+@dataclass(frozen=True)
 class WorkspaceSettings:
     """`[workspace]`: coding agents on a git repository, each task in its own worktree."""
 
@@ -210,6 +254,7 @@ class ConfigFile:
     theme: str | None = field(default=None, metadata=meta("TUI theme name"))
     user_name: str = field(default="human", metadata=meta("the name that @mentions of you use"))
     scheduler: SchedulerSettings = field(default=SchedulerSettings(), metadata=meta("[scheduler]"))
+    alerts: AlertSettings = field(default=AlertSettings(), metadata=meta("[alerts]"))
     workspace: WorkspaceSettings = field(default=WorkspaceSettings(), metadata=meta("[workspace]"))
     agents: list[AgentEntry] = field(
         default_factory=list, metadata=meta("[[agents]]: agents defined in config")
@@ -238,6 +283,7 @@ class Setting:
     why: str
     choices: tuple[str, ...]
     doc: str
+    check: Callable[[str], str | None] | None = None
 
 
 @cache
@@ -252,6 +298,7 @@ def settings_of(table: type) -> dict[str, Setting]:
             f.metadata.get("why", ""),
             f.metadata.get("choices", ()),
             f.metadata.get("doc", ""),
+            f.metadata.get("check"),
         )
         for f in fields(table)
     }
@@ -285,7 +332,7 @@ def value_problem(setting_: Setting, value: Any) -> str | None:
             return f"must be a string, not {describe(value)}"
         if setting_.choices and value not in setting_.choices:
             return f"must be one of {', '.join(setting_.choices)}, not {quoted(value)}"
-        return None
+        return setting_.check(value) if setting_.check else None
     if hint is int or hint is float:
         return _number_problem(setting_, value, whole=hint is int)
     if typing.get_origin(hint) is list and typing.get_args(hint)[0] is not str:

@@ -37,6 +37,7 @@ def test_healthy_workspace(cli: Cli, workspace: Path) -> None:
         "working": {"ok"},
         "config": {"ok"},
         "agent": {"ok"},
+        "alerts": {"ok"},
     }
     text = cli.ok("doctor", "--offline")
     assert "integrity ok, schema v" in text and text.rstrip().endswith("no problems found")

@@ -63,6 +63,7 @@ async def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
     known = {a.name for a in agents}
     agents += [a for a in config_agents if a.name not in known]
     findings += await check_agents(agents, offline=args.offline)
+    findings += await check_alerts(ctx, config) if db_usable else []
     findings += await check_worktrees(ctx) if db_usable else []
 
     failed = any(f.status == ERROR for f in findings)
@@ -264,6 +265,18 @@ async def stored_agents(ctx: Context) -> list[AgentRecord]:
         return await store.agents.list()
     finally:
         await store.close()
+
+
+async def check_alerts(ctx: Context, config: Config) -> list[Finding]:
+    from maos_tui.alerts.health import channel_findings
+    from maos_tui.store import Store
+
+    store = await Store.open(ctx.db_url)
+    try:
+        found = await channel_findings(store, config.alerts())
+    finally:
+        await store.close()
+    return [Finding("alerts", status, message) for status, message in found]
 
 
 async def check_agents(agents: list[AgentRecord], *, offline: bool) -> list[Finding]:

@@ -47,6 +47,8 @@ def activity_line(activity: ActivityRecord) -> str:
 
 
 async def run_command(ctx: Context, args: argparse.Namespace) -> int:
+    from maos_tui.alerts.configured import stderr_writer
+    from maos_tui.alerts.start import start_alerts
     from maos_tui.commands.server import CommandServer
     from maos_tui.domain import DomainError
     from maos_tui.scheduler import Scheduler
@@ -75,7 +77,7 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
         sync = _working_sync(store, ctx)
-        started, left = None, ""
+        started, left, alerts = None, "", None
         server = CommandServer(store, ctx.workspace, ctx.config)
         try:
             # As in the TUI (tui/services.py): a save made while nothing ran is merged
@@ -84,6 +86,7 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
                 await sync.start()
                 started = sync
             await scheduler.start()
+            alerts = await start_alerts(scheduler, *stderr_writer())
             # Serving first: the sync's first pass waits for an editor that keeps saving,
             # and commands served meanwhile reach the file through its commit poll.
             await _start_server(server)
@@ -102,6 +105,8 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
             left = await work_left(store, scheduler) if unfinished else ""
         finally:
             await server.stop()
+            if alerts is not None:
+                await alerts.stop()
             await scheduler.stop()
             if started is not None:
                 await started.stop()

@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from maos_tui.store.agent_context import AgentContextView
     from maos_tui.store.agent_status import AgentStatusService
     from maos_tui.store.agents import AgentService
+    from maos_tui.store.alerts import AlertLog
     from maos_tui.store.core import Store
     from maos_tui.store.documents import DocumentService
     from maos_tui.store.loops import LoopService
@@ -37,12 +38,14 @@ class Services:
     search: SearchService
     reviews: ReviewService
     branches: TaskBranchService
+    alerts: AlertLog
     loops: LoopService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
         from maos_tui.store.agent_status import AgentStatusService
         from maos_tui.store.agents import AgentService
+        from maos_tui.store.alerts import AlertLog
         from maos_tui.store.documents import DocumentService
         from maos_tui.store.loops import LoopService
         from maos_tui.store.messages import MessageService
@@ -66,4 +69,5 @@ class Services:
         self.search = SearchService(self)
         self.reviews = ReviewService(self)
         self.branches = TaskBranchService(self)
+        self.alerts = AlertLog(self)
         self.loops = LoopService(self)

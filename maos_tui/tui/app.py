@@ -31,6 +31,7 @@ from maos_tui.domain import utcnow
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.resources import themes_dir
 from maos_tui.store import StoreError
+from maos_tui.tui.alert_output import terminal_writer
 from maos_tui.tui.keymap_check import config_notice
 from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
 from maos_tui.tui.plain import PlainToasts
@@ -235,7 +236,9 @@ class MaosApp(TapBesideCloses, PlainToasts):
             self.post_message(event)
 
     async def begin_services(self) -> None:
-        services = Services(self.store, self.workspace, self.config, self.on_sync_problems)
+        services = Services(
+            self.store, self.workspace, self.config, self.on_sync_problems, terminal_writer(self)
+        )
         self.services = services
         try:
             await services.start()

@@ -49,6 +49,7 @@ class Services:
         workspace: Workspace,
         config: Config,
         on_problems: Callable[[list[Any]], None],
+        terminal: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -57,6 +58,8 @@ class Services:
         self.scheduler: Any = None
         self.sync: Any = None
         self.server: Any = None
+        self.alerts: Any = None
+        self.terminal = terminal  # where the alerts' terminal channel writes
         self.off_reason = ""
         self.isolation = "none"  # worked out as the services start (a git call)
         self._takeover: asyncio.Task[None] | None = None
@@ -104,7 +107,14 @@ class Services:
             self.off_reason = "held by another process"
             self._takeover = asyncio.create_task(self._take_over(scheduler), name="takeover")
             return
+        await self._running(scheduler)
+
+    async def _running(self, scheduler: Scheduler) -> None:
+        from maos_tui.alerts.start import start_alerts
+
         self.scheduler = scheduler
+        # Only the process running the scheduler alerts: each alert is sent once.
+        self.alerts = await start_alerts(scheduler, self.terminal)
 
     async def _take_over(self, scheduler: Scheduler) -> None:
         """Runs go on while any app of the workspace is open: closing the browser tab (or
@@ -120,8 +130,8 @@ class Services:
             except Exception as exc:  # the board stays usable, saying why
                 self.off_reason = f"failed to start: {exc}"
                 return
-            self.scheduler = scheduler
             self.off_reason = ""
+            await self._running(scheduler)
             return
 
     async def _start_server(self) -> None:
@@ -150,7 +160,7 @@ class Services:
             self._takeover.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._takeover
-        for service in (self.server, self.scheduler, self.sync):
+        for service in (self.server, self.alerts, self.scheduler, self.sync):
             if service is not None:
                 try:
                     await service.stop()
