@@ -20,7 +20,9 @@ from maos_tui.collab import LOOPING, MessageType
 from maos_tui.domain import ActivityRecord, TaskRecord, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.views import read_view
+from tests.conftest import Cli
 from tests.worktrees.conftest import git, write
+from tests.worktrees.scheduled import run_until_idle as run_until_idle_cli
 
 MODEL = "openai/gpt-4o-mini"
 AGENTS = Path(__file__).parent.parent / "fakes" / "agents"
@@ -195,3 +197,26 @@ async def test_reads_of_different_files_are_not_flagged(
     assert not any(SAID in r.text() for r in fake.requests)
     replies = [m["content"] for m in fake.requests[-1].body["messages"] if m["role"] == "tool"]
     assert len(replies) == 8 and "VALUE = 7" in replies[-1]  # the files were really read
+
+
+def test_a_looping_run_stopped_alerts_the_person_with_the_evidence(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """From `maos-tui run` itself: the parked task's question goes out as an alert."""
+    got = tmp_path / "alerts.jsonl"
+    append = f"import sys; open({str(got)!r}, 'a').write(sys.stdin.read() + '\\n')"
+    looper = json.dumps([sys.executable, str(AGENTS / "looper.py")])
+    cli.ok("init")
+    (cli.workspace / ".maos" / "config.toml").write_text(
+        f'[[agents]]\nname = "looper"\ncommand = {looper}\n\n'
+        f"[alerts]\ncommand = {json.dumps([sys.executable, '-c', append])}\n",
+        encoding="utf-8",
+    )
+    run_until_idle_cli(cli)  # the alerts start, and read on from here
+    tid = cli.ok("task", "add", "Make the login test pass").strip()
+    run_until_idle_cli(cli)
+    shown = json.loads(cli.ok("task", "show", tid, "--json"))
+    assert (shown["status"], shown["retry_count"]) == ("in_progress", 0)
+    sent = [a for line in got.read_text().splitlines() for a in json.loads(line)["alerts"]]
+    assert [(a["kind"], a["task_id"]) for a in sent] == [("question", tid)]
+    assert "FAILED test_login" in json.dumps(sent)
