@@ -17,6 +17,9 @@ DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
 DOC_ID_PREFIX = "DOC-"
 # The status reason of a task parked on an agent's question to the human (the card badge).
 NEEDS_HUMAN = "needs human: answer the question in the task's thread"
+# The start of the status reason of a task whose run was stopped for looping (the evidence
+# follows); it waits the same way, on a question in its thread.
+LOOPING = "needs human: the agent was looping"
 
 
 class MessageType(StrEnum):

@@ -50,6 +50,12 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
+def _repeats(default: int, doc: str, what: str) -> Any:
+    """A loop threshold (see scheduler/loops.py): how often something may repeat."""
+    why = f"1 would call every {what} a loop"
+    return field(default=default, metadata=meta(f"{doc} is looping", minimum=2, why=why))
+
+
 @dataclass(frozen=True)
 class SchedulerSettings:
     max_parallel: int = field(
@@ -82,6 +88,20 @@ class SchedulerSettings:
     )
     budget_tokens: int | None = field(
         default=None, metadata=meta("stop starting runs past these tokens", minimum=0)
+    )
+    loop_same_call: int = _repeats(
+        4, "a run repeating the same tool call (name and arguments) this often", "tool call"
+    )
+    loop_same_text: int = _repeats(3, "a run repeating the same assistant text this often", "reply")
+    loop_same_error: int = _repeats(
+        3, "a run getting the same tool error this often in a row", "tool error"
+    )
+    loop_output_lines: int = field(
+        default=3,
+        metadata=meta("lines of a command agent's output compared as one block", minimum=1),
+    )
+    loop_output_repeats: int = _repeats(
+        3, "a command agent printing the same block of output this often", "output"
     )
 
 

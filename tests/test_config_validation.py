@@ -56,6 +56,11 @@ AGENT = '[[agents]]\nname = "coder"\ncommand = ["tool"]\n'
             ":2: key scheduler.max_parallel",
             "must be at least 1, not 0: 0 would never start a task",
         ),
+        (
+            "[scheduler]\nloop_same_call = 1\n",
+            ":2: key scheduler.loop_same_call",
+            "must be at least 2, not 1: 1 would call every tool call a loop",
+        ),
         ('[[agents]]\nname = "m"\nmodel = 5\n', ":3: [[agents]] #1 key model", "must be a string"),
         (
             AGENT + 'heartbeat_seconds = "x"\n',

@@ -65,6 +65,12 @@ class RunHooks(Protocol):
 
     def progress(self) -> None: ...
 
+    async def observe(self, kind: str, payload: str) -> str | None:
+        """What the agent does, watched for loops: kind `call` ("NAME ARGUMENTS"), `text`,
+        `error`, `ok` (a tool reply that is no error) or `output` (a line). Returns a
+        message for the agent when it is looping; stops the run if it goes on."""
+        ...
+
 
 class Runner(Protocol):
     async def run(self, job: Job, hooks: RunHooks) -> RunResult:

@@ -95,6 +95,9 @@ class CommandRunner:
                 text = line.decode("utf-8", errors="replace")
                 keep.append(text.rstrip("\n"))
                 await hooks.output(prefix + scrub(text))
+                # Its stdin is closed once the task JSON is written, so a nudge cannot reach
+                # the process: it is recorded, and the run stopped if the loop goes on.
+                await hooks.observe("output", prefix + text)
 
         async def alive() -> None:
             # A running process is the command agent's heartbeat: a quiet CLI that thinks

@@ -177,8 +177,10 @@ class LlmRunner:
                 price(litellm, job.config, model, response),
             )
             calls = list(getattr(choice, "tool_calls", None) or [])
+            looping = None
             if choice.content:
                 await hooks.output(scrub(str(choice.content)) + "\n")
+                looping = await hooks.observe("text", str(choice.content))
             if not calls:
                 if nudged:
                     return RunResult.failed(
@@ -186,17 +188,23 @@ class LlmRunner:
                     )
                 nudged = True
                 messages.append({"role": "assistant", "content": choice.content or ""})
-                messages.append({"role": "user", "content": NUDGE})
+                messages.append({"role": "user", "content": f"{looping or ''}\n{NUDGE}".strip()})
                 continue
             messages.append(_assistant_turn(choice, calls))
             for call in calls:
                 name = call.function.name or ""
-                reply, result = await tools.call(name, call.function.arguments)
+                raw = call.function.arguments
+                looping = await hooks.observe("call", f"{name} {raw or ''}") or looping
+                reply, result = await tools.call(name, raw)
                 hooks.progress()
                 await hooks.output(f"[tool] {tools.label(name)}: {scrub(reply)}\n")
                 if result is not None:
                     return result
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": reply})
+                error = reply.startswith("error: ")
+                looping = await hooks.observe("error" if error else "ok", reply) or looping
+            if looping:
+                messages.append({"role": "user", "content": looping})
         return RunResult.failed(
             f"no result: step limit ({job.settings.step_limit}) reached "
             "without complete_task or fail_task"

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import TaskStatus
+from maos_tui.scheduler.loops import LoopDetector, LoopLimits
 from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
+    from maos_tui.config import SchedulerSettings
     from maos_tui.scheduler.backlog import Backlog
     from maos_tui.scheduler.worktree_runs import RunTree
     from maos_tui.store import Store
@@ -31,7 +33,8 @@ class ActiveRun:
     heartbeat_seconds: int
     last_progress: float
     handle: asyncio.Task[None] | None = None
-    stop_reason: str | None = None  # cancelled | shutdown | stalled
+    stop_reason: str | None = None  # cancelled | shutdown | stalled | looping
+    loop_evidence: str = ""  # what the run repeated, when it was stopped for looping
     # Output waiting to be written: the main loop flushes it every pass (at most every
     # POLL_SECONDS), and the end of the run writes the rest in its own transaction.
     pending_output: list[str] = field(default_factory=list)
@@ -67,9 +70,10 @@ class ActiveRun:
 
 
 class RunHooks:
-    def __init__(self, store: Store, active: ActiveRun) -> None:
+    def __init__(self, store: Store, active: ActiveRun, settings: SchedulerSettings) -> None:
         self._store = store
         self._active = active
+        self._loops = LoopDetector(LoopLimits.of(settings))
 
     def progress(self) -> None:
         self._active.last_progress = asyncio.get_running_loop().time()
@@ -83,6 +87,26 @@ class RunHooks:
         await self._store.runs.add_usage(
             self._active.run_id, self._active.agent, tokens_in, tokens_out, cost_usd
         )
+
+    async def observe(self, kind: str, payload: str) -> str | None:
+        """Watch the run for loops (see scheduler/loops.py). Returns the message to give
+        the agent when it starts looping; when it goes on after that, the run is stopped
+        here (cancelled: the CancelledError comes out of this call)."""
+        found = self._loops.observe(kind, payload)
+        if found is None:
+            return None
+        active = self._active
+        if not found.escalate:
+            await self._store.loops.nudged(
+                active.task_id, active.run_id, active.agent, found.evidence
+            )
+            return found.nudge
+        if active.stop_reason is None and active.handle is not None:
+            active.stop_reason = "looping"
+            active.loop_evidence = found.evidence
+            active.handle.cancel()
+        await asyncio.sleep(0)  # the cancel lands here, before the agent acts again
+        return None
 
 
 async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, ActiveRun]) -> None:

@@ -337,7 +337,7 @@ class Scheduler:
         )
 
     async def _execute(self, active: ActiveRun, placement: Placement, draft: Draft) -> None:
-        hooks = RunHooks(self.store, active)
+        hooks = RunHooks(self.store, active, self.settings)
         result: RunResult | None = None
         timeout = placement.task.timeout_seconds
         job = None

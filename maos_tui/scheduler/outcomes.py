@@ -97,6 +97,14 @@ async def _finish_in(
             await _end_reply(s, tx, active, result)
         elif (
             result is None
+            and active.stop_reason == "looping"
+            and not (task.archived or task.status is not expected)
+        ):
+            # Not a failure: no retry is counted, since another run would loop the same.
+            evidence = active.loop_evidence
+            await store.loops.park_in(tx, task.id, active.run_id, active.agent, evidence)
+        elif (
+            result is None
             or active.stop_reason == "shutdown"
             or task.archived
             or task.status is not expected

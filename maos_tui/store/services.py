@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from maos_tui.store.alerts import AlertLog
     from maos_tui.store.core import Store
     from maos_tui.store.documents import DocumentService
+    from maos_tui.store.loops import LoopService
     from maos_tui.store.messages import MessageService
     from maos_tui.store.notifications import NotificationService
     from maos_tui.store.reviews import ReviewService
@@ -38,6 +39,7 @@ class Services:
     reviews: ReviewService
     branches: TaskBranchService
     alerts: AlertLog
+    loops: LoopService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
@@ -45,6 +47,7 @@ class Services:
         from maos_tui.store.agents import AgentService
         from maos_tui.store.alerts import AlertLog
         from maos_tui.store.documents import DocumentService
+        from maos_tui.store.loops import LoopService
         from maos_tui.store.messages import MessageService
         from maos_tui.store.notifications import NotificationService
         from maos_tui.store.reviews import ReviewService
@@ -67,3 +70,4 @@ class Services:
         self.reviews = ReviewService(self)
         self.branches = TaskBranchService(self)
         self.alerts = AlertLog(self)
+        self.loops = LoopService(self)

@@ -15,7 +15,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
-from maos_tui.collab import NEEDS_HUMAN
+from maos_tui.collab import LOOPING, NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.printable import printable
 from maos_tui.store.records import TaskRunFigures
@@ -123,6 +123,8 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Car
         badges.append(Content.styled("blocked", "reverse $warning"))
     if task.status_reason == NEEDS_HUMAN:
         badges.append(Content.styled("needs human", "reverse $warning"))
+    elif (task.status_reason or "").startswith(LOOPING):
+        badges.append(Content.styled("⟳ looping", "reverse $warning"))
     if task.status is TaskStatus.FAILED:
         badges.append(Content.styled("failed", "reverse $error"))
     if task.status is TaskStatus.CANCELLED:

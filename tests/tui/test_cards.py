@@ -6,7 +6,7 @@ from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import get_type_hints
 
-from maos_tui.collab import NEEDS_HUMAN
+from maos_tui.collab import LOOPING, NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.store import Store
 from maos_tui.task_branch import ChangeState, TaskBranch
@@ -31,12 +31,19 @@ async def test_a_reason_is_not_shown_once_the_task_moves_on(store: Store) -> Non
     assert "no agents" not in card(moved, None, FIXED_NOW).plain
 
 
+async def test_a_task_stopped_for_looping_says_so(store: Store) -> None:
+    task = await store.tasks.create("Fix the login test")
+    reason = f"{LOOPING}: the same tool call 5 times: read_file"
+    looping = replace(task, status=TaskStatus.IN_PROGRESS, status_reason=reason)
+    assert "⟳ looping" in card(looping, None, FIXED_NOW).plain
+
+
 def _variants(hint: object) -> list[object]:
     """Values of one TaskRecord field's type that a card could tell apart."""
     moments = [FIXED_NOW, FIXED_NOW - timedelta(days=1)]
     pool: dict[object, list[object]] = {
         str: ["", "other", NEEDS_HUMAN],
-        str | None: [None, "other", NEEDS_HUMAN],
+        str | None: [None, "other", NEEDS_HUMAN, f"{LOOPING}: the same tool call 5 times"],
         int: [0, 1, 3],
         bool: [False, True],
         tuple[str, ...]: [(), ("qa",), ("qa", "coder")],
