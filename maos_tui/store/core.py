@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, insert, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -16,6 +16,7 @@ from maos_tui.domain import ActivityRecord, DomainError, utcnow
 from maos_tui.events import Event, EventBus
 from maos_tui.store.engine import WRITE_OPTION, create_engine, db_label, prepare_sqlite_file
 from maos_tui.store.errors import StoreError, translate_error
+from maos_tui.store.ids import ManyInserts
 from maos_tui.store.migrations import LATEST, current_version, migrate
 from maos_tui.store.models import Activity
 from maos_tui.store.prepared import Prepared
@@ -38,13 +39,10 @@ if TYPE_CHECKING:
 _ACTIVITIES = Activity.__table__  # type: ignore[attr-defined]
 _ACTIVITY_COLUMNS = ("created_at", "actor", "verb", "task_id", "details")
 _INSERT_ACTIVITY = insert(_ACTIVITIES)
-_INSERT_ACTIVITY_WITH_ID = Prepared(
-    insert(_ACTIVITIES).values({c: bindparam(c) for c in ("id", *_ACTIVITY_COLUMNS)})
-)
 INSERT_ONE_ACTIVITY = Prepared(
     insert(_ACTIVITIES).values({c: bindparam(c) for c in _ACTIVITY_COLUMNS})
 )
-_LAST_ACTIVITY_ID = Prepared(select(func.max(_ACTIVITIES.c.id)))
+_INSERT_ACTIVITIES = ManyInserts(_ACTIVITIES, INSERT_ONE_ACTIVITY)
 # An Activity's ID before its row is inserted; never published.
 _UNSAVED = 0
 
@@ -110,10 +108,11 @@ class Tx(Reader):
         self._unsaved: list[tuple[Event, dict[str, Any]]] = []
 
     async def run(self, prepared: Prepared, params: Mapping[str, Any] | None = None) -> int | None:
-        """Execute a Prepared statement once; returns the last inserted row ID."""
+        """Execute a Prepared statement once; on SQLite, returns the last inserted row ID.
+        (Other databases have no such ID: inserts that need theirs use RETURNING.)"""
         if self._driver is None:
-            result = await self.conn.execute(prepared.statement, params or {})
-            return result.lastrowid  # type: ignore[attr-defined, no-any-return]
+            await self.conn.execute(prepared.statement, params or {})
+            return None
         form = prepared.form(self.conn.dialect)
         values = prepared.parameters(form, params or {})
         try:
@@ -188,13 +187,7 @@ class Tx(Reader):
         if len(unsaved) == 1:
             new_ids = [await self._insert_one(unsaved[0][1])]
         else:
-            # IDs given here, not read back: SQLite does not promise RETURNING's order, and
-            # SQLAlchemy's order-keeping fallback is a statement per row. This transaction
-            # holds the database's write lock, so nobody else can take these IDs meanwhile.
-            last = (await self.rows(_LAST_ACTIVITY_ID))[0][0] or 0
-            new_ids = list(range(last + 1, last + 1 + len(unsaved)))
-            rows = [{**row, "id": i} for (_, row), i in zip(unsaved, new_ids, strict=True)]
-            await self.run_many(_INSERT_ACTIVITY_WITH_ID, rows)
+            new_ids = await _INSERT_ACTIVITIES.insert(self, [row for _, row in unsaved])
         saved = {
             id(event): _saved(event, new_id)
             for (event, _), new_id in zip(unsaved, new_ids, strict=True)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from maos_tui.store.errors import StoreError
 from maos_tui.store.sqlite_conn import PRAGMAS, begin_immediate
-from maos_tui.store.urls import masked, url_error
+from maos_tui.store.urls import ASYNC_DRIVERS, masked, unsupported_error, url_error
 
 WRITE_OPTION = "maos_write"
 
@@ -85,7 +85,15 @@ def create_engine(url: str) -> AsyncEngine:
     """The engine for `url`, or a StoreError saying in one line why it cannot be used. It
     connects to nothing yet: it is made before a database file is created for it."""
     try:
-        engine = create_async_engine(url, future=True)
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as exc:
+        raise url_error(url, exc) from None
+    if backend not in ASYNC_DRIVERS:
+        raise unsupported_error(url)
+    # A pooled connection may have died with a server restart: test it before use.
+    options = {"pool_pre_ping": True} if backend == "postgresql" else {}
+    try:
+        engine = create_async_engine(url, future=True, **options)
     except (ArgumentError, InvalidRequestError, ImportError) as exc:
         raise url_error(url, exc) from None
     if engine.dialect.name == "sqlite":
