@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from maos_tui.store import Store
-from tests.pg_server import pg_server, pg_url
+from tests.pg_server import own_pg_server, pg_server, pg_url
 
-__all__ = ["pg_server", "pg_url"]
+__all__ = ["own_pg_server", "pg_server", "pg_url"]
 
 _OUR_VARS = ("MAOS_WORKSPACE", "MAOS_DB_URL", "MAOS_CONFIG")
 BACKEND_ENV = "MAOS_TEST_DB"

@@ -33,7 +33,6 @@ ADMIN_URL_ENV = "MAOS_TEST_PG_URL"
 FOLDER_ENV = "MAOS_TEST_PG_DIR"
 USER = "postgres"
 PASSWORD = "maos-test-secret"
-_URL_FILE = "admin-url"
 
 
 def server_programs() -> Path | None:
@@ -92,6 +91,14 @@ def start(folder: Path) -> str:
         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
+    (folder / "options").write_text(options)
+    _pg_ctl_start(folder)
+    return f"postgresql+asyncpg://{USER}:{PASSWORD}@127.0.0.1:{port}/postgres"
+
+
+def _pg_ctl_start(folder: Path) -> None:
+    programs = server_programs()
+    assert programs is not None
     subprocess.run(
         _as_server_user(
             [
@@ -102,40 +109,26 @@ def start(folder: Path) -> str:
                 str(folder / "log"),
                 "-w",
                 "-o",
-                options,
+                (folder / "options").read_text(),
                 "start",
             ]
         ),
         check=True,
         capture_output=True,
     )
-    url = f"postgresql+asyncpg://{USER}:{PASSWORD}@127.0.0.1:{port}/postgres"
-    (folder / _URL_FILE).write_text(url)
-    return url
 
 
-def stop(folder: Path) -> None:
+def stop(folder: Path, mode: str = "immediate") -> None:
+    """Stop the server; "immediate" (a throwaway) loses commits not yet flushed (there is
+    no synchronous commit), "fast" keeps them."""
     programs = server_programs()
     if programs is None or not (folder / "data" / "postmaster.pid").exists():
         return
     subprocess.run(
         _as_server_user(
-            [str(programs / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"]
+            [str(programs / "pg_ctl"), "-D", str(folder / "data"), "-w", "-m", mode, "stop"]
         ),
         check=False,
-        capture_output=True,
-    )
-
-
-def restart(folder: Path) -> None:
-    """Stop the server and start it again on the same port (a database that comes back)."""
-    programs = server_programs()
-    assert programs is not None
-    subprocess.run(
-        _as_server_user(
-            [str(programs / "pg_ctl"), "-D", str(folder / "data"), "-w", "-m", "fast", "restart"]
-        ),
-        check=True,
         capture_output=True,
     )
 
@@ -147,6 +140,16 @@ class PgServer:
         self.admin_url = admin_url
         # The server's files when this session started it (None for MAOS_TEST_PG_URL).
         self.folder = folder
+
+    def stop(self) -> None:
+        """Stop the server as an administrator would: every commit is kept."""
+        assert self.folder is not None, "a server this session did not start"
+        stop(self.folder, "fast")
+
+    def start_again(self) -> None:
+        """Start a stopped server again, on its old port."""
+        assert self.folder is not None, "a server this session did not start"
+        _pg_ctl_start(self.folder)
 
     def url(self, database: str) -> str:
         base, _, _ = self.admin_url.rpartition("/")
@@ -208,6 +211,20 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
         yield pg_server.url(name)
     finally:
         pg_server.drop_database(name)
+
+
+@pytest.fixture
+def own_pg_server() -> Iterator[PgServer]:
+    """A server of the test's own, for tests that stop and start it."""
+    if server_programs() is None:
+        pytest.skip("no PostgreSQL server programs (initdb)")
+    folder = Path(tempfile.mkdtemp(prefix="maos-pg-"))
+    folder.chmod(0o755)
+    try:
+        yield PgServer(start(folder / "server"), folder / "server")
+    finally:
+        stop(folder / "server")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
