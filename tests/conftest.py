@@ -7,10 +7,12 @@ one backend only, as does `-m "not postgresql"`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,25 @@ def db_url(request: pytest.FixtureRequest, workspace: Path) -> str:
     return sqlite_url(workspace)
 
 
+def query(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
+    """Rows of `sql` on the database at `url`, from sync or async tests alike (in a thread
+    with its own event loop)."""
+
+    async def run() -> list[tuple[object, ...]]:
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(row) for row in (await conn.execute(text(sql), params)).all()]
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
 @dataclass
 class CliResult:
     returncode: int
@@ -107,6 +128,10 @@ class Cli:
             env["MAOS_DB_URL"] = self.db_url
         env.update(extra)
         return env
+
+    def rows(self, sql: str, **params: object) -> list[tuple[object, ...]]:
+        """The rows of a query on this CLI's database, whichever it is."""
+        return query(self.db_url or sqlite_url(self.workspace), sql, **params)
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "maos_tui", "--workspace", str(self.workspace), *args]
