@@ -31,6 +31,21 @@ _BACKENDS = {
 }
 
 
+# The suites run on both databases (folders, and test module name prefixes); the others
+# (the TUI's, the agents') are about what is above the store, and run on SQLite only.
+_PG_SUITES = (
+    "scheduler",
+    "working_md",
+    "test_store",
+    "test_cli",
+    "test_collab",
+    "test_search",
+    "test_stranded",
+    "test_doctor",
+    "test_run_leaves_working_md",
+)
+
+
 def _backends() -> list[object]:
     chosen = os.environ.get(BACKEND_ENV)
     if chosen is None:
@@ -46,13 +61,21 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _in_postgresql_suites(item: pytest.Item) -> bool:
+    path = Path(str(item.path)).relative_to(Path(__file__).parent)
+    top_level = len(path.parts) == 1
+    return path.parts[0] in _PG_SUITES or (top_level and path.name.startswith(_PG_SUITES))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Drop the PostgreSQL pass of tests about SQLite itself (its files, PRAGMAs, locks)."""
+    """Keep the PostgreSQL pass for the suites that need it, and not for tests about
+    SQLite itself (its files, PRAGMAs, locks)."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_pg = callspec is not None and callspec.params.get("db_url") == "postgresql"
-        (dropped if on_pg and item.get_closest_marker("sqlite_only") else kept).append(item)
+        needless = item.get_closest_marker("sqlite_only") or not _in_postgresql_suites(item)
+        (dropped if on_pg and needless else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
