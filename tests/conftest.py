@@ -111,8 +111,8 @@ def db_url(request: pytest.FixtureRequest, workspace: Path) -> str:
 
 
 def query(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
-    """Rows of `sql` on the database at `url`, from sync or async tests alike (in a thread
-    with its own event loop)."""
+    """Rows of `sql` (committed, if it writes) on the database at `url`, from sync or async
+    tests alike (in a thread with its own event loop)."""
 
     async def run() -> list[tuple[object, ...]]:
         from sqlalchemy import text
@@ -120,8 +120,9 @@ def query(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
 
         engine = create_async_engine(url)
         try:
-            async with engine.connect() as conn:
-                return [tuple(row) for row in (await conn.execute(text(sql), params)).all()]
+            async with engine.begin() as conn:
+                result = await conn.execute(text(sql), params)
+                return [tuple(row) for row in result.all()] if result.returns_rows else []
         finally:
             await engine.dispose()
 
@@ -153,7 +154,7 @@ class Cli:
         return env
 
     def rows(self, sql: str, **params: object) -> list[tuple[object, ...]]:
-        """The rows of a query on this CLI's database, whichever it is."""
+        """The rows of `sql` on this CLI's database, whichever it is (see `query`)."""
         return query(self.db_url or sqlite_url(self.workspace), sql, **params)
 
     def argv(self, *args: str) -> list[str]:

@@ -180,3 +180,34 @@ async def test_credentials_stay_out_of_working_md_activities_and_files(
     finally:
         await store.close()
     assert rows and not any(PASSWORD in " ".join(map(str, row)) for row in rows)
+
+
+def test_doctor_checks_the_schema_version_and_the_users_rights(
+    workspace: Path, pg_server: PgServer, pg_url: str
+) -> None:
+    cli = Cli(workspace, pg_url)
+    cli.ok("init")
+    database = pg_url.rsplit("/", 1)[1]
+    role = f"r_{database}"
+    pg_server.execute(
+        f"CREATE ROLE {role} LOGIN PASSWORD 'reader-secret'",
+        f'GRANT CONNECT ON DATABASE "{database}" TO {role}',
+    )
+    try:
+        reader_url = pg_url.replace(f"postgres:{PASSWORD}@", f"{role}:reader-secret@")
+        cli.rows(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        result = cli("doctor", "--offline", MAOS_DB_URL=reader_url)
+        assert result.returncode == 1
+        line = next(x for x in result.stdout.splitlines() if x.startswith("error    permissions"))
+        assert f"user {role} lacks INSERT on activities" in line and "reader-secret" not in line
+        write = cli.error("task", "add", "x", MAOS_DB_URL=reader_url)
+        assert "permission denied" in write and "doctor" in write
+        assert "reader-secret" not in write
+        cli.rows("UPDATE maos_meta SET value = '42' WHERE key = 'schema_version'")
+        newer = cli("doctor", "--offline")
+        assert newer.returncode == 1 and "schema v42 is from a newer maos-tui" in newer.stdout
+    finally:
+        cli.rows(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+        pg_server.execute(
+            f'REVOKE CONNECT ON DATABASE "{database}" FROM {role}', f"DROP ROLE {role}"
+        )

@@ -85,17 +85,17 @@ def create_engine(url: str) -> AsyncEngine:
     """The engine for `url`, or a StoreError saying in one line why it cannot be used. It
     connects to nothing yet: it is made before a database file is created for it."""
     try:
-        backend = make_url(url).get_backend_name()
-    except ArgumentError as exc:
-        raise url_error(url, exc) from None
-    if backend not in ASYNC_DRIVERS:
-        raise unsupported_error(url)
+        server = make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        server = False  # creating the engine says what is wrong with it
     # A pooled connection may have died with a server restart: test it before use.
-    options = {"pool_pre_ping": True} if backend == "postgresql" else {}
+    options = {"pool_pre_ping": True} if server else {}
     try:
         engine = create_async_engine(url, future=True, **options)
     except (ArgumentError, InvalidRequestError, ImportError) as exc:
         raise url_error(url, exc) from None
+    if engine.dialect.name not in ASYNC_DRIVERS:
+        raise unsupported_error(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_connect)
         event.listen(engine.sync_engine, "begin", _on_begin)
