@@ -16,6 +16,7 @@ from maos_tui.store.sqlite_conn import PRAGMAS, begin_immediate
 from maos_tui.store.urls import ASYNC_DRIVERS, masked, unsupported_error, url_error
 
 WRITE_OPTION = "maos_write"
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -88,8 +89,13 @@ def create_engine(url: str) -> AsyncEngine:
         server = make_url(url).get_backend_name() == "postgresql"
     except ArgumentError:
         server = False  # creating the engine says what is wrong with it
-    # A pooled connection may have died with a server restart: test it before use.
-    options = {"pool_pre_ping": True} if server else {}
+    # A pooled connection may have died with a server restart: test it before use. And an
+    # unreachable server is said in seconds, not after asyncpg's default minute.
+    options = (
+        {"pool_pre_ping": True, "connect_args": {"timeout": CONNECT_TIMEOUT_SECONDS}}
+        if server
+        else {}
+    )
     try:
         engine = create_async_engine(url, future=True, **options)
     except (ArgumentError, InvalidRequestError, ImportError) as exc:
