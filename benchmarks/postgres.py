@@ -4,11 +4,10 @@ scenario reports itself unavailable."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from benchmarks.data import Bench, bench_workspace
 from benchmarks.harness import Unavailable
@@ -18,24 +17,17 @@ from benchmarks.harness import Unavailable
 def postgres_bench() -> Iterator[Bench]:
     """A temp workspace whose database is a new PostgreSQL one, dropped afterwards."""
     try:
-        from tests.pg_server import ADMIN_URL_ENV, PgServer, server_programs, start, stop
+        from tests.pg_server import ADMIN_URL_ENV, PgServer, server_programs, throwaway_server
     except ImportError as exc:
         raise Unavailable(f"PostgreSQL test helpers not importable: {exc}") from None
     given = os.environ.get(ADMIN_URL_ENV)
     if not given and server_programs() is None:
         raise Unavailable(f"no PostgreSQL: set {ADMIN_URL_ENV} or install its server programs")
-    with tempfile.TemporaryDirectory(prefix="maos-bench-pg-") as tmp:
-        folder = Path(tmp) / "server"
-        if not given:
-            Path(tmp).chmod(0o755)  # the server runs as the postgres user
+    with contextlib.ExitStack() as stack:
+        server = PgServer(given) if given else stack.enter_context(throwaway_server())
+        name = server.new_database()
         try:
-            server = PgServer(given or start(folder))
-            name = server.new_database()
-            try:
-                with bench_workspace() as bench:
-                    yield Bench(bench.workspace, server.url(name))
-            finally:
-                server.drop_database(name)
+            with bench_workspace() as bench:
+                yield Bench(bench.workspace, server.url(name))
         finally:
-            if not given:
-                stop(folder)
+            server.drop_database(name)

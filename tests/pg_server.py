@@ -23,6 +23,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -182,14 +183,9 @@ class PgServer:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _session_server() -> Iterator[PgServer]:
-    given = os.environ.get(ADMIN_URL_ENV)
-    if given:
-        folder = os.environ.get(FOLDER_ENV)
-        yield PgServer(given, Path(folder) if folder else None)
-        return
-    if server_programs() is None:
-        pytest.skip(f"no PostgreSQL: set {ADMIN_URL_ENV} or install the server programs")
+@contextmanager
+def throwaway_server() -> Iterator[PgServer]:
+    """A new server for as long as the block runs, then stopped and its files removed."""
     # Not under pytest's temp root: that is private to root and the server runs as postgres.
     folder = Path(tempfile.mkdtemp(prefix="maos-pg-"))
     folder.chmod(0o755)
@@ -200,7 +196,18 @@ def _session_server() -> Iterator[PgServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-pg_server = pytest.fixture(scope="session")(_session_server)
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The session's server: MAOS_TEST_PG_URL's, else one started for the session."""
+    given = os.environ.get(ADMIN_URL_ENV)
+    if given:
+        folder = os.environ.get(FOLDER_ENV)
+        yield PgServer(given, Path(folder) if folder else None)
+        return
+    if server_programs() is None:
+        pytest.skip(f"no PostgreSQL: set {ADMIN_URL_ENV} or install the server programs")
+    with throwaway_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -218,13 +225,8 @@ def own_pg_server() -> Iterator[PgServer]:
     """A server of the test's own, for tests that stop and start it."""
     if server_programs() is None:
         pytest.skip("no PostgreSQL server programs (initdb)")
-    folder = Path(tempfile.mkdtemp(prefix="maos-pg-"))
-    folder.chmod(0o755)
-    try:
-        yield PgServer(start(folder / "server"), folder / "server")
-    finally:
-        stop(folder / "server")
-        shutil.rmtree(folder, ignore_errors=True)
+    with throwaway_server() as server:
+        yield server
 
 
 if __name__ == "__main__":
