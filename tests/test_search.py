@@ -104,6 +104,12 @@ async def test_documents_and_messages_follow_the_same_rules(store: Store) -> Non
     assert await store.search.search("tokenizer missing") == []
 
 
+async def test_punctuation_separates_words(store: Store) -> None:
+    task = await store.tasks.create("Fix src/main.py", description="since v2.1, see a@b.example")
+    for words in ("py", "main py", "v2 1", "example", "src main"):
+        assert refs(await store.search.search(words)) == [task.id], words
+
+
 async def test_postgresql_searches_its_own_tsvector_index(pg_url: str) -> None:
     """A GIN-indexed tsvector column does the matching: no LIKE scan."""
     store = await Store.open(pg_url)

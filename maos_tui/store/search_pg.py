@@ -8,7 +8,8 @@ from the title (weight A) and the body (weight B), under a GIN index.
 Queries mean what they mean on SQLite: every word must match, as a word or a prefix
 (`'word':*`), and a title match weighs ten times a body match in `ts_rank`. The
 'simple' configuration lower-cases words and neither stems them nor drops stop words,
-as FTS5's unicode61 tokenizer does.
+as FTS5's unicode61 tokenizer does; unlike it, it keeps diacritics (`cafe` does not
+find `café`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ from sqlalchemy import text
 _WEIGHTS = "'{0, 0, 0.1, 1.0}'"
 _QUERY = "to_tsquery('simple', :q)"
 
+
+def _words(column: str) -> str:
+    # Punctuation separates words, as in FTS5: PostgreSQL's parser would keep `main.py`,
+    # `v2.1` or `a@b.com` whole, and `py` or `1` would then find nothing.
+    return f"regexp_replace(coalesce({column}, ''), '[[:punct:]]', ' ', 'g')"
+
+
 CREATE_INDEX = (
-    """CREATE TABLE IF NOT EXISTS search_index (
+    f"""CREATE TABLE IF NOT EXISTS search_index (
         rowid BIGINT PRIMARY KEY,
         title TEXT NOT NULL DEFAULT '',
         body TEXT NOT NULL DEFAULT '',
@@ -30,8 +38,8 @@ CREATE_INDEX = (
         ref VARCHAR(32) NOT NULL,
         task_id VARCHAR(32) NOT NULL,
         words TSVECTOR GENERATED ALWAYS AS (
-            setweight(to_tsvector('simple', coalesce(title, '')), 'A')
-            || setweight(to_tsvector('simple', coalesce(body, '')), 'B')
+            setweight(to_tsvector('simple', {_words("title")}), 'A')
+            || setweight(to_tsvector('simple', {_words("body")}), 'B')
         ) STORED
     )""",
     "CREATE INDEX IF NOT EXISTS ix_search_index_words ON search_index USING GIN (words)",
