@@ -38,6 +38,7 @@ COMMANDS = {
     "notify": "notifications",
     "doc": "documents",
     "search": "search",
+    "worktree": "worktrees",
 }
 # Options of the top-level parser that take a value (skipped when looking for the command).
 _VALUE_OPTIONS = frozenset({"--workspace", "--db"})

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     # The schema and its checks load only when a config file exists or settings are asked
     # for: most commands run without a config file, and every command starts here.
     from maos_tui.config_checks import Problem
-    from maos_tui.config_schema import SchedulerSettings
+    from maos_tui.config_schema import SchedulerSettings, WorkspaceSettings
 
 MAOS_DIR = ".maos"
 WORKING_FILE = "WORKING.md"
@@ -141,6 +141,11 @@ class Config:
         from maos_tui.config_schema import SchedulerSettings
 
         return SchedulerSettings(**self.table("scheduler"))
+
+    def workspace_settings(self) -> WorkspaceSettings:
+        from maos_tui.config_schema import WorkspaceSettings
+
+        return WorkspaceSettings(**self.table("workspace"))
 
     def error(self, key: str, problem: str, *, line_key: str | None = None) -> ConfigError:
         """An error about `key` ("table.name"; `line_key` is the name when it holds a dot)."""

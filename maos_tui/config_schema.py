@@ -19,6 +19,8 @@ from maos_tui.domain import DEFAULT_HEARTBEAT_SECONDS, DEFAULT_MAX_CONCURRENT
 
 # SQLite stores integers in 64 bits: a larger one would fail at the first write.
 INT_RANGE = (-(2**63), 2**63 - 1)
+ISOLATION_MODES = ("worktree", "none")
+MERGE_STRATEGIES = ("squash", "merge", "rebase")
 
 
 def meta(
@@ -91,6 +93,10 @@ class AgentEntry:
     system_prompt: str = field(default="", metadata=meta("extra instructions for an LLM agent"))
     api_base: str | None = field(default=None, metadata=meta("OpenAI-compatible server URL"))
     shell: bool = field(default=False, metadata=meta("run command through the shell"))
+    isolation: str | None = field(
+        default=None,
+        metadata=meta("overrides [workspace] isolation for this agent", choices=ISOLATION_MODES),
+    )
     budget_usd: float | None = field(
         default=None, metadata=meta("stop this agent past this spend", minimum=0)
     )
@@ -110,6 +116,47 @@ class ModelPrice:
 
 
 @dataclass(frozen=True)
+class WorkspaceSettings:
+    """`[workspace]`: coding agents on a git repository, each task in its own worktree."""
+
+    isolation: str | None = field(
+        default=None,
+        metadata=meta(
+            "worktree: each task in its own git worktree and branch; none: all in the folder "
+            "(default: worktree in a git repository with a commit)",
+            choices=ISOLATION_MODES,
+        ),
+    )
+    base_branch: str | None = field(
+        default=None,
+        metadata=meta("branch tasks start from and merge into (default: the checked-out one)"),
+    )
+    worktree_root: str | None = field(
+        default=None,
+        metadata=meta("folder of the worktrees, relative to the repository (.maos/worktrees)"),
+    )
+    copy: list[str] = field(
+        default_factory=list,
+        metadata=meta('git-ignored files copied into new worktrees, e.g. [".env", "*.local.toml"]'),
+    )
+    setup: list[str] | None = field(
+        default=None, metadata=meta('command run in a new worktree, e.g. ["npm", "ci"]', minimum=1)
+    )
+    merge: str = field(
+        default="squash", metadata=meta("how a task's branch merges", choices=MERGE_STRATEGIES)
+    )
+    auto_merge: bool = field(
+        default=False, metadata=meta("merge an approved task by itself when it merges cleanly")
+    )
+    allowed_commands: list[list[str]] = field(
+        default_factory=list,
+        metadata=meta(
+            'commands an LLM agent may run in its worktree, e.g. [["pytest"], ["npm", "test"]]'
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class ConfigFile:
     """A whole config.toml (the user's, or a workspace's on top of it)."""
 
@@ -119,6 +166,7 @@ class ConfigFile:
     theme: str | None = field(default=None, metadata=meta("TUI theme name"))
     user_name: str = field(default="human", metadata=meta("the name that @mentions of you use"))
     scheduler: SchedulerSettings = field(default=SchedulerSettings(), metadata=meta("[scheduler]"))
+    workspace: WorkspaceSettings = field(default=WorkspaceSettings(), metadata=meta("[workspace]"))
     agents: list[AgentEntry] = field(
         default_factory=list, metadata=meta("[[agents]]: agents defined in config")
     )
@@ -196,6 +244,8 @@ def value_problem(setting_: Setting, value: Any) -> str | None:
         return None
     if hint is int or hint is float:
         return _number_problem(setting_, value, whole=hint is int)
+    if typing.get_origin(hint) is list and typing.get_args(hint)[0] is not str:
+        return _commands_problem(setting_, value)
     if typing.get_origin(hint) is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             example = setting_.doc.partition("e.g. ")[2] or '["a", "b"]'
@@ -204,6 +254,17 @@ def value_problem(setting_: Setting, value: Any) -> str | None:
             return "must not be empty"
         return None
     raise TypeError(f"no check for {hint!r}")
+
+
+def _commands_problem(setting_: Setting, value: Any) -> str | None:
+    """`list[list[str]]`: argv prefixes, each a non-empty array of non-empty strings."""
+    if not isinstance(value, list) or not all(
+        isinstance(argv, list) and argv and all(isinstance(a, str) and a for a in argv)
+        for argv in value
+    ):
+        example = setting_.doc.partition("e.g. ")[2]
+        return f"must be an array of commands, e.g. {example}, not {describe(value)}"
+    return None
 
 
 def _number_problem(setting_: Setting, value: Any, *, whole: bool) -> str | None:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from maos_tui.task_branch import TaskBranch
+
 HUMAN = "human"
 TITLE_MAX = 200
 PRIORITY_MIN, PRIORITY_MAX, PRIORITY_DEFAULT = 0, 3, 2
@@ -277,6 +279,7 @@ class TaskRecord:
     status_reason: str | None = None
     retry_at: datetime | None = None
     review_rounds: int = 0
+    branch: TaskBranch | None = None
 
     @property
     def result_label(self) -> str:
@@ -305,6 +308,7 @@ class TaskRecord:
             "result": self.result,
             "created_at": iso_z(self.created_at),
             "updated_at": iso_z(self.updated_at),
+            "branch": self.branch.to_json() if self.branch else None,
         }
 
 

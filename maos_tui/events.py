@@ -13,6 +13,10 @@ from maos_tui.domain import ActivityRecord
 
 log = logging.getLogger(__name__)
 
+# The topic of the events the store's change feed publishes for other processes' commits
+# (store/feed.py): they name no task, and carry no Activity.
+OUTSIDE = "outside"
+
 
 @dataclass(frozen=True, slots=True)
 class Event:

@@ -270,8 +270,8 @@ async def test_mentions_only_count_agent_notifications(store: Store) -> None:
 
 
 async def test_collaboration_shows_in_the_activity_feed(store: Store) -> None:
+    from maos_tui.tui.board_data import read_feed
     from maos_tui.tui.feed_text import describe
-    from maos_tui.tui.queries import activities_after
 
     await store.agents.add("coder", model="ollama/x")
     task = await store.tasks.create("Parser")
@@ -280,8 +280,7 @@ async def test_collaboration_shows_in_the_activity_feed(store: Store) -> None:
     await store.notifications.claim_for("coder")
     await store.messages.post(task.id, "coder", "@human done")
     await store.notifications.mark_read(None)
-    async with store.read() as conn:
-        lines = [describe(a) for a in await activities_after(conn, 0)]
+    lines = [describe(a) for a in await read_feed(store, 0)]
     assert lines[2:] == [
         "human posted TASK-001",
         "human mentioned TASK-001 → @coder",

@@ -16,8 +16,7 @@ from maos_tui.store import Store
 from maos_tui.store.engine import sqlite_path
 from maos_tui.store.stdlib.connect import sqlite_file
 from maos_tui.store.stdlib.first_read import FirstReader
-from maos_tui.tui.board_data import first_board, load_board
-from maos_tui.tui.queries import activities_after
+from maos_tui.tui.board_data import first_board, load_board, read_feed
 
 
 async def busy_board(store: Store) -> None:
@@ -56,8 +55,7 @@ async def test_the_first_read_is_the_store_read(store: Store, workspace: Path) -
     limits = dict.fromkeys(TaskStatus, 2)  # fewer than some columns hold
     expected = await load_board(store, limits)
     expected.unread = await store.notifications.unread_count(HUMAN)
-    async with store.read() as conn:
-        expected_feed = await activities_after(conn, 0, 20)
+    expected_feed = await read_feed(store, 0, 20)
 
     reader = FirstReader.open(store.url)
     assert reader is not None

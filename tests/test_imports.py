@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 
-from maos_tui.store.migrations import LATEST
+from maos_tui.store.stdlib.compiled_sql import SCHEMA_VERSION
 from tests.conftest import Cli
 
 # Runs the real entry point in a fresh interpreter, then reports which of the packages
@@ -92,7 +92,7 @@ def test_an_older_schema_is_painted_through_the_store(cli: Cli) -> None:
     assert loaded == sorted(_DATABASE_LAYER)  # the store was opened (and migrated) first
     with sqlite3.connect(db) as conn:
         version = conn.execute("SELECT value FROM maos_meta WHERE key = 'schema_version'")
-        assert version.fetchone() == (str(LATEST),)
+        assert version.fetchone() == (str(SCHEMA_VERSION),)
 
 
 def test_a_store_failing_after_the_paint_is_one_error_line(cli: Cli) -> None:

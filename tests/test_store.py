@@ -287,18 +287,6 @@ async def test_writes_of_one_process_take_turns(store: Store) -> None:
                 pass
 
 
-async def test_outside_writes_move_only_for_other_connections(store: Store) -> None:
-    before = await store.outside_writes()
-    await store.tasks.create("ours")
-    assert await store.outside_writes() == before
-    other = await Store.open(store.url)
-    try:
-        await other.tasks.create("theirs")
-    finally:
-        await other.close()
-    assert await store.outside_writes() != before
-
-
 async def test_reading_a_few_tasks_matches_reading_the_board(store: Store) -> None:
     """get/get_many read a few tasks in one statement; list() hydrates in bulk. Same records."""
     await store.agents.add("a1", command=["true"])

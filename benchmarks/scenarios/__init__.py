@@ -14,8 +14,11 @@ MODULES = (
     "working",
     "scheduler",
     "events",
+    "feed",
     "agents",
     "search",
+    "worktrees",
+    "diff_open",
 )
 
 

@@ -51,6 +51,7 @@ class Job:
     store: Store
     db_url: str | None = None  # passed to command agents when not the workspace default
     extra_env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None  # the task's worktree, when it has one; else the workspace
 
 
 class RunHooks(Protocol):

@@ -62,7 +62,7 @@ class CommandRunner:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                cwd=job.workspace,
+                cwd=job.cwd or job.workspace,
                 env=env_for(job),
                 start_new_session=True,
             )

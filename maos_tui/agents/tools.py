@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from maos_tui.agents.base import Job, Outcome, RunResult
+from maos_tui.agents.worktree_tools import WorktreeTools
 from maos_tui.collab import DocumentType, MessageType
 from maos_tui.domain import DomainError, TaskStatus, parse_status, parse_task_id
 
@@ -120,13 +121,17 @@ class Toolbox:
             "fail_task": self._fail,
             "request_changes": self._request_changes,
         }
+        self.files = WorktreeTools.for_job(job)
 
     @property
     def names(self) -> list[str]:
-        return {"review": _REVIEW_TOOLS, "reply": _REPLY_TOOLS}.get(self.job.kind, _WORK_TOOLS)
+        own = {"review": _REVIEW_TOOLS, "reply": _REPLY_TOOLS}.get(self.job.kind, _WORK_TOOLS)
+        return own + (self.files.names if self.files else [])
 
     def specs(self) -> list[dict[str, Any]]:
-        return [SPECS[n] for n in self.names]
+        return [SPECS[n] for n in self.names if n in SPECS] + (
+            self.files.specs() if self.files else []
+        )
 
     async def call(self, name: str, raw_arguments: str | None) -> tuple[str, RunResult | None]:
         """Run one tool call: (reply for the model, the run's result if this call ends it)."""
@@ -137,6 +142,8 @@ class Toolbox:
             if name not in self.names:
                 raise ToolError(f"unknown tool {name!r}; available: {', '.join(self.names)}")
             args = _parse_arguments(raw_arguments)
+            if name not in self._handlers and self.files is not None:
+                return await self.files.call(name, args), None
             outcome = await self._handlers[name](args)
         except ToolError as exc:
             return f"error: {exc}", None

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from maos_tui.commands.doctor_worktrees import check_worktrees
 from maos_tui.config import Config, inspect_config
 from maos_tui.config_checks import Problem, in_agent_table
 from maos_tui.domain import AgentKind, AgentRecord, AgentStatus
@@ -67,6 +68,7 @@ async def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
     known = {a.name for a in agents}
     agents += [a for a in config_agents if a.name not in known]
     findings += await check_agents(agents, offline=args.offline)
+    findings += await check_worktrees(ctx) if db_usable else []
 
     failed = any(f.status == ERROR for f in findings)
     if ctx.json:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+# Closing the terminal (SIGHUP) stops the agents as Ctrl+C and SIGTERM do.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -70,7 +72,7 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
         unsubscribe = store.bus.subscribe(show)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
         sync = _working_sync(store, ctx)
         started, left = None, ""
@@ -104,7 +106,7 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
             if started is not None:
                 await started.stop()
             unsubscribe()
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
     if left:
         raise DomainError(f"--max-seconds {args.max_seconds:g} reached with work left: {left}")

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.commands.context import arg_type, command_group
+from maos_tui.commands.task_branch import register_branch_actions
 from maos_tui.domain import TaskRecord, parse_status, parse_task_id, validate_priority
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     edit.add_argument("--no-needs", action="store_true", help="remove every need")
     edit.add_argument("--json", action="store_true", help="print the task")
 
+    register_branch_actions(action, TASK_ID)
     for name, (help_text, _) in _BY_ID.items():
         by_id = action(name, help_text, task_by_id)
         by_id.add_argument("id", type=TASK_ID)
@@ -165,6 +167,10 @@ async def task_show(ctx: Context, args: argparse.Namespace) -> int:
         rows.append(("last error", task.last_error))
     if task.result:
         rows.append((task.result_label, task.result))
+    if task.branch:
+        note = f"  ({task.branch.card_note})" if task.branch.card_note else ""
+        rows.append(("branch", f"{task.branch.name} from {task.branch.base}{note}"))
+        rows.append(("worktree", task.branch.worktree or "-"))
     for label, value in rows:
         ctx.out(f"  {label + ':':<11} {value}")
     if task.description:

@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING
 
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.scheduler.planner import WORK_STATUSES
-from maos_tui.store.core import Reader
-from maos_tui.store.tasks import seq_key
+from maos_tui.store.records import seq_key
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.store import Store
+    from maos_tui.store.core import Reader
 
 PLANNED = frozenset({*WORK_STATUSES, TaskStatus.REVIEW})
 # Past this many changed tasks, one full read is cheaper than reading them one by one.
@@ -93,15 +91,14 @@ class Backlog:
                 self._tasks[task_id] = replace(task, status_reason=reason)
         self._listed = None
 
-    async def refresh(self, source: AsyncConnection | Reader) -> None:
-        """Bring the copy up to date. Changes noted while this runs wait for the next call;
-        they are committed before being noted, so none is lost in between."""
-        reader = source if isinstance(source, Reader) else Reader(source)
-        conn = reader.conn
+    async def refresh(self, reader: Reader) -> None:
+        """Bring the copy up to date, reading in `reader`'s transaction. Changes noted
+        while this runs wait for the next call; they are committed before being noted, so
+        none is lost in between."""
         if self._stale or len(self._changed) > _FULL_READ_ABOVE:
             self._stale = False
             self._changed.clear()
-            await self._read_all(conn)
+            await self._read_all(reader)
         elif self._changed:
             changed, self._changed = self._changed, set()
             # A task's `blocked` follows its dependencies: read the open tasks waiting for
@@ -110,34 +107,27 @@ class Backlog:
             dependents = {d for t in changed for d in self._waiting.get(t, ())}
             await self._read(reader, changed | dependents)
 
-    async def _read_all(self, conn: AsyncConnection) -> None:
-        tasks = await self.store.tasks.list(list(PLANNED), conn=conn)
+    async def _read_all(self, reader: Reader) -> None:
+        found = await self.store.scheduling.open_tasks_in(reader, PLANNED)
+        tasks = found.tasks
         self._tasks = {t.id: t for t in tasks}
         self._order = sorted((_order(t), t.id) for t in tasks)
         self._waiting = {}
         for task in tasks:
             self._wait(task)
-        ids = list(self._tasks)
-        in_review = [t.id for t in tasks if t.status is TaskStatus.REVIEW]
-        self.authors = await self.store.runs.latest_agents(conn, in_review, "work")
-        self.parked = await self.store.messages.needs_human(ids, conn)
+        self.authors, self.parked = found.authors, found.parked
         self._listed = None
 
     async def _read(self, reader: Reader, ids: set[str]) -> None:
-        conn = reader.conn
-        fresh = {t.id: t for t in await self.store.tasks.get_many_in(reader, ids)}
+        found = await self.store.scheduling.open_tasks_in(reader, PLANNED, ids)
         for task_id in ids:
             self._drop(task_id)
-        kept = [t for t in fresh.values() if t.status in PLANNED and not t.archived]
-        for task in kept:
+        for task in found.tasks:
             self._tasks[task.id] = task
             self._wait(task)
             bisect.insort(self._order, (_order(task), task.id))
-        in_review = [t.id for t in kept if t.status is TaskStatus.REVIEW]
-        if in_review:
-            self.authors.update(await self.store.runs.latest_agents(conn, in_review, "work"))
-        if kept:
-            self.parked |= await self.store.messages.needs_human([t.id for t in kept], conn)
+        self.authors.update(found.authors)
+        self.parked |= found.parked
         self._listed = None
 
     def _drop(self, task_id: str) -> None:

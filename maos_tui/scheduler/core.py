@@ -1,9 +1,9 @@
 """The in-process asyncio scheduler: assigns runnable tasks to agents and runs them.
 
-It reacts to events (the store's bus in this process, SQLite's `data_version` for writes
-made by other processes) instead of polling in a hot loop. One dispatch pass at a time
+It reacts to the store's events (this process's commits, and other processes' noticed by
+the store's change feed) instead of polling in a hot loop. One dispatch pass at a time
 decides placements, so a task can never be handed out twice. The open tasks are kept in a
-Backlog between passes, which the same events and commit counter keep current.
+Backlog between passes, which the same events keep current.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,19 +20,20 @@ from maos_tui.agents.base import Job, RunnerFactory, RunResult
 from maos_tui.agents.context import Draft, complete
 from maos_tui.agents.factory import runner_for
 from maos_tui.agents.secrets import scrub
-from maos_tui.domain import AgentRecord, AgentStatus, TaskStatus
-from maos_tui.events import Event
+from maos_tui.domain import AgentStatus
+from maos_tui.events import OUTSIDE, Event
 from maos_tui.failures import Failures
-from maos_tui.scheduler import outcomes
+from maos_tui.scheduler import budgets, recovery, starting, worktree_runs
+from maos_tui.scheduler.active import ActiveRun, RunHooks, stop_moved_runs
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
+from maos_tui.scheduler.beats import Heartbeats, stall, stalled_for
 from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.ends import End, record_again, record_ends
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
 from maos_tui.scheduler.prewarm import prewarm
 from maos_tui.scheduler.usable import AgentGate
-from maos_tui.store.runs import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
     from maos_tui.config import Config, Workspace
@@ -41,81 +41,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEDULER = "scheduler"
-POLL_SECONDS = 0.5  # how soon writes from other processes (CLI, WORKING.md) are noticed
-STALL_HEARTBEATS = 3
+# The longest the main loop sleeps: run output is flushed, stalls and due heartbeats are
+# looked for, and other processes' changes are taken in, this often.
+POLL_SECONDS = 0.5
 # Bus topics that can change what is runnable; run-log appends are not among them.
 _WAKE_TOPICS = frozenset({"task", "agent", "heartbeat", "message", "notification"})
 # Of those, the changes to a task itself or to its thread (a question to the human).
 _TASK_TOPICS = frozenset({"task", "message"})
 
 
-@dataclass
-class ActiveRun:
-    run_id: int
-    task_id: str
-    agent: str
-    kind: str
-    started_at: datetime
-    heartbeat_seconds: int
-    last_progress: float
-    handle: asyncio.Task[None] | None = None
-    stop_reason: str | None = None  # cancelled | shutdown | stalled
-    # Output waiting to be written: the main loop flushes it every pass (at most every
-    # POLL_SECONDS), and the end of the run writes the rest in its own transaction.
-    pending_output: list[str] = field(default_factory=list)
-    # Held while output taken from `pending_output` is being written: a flush waiting on
-    # the write lock must not let the end of the run commit later output before it.
-    log_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Whether any output was written before the run's end (else its log is still empty).
-    logged: bool = False
-    pending_chars: int = 0
-
-    def add_output(self, text: str) -> None:
-        self.pending_output.append(text)
-        self.pending_chars += len(text)
-        if self.pending_chars > _PENDING_OUTPUT_CHARS:
-            # The store keeps the log's last LOG_TAIL_CHARS: an agent printing faster than
-            # the loop flushes must not pile up more (100 MB of output took ~100 MB here).
-            # Scrubbed first, as the whole text would be, so no cut secret survives.
-            kept = scrub("".join(self.pending_output))[-LOG_TAIL_CHARS:]
-            self.pending_output[:] = [kept]
-            self.pending_chars = len(kept)
-
-    def take_output(self) -> str:
-        text = "".join(self.pending_output)
-        self.pending_output.clear()
-        self.pending_chars = 0
-        return scrub(text)
-
-
 _NO_SPEND = {"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
-# Output held for a run between flushes, at most: then only its tail is kept.
-_PENDING_OUTPUT_CHARS = 4 * LOG_TAIL_CHARS
-
-
-def _expected(active: ActiveRun) -> TaskStatus:
-    """The state a run's task stays in while the run works on it."""
-    return TaskStatus.REVIEW if active.kind == "review" else TaskStatus.IN_PROGRESS
-
-
-class _Hooks:
-    def __init__(self, scheduler: Scheduler, active: ActiveRun) -> None:
-        self._scheduler = scheduler
-        self._active = active
-
-    def progress(self) -> None:
-        self._active.last_progress = asyncio.get_running_loop().time()
-
-    async def output(self, text: str) -> None:
-        self.progress()
-        self._active.add_output(text)
-
-    async def usage(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:
-        self.progress()
-        await self._scheduler.store.runs.add_usage(
-            self._active.run_id, self._active.agent, tokens_in, tokens_out, cost_usd
-        )
 
 
 class Scheduler:
@@ -148,12 +83,8 @@ class Scheduler:
         self._loop_task: asyncio.Task[None] | None = None
         self._unsubscribe: Any = None
         self._backlog = Backlog(store)
-        self._outside_writes = 0
-        self._outside_checked = float("-inf")
         self._next_retry: datetime | None = None
-        self._beats: dict[str, float] = {}
-        # The agents as the last pass read them: due heartbeats are found without a read.
-        self._agents: list[AgentRecord] | None = None
+        self._heartbeats = Heartbeats(self, self._launch)
         # The events of the runs being started (see _started_here).
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
@@ -179,13 +110,13 @@ class Scheduler:
             return
         self._lock.acquire()
         try:
-            await outcomes.recover(self)
-            self._outside_writes = await self.store.outside_writes()
+            await recovery.recover(self)
+            self._unsubscribe = await self.store.changes.subscribe(self._on_event)
             self._gate.start()
         except BaseException:
+            self._stop_following()
             self._lock.release()
             raise
-        self._unsubscribe = self.store.bus.subscribe(self._on_event)
         self._state = "running"
         self._loop_task = asyncio.create_task(self._main(), name="maos-scheduler")
 
@@ -208,9 +139,13 @@ class Scheduler:
         await self._gate.stop()
         await self._ends.idle()
         await record_again(self)  # a last try: what is left is requeued by the next start
+        self._stop_following()
+        self._lock.release()
+
+    def _stop_following(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self._lock.release()
+            self._unsubscribe = None
 
     def pause(self) -> None:
         """No new runs start; running ones finish."""
@@ -237,6 +172,13 @@ class Scheduler:
 
     def _on_event(self, event: Event) -> None:
         if self._started_here(event):
+            return
+        if event.topic == OUTSIDE:
+            # Which tasks another process changed is not known: the whole backlog is read
+            # again, on the loop's next turn (within POLL_SECONDS), not once per commit of
+            # a busy CLI script.
+            self._backlog.changed(None)
+            self._dirty = True
             return
         if event.topic in _TASK_TOPICS:
             self._backlog.changed(event.task_id)
@@ -274,122 +216,21 @@ class Scheduler:
     async def _tick(self) -> None:
         await record_again(self)
         loop_now = asyncio.get_running_loop().time()
-        # This process's writes are on the bus; another's are seen by the commit counter,
-        # looked at every POLL_SECONDS, not on each of the many wake-ups a busy board makes.
-        if loop_now - self._outside_checked >= POLL_SECONDS:
-            self._outside_checked = loop_now
-            version = await self.store.outside_writes()
-            if version != self._outside_writes:
-                self._outside_writes = version
-                self._backlog.changed(None)  # which tasks changed is not known
-                self._dirty = True
         if self._next_retry is not None and self._next_retry <= self.clock.now():
             self._dirty = True
-        due = await self._heartbeats(loop_now)
+        due = await self._heartbeats.beat(loop_now)
         for active in list(self.active_runs.values()):
             if active.pending_output:
                 await self._flush(active)
-            stalled_for = loop_now - active.last_progress
-            if active.stop_reason is None and stalled_for > STALL_HEARTBEATS * (
-                active.heartbeat_seconds
-            ):
-                await self._stall(active, stalled_for)
+            quiet = stalled_for(active, loop_now)
+            if quiet is not None:
+                await stall(self.store, active, quiet)
         if self._dirty:
             self._dirty = False
             await self._dispatch()
         # After dispatch, so an agent's own work (which carries its mentions) comes first.
         if due and self.state == "running":
-            await self._deliver_mentions(due)
-
-    async def _heartbeats(self, loop_now: float) -> list[AgentRecord]:
-        """Agents heartbeat every heartbeat_seconds: last_heartbeat is written, an agent
-        back from a stall comes online again, and the event lets idle agents find work."""
-
-        def due_in(agents: list[AgentRecord]) -> list[AgentRecord]:
-            return [
-                a for a in agents if loop_now - self._beats.get(a.name, -1e9) >= a.heartbeat_seconds
-            ]
-
-        # Between heartbeats, the agents the last pass read say that none is due (one
-        # added since wakes the scheduler, whose pass reads it).
-        if self._agents is not None and not due_in(self._agents):
-            return []
-        due = due_in(await self.store.agents.list())
-        if not due:
-            return due
-        busy = {r.agent for r in self.active_runs.values()}
-        async with self.store.write() as tx:
-            for agent in due:
-                self._beats[agent.name] = loop_now
-                await outcomes.heartbeat_in(tx, agent, recovered=agent.name not in busy)
-        return due
-
-    async def _deliver_mentions(self, due: list[AgentRecord]) -> None:
-        """On its heartbeat, an agent with an undelivered mention gets a short reply run
-        on the mentioning task, even when it has no task of its own. A busy agent (or a
-        task already running) waits for a later heartbeat."""
-        for agent in due:
-            if agent.status in (AgentStatus.PAUSED, AgentStatus.OFFLINE):
-                continue
-            load = sum(1 for r in self.active_runs.values() if r.agent == agent.name)
-            if load >= agent.max_concurrent or len(self.active_runs) >= self.settings.max_parallel:
-                continue
-            pending = await self.store.notifications.pending_for(agent.name)
-            task_id = next((n.task_id for n in pending if n.task_id not in self.active_runs), None)
-            if task_id is None:
-                continue
-            task = await self.store.tasks.get(task_id)
-            if task.archived:
-                # Nobody can answer in an archived thread; do not wait for it forever.
-                await self.store.notifications.mark_read(
-                    [n.id for n in pending if n.task_id == task_id], agent.name
-                )
-                continue
-            await self._launch([Placement(task, agent, "reply")])
-
-    async def _stall(self, active: ActiveRun, stalled_for: float) -> None:
-        reason = f"stalled: no progress for {stalled_for:.0f}s"
-        active.stop_reason = "stalled"
-        async with self.store.write() as tx:
-            await self.store.agents.set_status_in(tx, active.agent, AgentStatus.OFFLINE, reason)
-            await tx.activity(
-                SCHEDULER,
-                "marked agent offline",
-                topic="agent",
-                agent=active.agent,
-                target=active.agent,
-                reason=reason,
-            )
-        if active.handle is not None:
-            active.handle.cancel()
-
-    async def _check_active(self) -> None:
-        """Stop runs whose task was cancelled, archived or moved away by someone else.
-
-        The backlog, just refreshed, holds every open task: a running task still there,
-        unarchived, in the state its run expects needs no read. The others, and the
-        tasks of reply runs (any state will do, but not archived), are read."""
-        if not self.active_runs:
-            return
-        unsure = []
-        for task_id, active in self.active_runs.items():
-            task = self._backlog.get(task_id)
-            if active.kind != "reply" and task is not None and task.status is _expected(active):
-                continue
-            unsure.append(task_id)
-        if not unsure:
-            return
-        statuses = await outcomes.task_states(self.store, unsure)
-        for task_id in unsure:
-            active = self.active_runs.get(task_id)
-            if active is None:
-                continue
-            status, archived = statuses.get(task_id, (None, True))
-            moved = status is not _expected(active) and active.kind != "reply"
-            if (archived or moved) and active.stop_reason is None:
-                active.stop_reason = "cancelled"
-                if active.handle is not None:
-                    active.handle.cancel()
+            await self._heartbeats.deliver_mentions(due)
 
     async def _dispatch(self) -> None:
         async with self.store.read() as conn:
@@ -401,12 +242,12 @@ class Scheduler:
             budgeted = settings.budget_usd is not None or settings.budget_tokens is not None
             totals = await self.store.agents.totals(conn) if budgeted else _NO_SPEND
             mentions = await self.store.notifications.open_mentions(conn)
-        self._agents = agents
-        await self._check_active()
+        self._heartbeats.agents = agents
+        await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
-        self.reason = outcomes.workspace_budget_reason(self.settings, totals)
+        self.reason = budgets.workspace_budget_reason(self.settings, totals)
         load: dict[str, int] = {}
         for active in self.active_runs.values():
             load[active.agent] = load.get(active.agent, 0) + 1
@@ -423,7 +264,7 @@ class Scheduler:
         if self.state == "running":
             prewarm(result, agents)
             self._backlog.set_reasons(
-                await outcomes.write_reasons(self.store, tasks, result.reasons)
+                await self.store.scheduling.write_reasons(tasks, result.reasons)
             )
             if result.placements:
                 await self._launch(result.placements)
@@ -451,7 +292,7 @@ class Scheduler:
 
     async def _launch(self, placements: list[Placement]) -> None:
         try:
-            begun = await outcomes.begin_runs(self, placements)
+            begun = await starting.begin_runs(self, placements)
         finally:
             self._starting = self._starting_ids = None
         self._backlog.started([placement.task for placement, _, _ in begun])
@@ -488,14 +329,18 @@ class Scheduler:
         )
 
     async def _execute(self, active: ActiveRun, placement: Placement, draft: Draft) -> None:
-        hooks = _Hooks(self, active)
+        hooks = RunHooks(self.store, active)
         result: RunResult | None = None
         timeout = placement.task.timeout_seconds
+        job = None
         try:
             job = await self._job(active, placement, draft)
+            job = await worktree_runs.enter(self, active, job, hooks)
             runner = self.runner_factory(job.agent)
             async with asyncio.timeout(timeout):
                 result = await runner.run(job, hooks)
+        except worktree_runs.RunRefused as exc:
+            result = RunResult.failed(str(exc))
         except TimeoutError:
             result = RunResult.failed(f"timed out after {timeout}s")
         except asyncio.CancelledError:
@@ -503,6 +348,8 @@ class Scheduler:
         except Exception as exc:  # a runner bug must fail the run, not the scheduler
             self.failures.report(f"runner for {active.agent} failed", exc)
             result = RunResult.failed(scrub(f"runner error: {type(exc).__name__}: {exc}"))
+        if job is not None:
+            result = await worktree_runs.leave(self, active, job, result)
         if result is not None:  # whatever the agent said, no secret reaches the store
             result = RunResult(result.outcome, scrub(result.text))
         try:

@@ -71,6 +71,8 @@ def plan(
             continue
         status = task.status
         if status is TaskStatus.REVIEW:
+            if task.branch is not None and task.branch.approved_by:
+                continue  # approved: merged by the person (or auto_merge), not reviewed again
             kind = "review"
             key: _Key = (kind, (authors.get(task.id, ""),), ())
         elif status is _INBOX or status is _ASSIGNED or status is _IN_PROGRESS:
@@ -105,7 +107,7 @@ def _candidates(key: _Key, roster: list[AgentRecord]) -> tuple[list[AgentRecord]
     kind, names, needs = key
     if kind == "review":
         fits = [a for a in roster if REVIEW_CAPABILITY in a.capabilities and a.name != names[0]]
-        missing = "no reviewer other than the author"
+        missing = "waiting for your review: no reviewer agent other than the author"
     elif names:
         fits = [a for a in roster if a.name in names]
         missing = f"assignee {', '.join(names)} is not available"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from maos_tui.agents.readiness import has_key_in, is_readiness_reason, problem
 from maos_tui.domain import AgentKind, AgentRecord, AgentStatus
 from maos_tui.providers import missing_keys
-from maos_tui.scheduler import outcomes
+from maos_tui.scheduler.budgets import agent_budget_reason
 
 if TYPE_CHECKING:
     from maos_tui.config import Config
@@ -72,9 +72,9 @@ class AgentGate:
             if agent.status is AgentStatus.PAUSED:  # by a person or a budget: it stays
                 kept.append(agent)
                 continue
-            budget = outcomes.agent_budget_reason(agent)
+            budget = agent_budget_reason(agent)
             if budget:
-                await outcomes.set_agent_status(self.store, agent, AgentStatus.PAUSED, budget)
+                await self.store.agent_status.change(agent.name, AgentStatus.PAUSED, budget)
                 continue
             if self._waits_for_key(agent, has_key):
                 # Not written on the agent: the command ends within its timeout.
@@ -86,10 +86,10 @@ class AgentGate:
             offline = agent.status is AgentStatus.OFFLINE
             ours = offline and is_readiness_reason(agent.status_reason)
             if reason and reason != agent.status_reason and (ours or not offline):
-                await outcomes.set_agent_status(self.store, agent, AgentStatus.OFFLINE, reason)
+                await self.store.agent_status.change(agent.name, AgentStatus.OFFLINE, reason)
                 continue
             if not reason and ours:
-                await outcomes.set_agent_status(self.store, agent, AgentStatus.IDLE, None)
+                await self.store.agent_status.change(agent.name, AgentStatus.IDLE, None)
                 continue
             kept.append(agent)
         return kept

@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, insert, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -16,22 +16,14 @@ from maos_tui.domain import ActivityRecord, DomainError, utcnow
 from maos_tui.events import Event, EventBus
 from maos_tui.store.engine import WRITE_OPTION, create_engine, db_label, prepare_sqlite_file
 from maos_tui.store.errors import StoreError, translate_error
+from maos_tui.store.feed import ChangeFeed, change_feed
 from maos_tui.store.ids import ManyInserts
 from maos_tui.store.migrations import LATEST, current_version, migrate
 from maos_tui.store.models import Activity
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.reader import Reader
 from maos_tui.store.records import activity_row
-
-if TYPE_CHECKING:
-    from maos_tui.store.agents import AgentService
-    from maos_tui.store.documents import DocumentService
-    from maos_tui.store.messages import MessageService
-    from maos_tui.store.notifications import NotificationService
-    from maos_tui.store.runs import RunService
-    from maos_tui.store.search import SearchService
-    from maos_tui.store.tasks import TaskService
-
+from maos_tui.store.services import Services
 
 # Every write records an Activity, so this is the store's hottest statement. Built once,
 # on the Table rather than the mapped class (the ORM's bulk-insert plugin costs ~0.3 ms of
@@ -184,7 +176,7 @@ def _saved(event: Event, new_id: int) -> Event:
     )
 
 
-class Store:
+class Store(Services):
     def __init__(self, engine: AsyncEngine, url: str, bus: EventBus) -> None:
         self.engine = engine
         self.url = url
@@ -194,27 +186,15 @@ class Store:
         # All of this process's writes go through one connection, one at a time. Waiting
         # on an asyncio lock costs nothing, where two connections of one process competing
         # for SQLite's write lock sleep in its busy handler. And that connection's
-        # `PRAGMA data_version` then changes only when *another* connection commits.
+        # `PRAGMA data_version` then changes only when *another* connection commits
+        # (feed.py).
         self._write_lock = asyncio.Lock()
         self._write_conn: AsyncConnection | None = None
         self._write_driver: tuple[AsyncConnection, Any] | None = None
         self._native = engine.dialect.name == "sqlite" and engine.dialect.driver == "aiosqlite"
         self._write_owner: asyncio.Task[Any] | None = None
-        from maos_tui.store.agents import AgentService
-        from maos_tui.store.documents import DocumentService
-        from maos_tui.store.messages import MessageService
-        from maos_tui.store.notifications import NotificationService
-        from maos_tui.store.runs import RunService
-        from maos_tui.store.search import SearchService
-        from maos_tui.store.tasks import TaskService
-
-        self.tasks: TaskService = TaskService(self)
-        self.agents: AgentService = AgentService(self)
-        self.runs: RunService = RunService(self)
-        self.messages: MessageService = MessageService(self)
-        self.documents: DocumentService = DocumentService(self)
-        self.notifications: NotificationService = NotificationService(self)
-        self.search: SearchService = SearchService(self)
+        self.changes: ChangeFeed = change_feed(self)
+        self._open_services()
 
     @classmethod
     async def open(cls, url: str, bus: EventBus | None = None, *, create: bool = True) -> Store:
@@ -239,6 +219,7 @@ class Store:
         return store
 
     async def close(self) -> None:
+        await self.changes.stop()
         if self._write_conn is not None:
             await self._write_conn.close()
             self._write_conn = None
@@ -254,6 +235,7 @@ class Store:
                     tx = Tx(conn, driver, self.db_label)
                     yield tx
                     await tx.flush()
+                    await self.changes.announce(conn)
             except (DomainError, StoreError):
                 raise
             except DBAPIError as exc:
@@ -278,23 +260,6 @@ class Store:
             await conn.begin()
         raw = await conn.get_raw_connection()
         return Reader(conn, raw.driver_connection, self.db_label)
-
-    async def outside_writes(self) -> int:
-        """A number that changes whenever a connection other than this store's writer
-        commits: another process (the CLI, a WORKING.md edit) or a second Store. This
-        store's own writes announce themselves on the bus instead."""
-        if self.engine.dialect.name != "sqlite":
-            return 0
-        async with self._exclusive() as conn:
-            # On the driver: SQLAlchemy would begin a transaction first, and the writer's
-            # BEGIN IMMEDIATE takes the database's write lock.
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            async with driver.execute("PRAGMA data_version") as cursor:
-                row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
 
     @asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[AsyncConnection]:
@@ -350,12 +315,6 @@ class Store:
             if connected:
                 raise
             raise translate_error(exc, self.db_label, "read") from None
-
-    async def data_version(self, conn: AsyncConnection) -> int:
-        """SQLite's counter of commits made by *other* connections (cheap change polling)."""
-        if self.engine.dialect.name != "sqlite":
-            return 0
-        return int((await conn.exec_driver_sql("PRAGMA data_version")).scalar_one())
 
     async def schema_version(self) -> int:
         async with self.read() as conn:

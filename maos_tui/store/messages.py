@@ -13,6 +13,7 @@ run on such a task, and the human's message records an `answered` Activity that 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -27,18 +28,27 @@ from maos_tui.collab import (
 )
 from maos_tui.domain import HUMAN, DomainError, parse_task_id
 from maos_tui.store.models import Agent, Message, Notification, Task
+from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import message_record
 from maos_tui.store.search import index_message_in
 from maos_tui.store.stdlib.twins import stdlib_twin
+from maos_tui.store.task_queries import in_json
 
 if TYPE_CHECKING:
-    from maos_tui.store.core import Store, Tx
+    from maos_tui.store.core import Reader, Store, Tx
 
 
 # A task that exists (archived or not), and its thread oldest first. Module level: a
 # stdlib `msg list` (store/stdlib/) runs these very statements, compiled ahead.
 KNOWN_TASK = select(Task.id).where(Task.id == bindparam("id"))
 THREAD = select(Message).where(Message.task_id == bindparam("task_id")).order_by(Message.id)
+# Which of a JSON array of tasks have a question in their thread (needs_human can only
+# hold those): most have none, and then needs_human is not asked.
+_WITH_QUESTIONS = Prepared(
+    select(Message.task_id)
+    .distinct()
+    .where(Message.task_id.in_(in_json("_ids")), Message.type == MessageType.QUESTION.value)
+)
 
 
 async def known_task(conn: AsyncConnection, task_id: str) -> str:
@@ -184,3 +194,14 @@ class MessageService:
         if task_ids is not None:
             query = query.where(Message.task_id.in_(list(task_ids)))
         return {row[0] for row in (await conn.execute(query)).all()}
+
+    async def needs_human_in(self, reader: Reader, task_ids: Iterable[str]) -> set[str]:
+        """`needs_human` of these tasks, in a Reader's transaction: on SQLite, asked only
+        about the tasks with a question in their thread."""
+        wanted = list(task_ids)
+        if wanted and reader.native:
+            rows = await reader.rows(_WITH_QUESTIONS, {"_ids": json.dumps(wanted)})
+            wanted = [task_id for (task_id,) in rows]
+        if not wanted:
+            return set()
+        return await self.needs_human(wanted, reader.conn)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, inspect, select, text
 
 from maos_tui.store.engine import StoreError
-from maos_tui.store.models import TABLES, Meta
+from maos_tui.store.models import TABLES, Meta, ReviewCommentRow, TaskBranchRow
 from maos_tui.store.search import create_and_fill, create_and_fill_pg
 
 
@@ -25,6 +25,10 @@ class Migration:
     in_metadata: bool = True
 
 
+def _create(conn: Connection, model: type) -> None:
+    model.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 def _seed_counters(conn: Connection) -> None:
     conn.execute(text("INSERT INTO counters (name, value) VALUES ('task', 0)"))
 
@@ -32,7 +36,9 @@ def _seed_counters(conn: Connection) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", lambda conn: None),
     Migration(2, "full-text search index", create_and_fill, in_metadata=False),
-    Migration(3, "full-text search index on PostgreSQL", create_and_fill_pg, in_metadata=False),
+    Migration(3, "task branches and worktrees", lambda conn: _create(conn, TaskBranchRow)),
+    Migration(4, "review comments", lambda conn: _create(conn, ReviewCommentRow)),
+    Migration(5, "full-text search index on PostgreSQL", create_and_fill_pg, in_metadata=False),
 )
 LATEST = MIGRATIONS[-1].version
 # The schema version of a database that has one (the board's first paint reads it too).

@@ -221,3 +221,38 @@ class Run(SQLModel, table=True):
 
 
 TABLES = SQLModel.metadata
+
+
+class TaskBranchRow(SQLModel, table=True):
+    """A task's git branch and worktree (maos_tui/task_branch.py), once a run has made one."""
+
+    __tablename__ = "task_branches"
+    task_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    )
+    branch: str = Field(max_length=255)
+    base_branch: str = Field(max_length=255)
+    base_sha: str = Field(max_length=64)
+    worktree_path: str | None = None
+    change: str | None = Field(default=None, max_length=16)
+    conflict_files: str | None = None  # one per line
+    approved_by: str | None = Field(default=None, max_length=64)
+    merge_commit: str | None = Field(default=None, max_length=64)
+
+
+class ReviewCommentRow(SQLModel, table=True):
+    """A reviewer's comment on a line of a task's change (maos_tui/review.py)."""
+
+    __tablename__ = "review_comments"
+    __table_args__ = (Index("ix_review_comments_task", "task_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False)
+    )
+    file: str = Field(sa_column=Column(Text, nullable=False))
+    line: int
+    side: str = Field(default="new", max_length=8)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=64)
+    created_at: datetime
+    addressed_at: datetime | None = None

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from maos_tui.collab import Mentions, NotificationRecord, find_mentions
 from maos_tui.domain import HUMAN, DomainError
 from maos_tui.store.models import Agent, Notification
+from maos_tui.store.prepared import Prepared
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
@@ -291,16 +292,26 @@ class NotificationService:
     async def answered_in(self, tx: Tx, agent: str, task_id: str) -> None:
         """The agent posted in the thread, or a run of it on the task ended: its delivered
         mentions there count as read (answered)."""
-        await tx.conn.execute(
-            update(Notification)
-            .where(
-                Notification.recipient == agent,
-                Notification.task_id == task_id,
-                Notification.delivered_at.is_not(None),
-                Notification.read_at.is_(None),
-            )
-            .values(read_at=tx.now)
-        )
+        await self.answered_many_in(tx, [(agent, task_id)])
+
+    async def answered_many_in(self, tx: Tx, pairs: Iterable[tuple[str, str]]) -> None:
+        """`answered_in` for many (agent, task) pairs, in one executemany (runs that end
+        together)."""
+        rows = [{"_agent": agent, "_task": task_id, "_now": tx.now} for agent, task_id in pairs]
+        await tx.run_many(_ANSWERED, rows)
+
+
+_NOTIFICATIONS = Notification.__table__  # type: ignore[attr-defined]
+_ANSWERED = Prepared(
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.recipient == bindparam("_agent"),
+        _NOTIFICATIONS.c.task_id == bindparam("_task"),
+        _NOTIFICATIONS.c.delivered_at.is_not(None),
+        _NOTIFICATIONS.c.read_at.is_(None),
+    )
+    .values(read_at=bindparam("_now"))
+)
 
 
 def _by_recipient(rows: Iterable[Any]) -> dict[str, list[int]]:

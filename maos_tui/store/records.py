@@ -23,6 +23,19 @@ from maos_tui.domain import (
     TaskRecord,
     TaskStatus,
 )
+from maos_tui.task_branch import task_branch_of
+
+# The task columns that make its TaskBranch, in task_branch_of's order.
+BRANCH_COLUMNS = (
+    "branch",
+    "base_branch",
+    "base_sha",
+    "worktree_path",
+    "change",
+    "conflict_files",
+    "approved_by",
+    "merge_commit",
+)
 
 
 def seq_key(task_id: str) -> tuple[int, str]:
@@ -65,6 +78,7 @@ def task_record(
         status_reason=row["status_reason"],
         retry_at=row["retry_at"],
         review_rounds=row["review_rounds"],
+        branch=task_branch_of(*(row[c] for c in BRANCH_COLUMNS)),
     )
 
 

@@ -13,7 +13,14 @@ from sqlalchemy import bindparam, exists, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from maos_tui.domain import TaskStatus
-from maos_tui.store.models import Task, TaskAssignee, TaskDependency, TaskLabel, TaskNeed
+from maos_tui.store.models import (
+    Task,
+    TaskAssignee,
+    TaskBranchRow,
+    TaskDependency,
+    TaskLabel,
+    TaskNeed,
+)
 from maos_tui.store.prepared import Prepared
 
 
@@ -28,20 +35,30 @@ def in_json(name: str) -> Any:
     return select(literal_column("value")).select_from(func.json_each(bindparam(name)))
 
 
-_DEPENDENCY = aliased(Task)
-WITH_RELATIONS = select(
-    Task,
-    _json_array(TaskAssignee, TaskAssignee.agent_name).label("_assignees"),
-    _json_array(TaskDependency, TaskDependency.depends_on).label("_after"),
-    _json_array(TaskNeed, TaskNeed.capability).label("_needs"),
-    _json_array(TaskLabel, TaskLabel.label).label("_labels"),
-    exists()
-    .where(
-        TaskDependency.task_id == Task.id,
-        _DEPENDENCY.id == TaskDependency.depends_on,
-        _DEPENDENCY.status != TaskStatus.DONE.value,
+def with_branch(query: Any) -> Any:
+    """`query` on tasks, with the task's branch columns (NULL without one) added."""
+    columns = [c for c in TaskBranchRow.__table__.columns if c.key != "task_id"]  # type: ignore[attr-defined]
+    return query.add_columns(*columns).join_from(
+        Task, TaskBranchRow, TaskBranchRow.task_id == Task.id, isouter=True
     )
-    .label("_blocked"),
+
+
+_DEPENDENCY = aliased(Task)
+WITH_RELATIONS = with_branch(
+    select(
+        Task,
+        _json_array(TaskAssignee, TaskAssignee.agent_name).label("_assignees"),
+        _json_array(TaskDependency, TaskDependency.depends_on).label("_after"),
+        _json_array(TaskNeed, TaskNeed.capability).label("_needs"),
+        _json_array(TaskLabel, TaskLabel.label).label("_labels"),
+        exists()
+        .where(
+            TaskDependency.task_id == Task.id,
+            _DEPENDENCY.id == TaskDependency.depends_on,
+            _DEPENDENCY.status != TaskStatus.DONE.value,
+        )
+        .label("_blocked"),
+    )
 )
 
 # `get` of one task (a stdlib `task show`, and `task add` reading back what it created).

@@ -28,7 +28,7 @@ from textual.screen import Screen
 
 from maos_tui.config import Config, Workspace, save_user_setting, user_themes_dir
 from maos_tui.domain import utcnow
-from maos_tui.events import Event
+from maos_tui.events import OUTSIDE, Event
 from maos_tui.resources import themes_dir
 from maos_tui.store import StoreError
 from maos_tui.tui.keymap_check import config_notice
@@ -39,8 +39,6 @@ from maos_tui.tui.services import Services
 from maos_tui.tui.themes import DEFAULT_THEME, VARIABLE_FALLBACKS, load_themes
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.store import Store
     from maos_tui.store.stdlib.first_read import FirstReader
 
@@ -103,9 +101,7 @@ class MaosApp(PlainToasts):
         self.main_screen = MainScreen()
         self.services: Services | None = None
         self.first_paint_at: float | None = None
-        self._watch_conn: AsyncConnection | None = None
-        self._version = -1
-        self._events: list[Event] = []  # this process's commits since the last refresh
+        self._events: list[Event] = []  # commits since the last refresh (store/feed.py)
         self._checking = False
         self._theme_ready = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -161,10 +157,8 @@ class MaosApp(PlainToasts):
         return True
 
     async def _watch_store(self) -> None:
-        # The version before the board's read: a commit landing during it is then refreshed.
-        self._watch_conn = await self.store.engine.connect()
-        self._version = await self.poll_version()
-        self._unsubscribe = self.store.bus.subscribe(self.on_store_event)
+        # Before the board's read: a commit landing during it is then refreshed.
+        self._unsubscribe = await self.store.changes.subscribe(self.on_store_event)
 
     async def on_event(self, event: events.Event) -> None:
         # Keys (and clicks) before the store is open wait for it: most of them use it.
@@ -263,8 +257,6 @@ class MaosApp(PlainToasts):
             self._unsubscribe()
         if self.services is not None:
             await self.services.stop()
-        if self._watch_conn is not None:
-            await self._watch_conn.close()
         if self._owns_store and self._store is not None:
             await self._store.close()
 
@@ -306,35 +298,24 @@ class MaosApp(PlainToasts):
     def on_store_event(self, event: Event) -> None:
         # Runs inside the committing code: only note it, the watcher does the work.
         self._events.append(event)
-
-    async def poll_version(self) -> int:
-        conn = self._watch_conn
-        assert conn is not None
-        version = await self.store.data_version(conn)
-        await conn.rollback()
-        return version
+        if event.topic == OUTSIDE:  # the feed polled for it already: no second wait
+            self.call_later(self.check_changes)
 
     async def check_changes(self) -> None:
-        """Refresh when this process committed or another one did (PRAGMA data_version)."""
-        if self._checking or self._watch_conn is None:  # the store is not open yet
+        """Refresh when this process committed or another one did (the store's feed)."""
+        if self._checking or not self._events:
             return
         self._checking = True
+        events, self._events = self._events, []
         try:
-            version = await self.poll_version()
-            events, self._events = self._events, []
-            if version == self._version and not events:
-                return
-            self._version = version
-            if not events:  # only other processes wrote
-                await self.main_screen.reload()
-            else:
-                await self.main_screen.refresh_after(events)
+            # Another process's commit names no task: refresh_after reloads everything.
+            await self.main_screen.refresh_after(events)
             refresh = getattr(self.screen, "store_changed", None)
             if self.screen is not self.main_screen and refresh is not None:
                 await refresh()
             self._store_problem = False
         except StoreError as exc:
-            self._version = -1  # the changes taken above are not shown yet: refresh again
+            self._events[:0] = events  # not shown yet: refresh again
             if not self._store_problem:
                 self._store_problem = True
                 self.notify(str(exc), title="Database", severity="error")

@@ -9,23 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from maos_tui.domain import BOARD_STATUSES, HUMAN, AgentRecord, TaskRecord, TaskStatus
-from maos_tui.tui.filters import BoardFilter
-from maos_tui.tui.queries import (
-    NEWEST_FIRST,
-    TaskRunFigures,
-    column_tasks,
-    current_tasks,
-    run_figures,
+from maos_tui.domain import (
+    BOARD_STATUSES,
+    HUMAN,
+    ActivityRecord,
+    AgentRecord,
+    TaskRecord,
+    TaskStatus,
 )
+from maos_tui.store.records import TaskRunFigures
+from maos_tui.tui.filters import BoardFilter
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.store import Store
     from maos_tui.store.stdlib.first_read import FirstReader
+    from maos_tui.store.views import ReadView
 
 PAGE = 100
+# Finished columns read newest first: what was just completed is what people look for.
+NEWEST_FIRST = frozenset({TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED})
 # Columns shown after the fixed ones, and only while they hold tasks.
 WHILE_FILLED = (TaskStatus.FAILED, TaskStatus.CANCELLED)
 
@@ -57,14 +59,17 @@ class BoardData:
 async def load_board(
     store: Store, limits: dict[TaskStatus, int], board_filter: BoardFilter | None = None
 ) -> BoardData:
+    # Imported here: the first paint imports this module, and must not load SQLAlchemy.
+    from maos_tui.store.views import read_view
+
     data = BoardData()
-    async with store.read() as conn:
-        data.counts = await store.tasks.counts(conn)
+    async with read_view(store) as view:
+        data.counts = await view.counts()
         data.stored_counts = dict(data.counts)
-        await load_columns(store, conn, data, data.statuses(), limits, board_filter)
-        data.agents = await store.agents.list(conn)
-        data.agent_tasks = await current_tasks(conn)
-        data.totals = await store.agents.totals(conn)
+        await load_columns(view, data, data.statuses(), limits, board_filter)
+        data.agents = await view.agents()
+        data.agent_tasks = await view.current_tasks()
+        data.totals = await view.totals()
     return data
 
 
@@ -91,8 +96,7 @@ def first_board(reader: FirstReader, limits: dict[TaskStatus, int]) -> BoardData
 
 
 async def load_columns(
-    store: Store,
-    conn: AsyncConnection,
+    view: ReadView,
     data: BoardData,
     statuses: list[TaskStatus],
     limits: dict[TaskStatus, int],
@@ -105,16 +109,62 @@ async def load_columns(
         if not data.counts.get(status.value):
             data.columns[status] = []
         elif not active:
-            data.columns[status] = await column_tasks(store, conn, status, limit)
+            data.columns[status] = await view.column(
+                status, limit, newest_first=status in NEWEST_FIRST
+            )
         else:
             assert board_filter is not None
             # Filtering in SQL finds matches beyond each column's loaded page.
             wanted = not board_filter.statuses or status in board_filter.statuses
             match = board_filter.match()
-            count = await store.tasks.count_matching(conn, status, match) if wanted else 0
+            count = await view.count_matching(status, match) if wanted else 0
             data.matched[status] = count
+            newest_first = status in NEWEST_FIRST
             data.columns[status] = (
-                await column_tasks(store, conn, status, limit, match) if count else []
+                await view.column(status, limit, newest_first=newest_first, match=match)
+                if count
+                else []
             )
     shown = [t.id for status in statuses for t in data.columns[status]]
-    data.figures.update(await run_figures(conn, shown))
+    data.figures.update(await view.run_figures(shown))
+
+
+async def reread_changed(
+    store: Store,
+    data: BoardData,
+    changed: list[str],
+    feed_after: int,
+    expected: tuple[int, int],
+    limits: dict[TaskStatus, int],
+) -> list[ActivityRecord] | None:
+    """Re-read only the columns that changes to the `changed` tasks concern, then return
+    the feed after `feed_after`; provided the store's commits since are just the ones
+    expected: (how many Activities, the newest ID). None, `data` untouched, otherwise."""
+    from maos_tui.store.views import read_view
+
+    async with read_view(store) as view:
+        # Another process's commit in between shows as an Activity that is not ours.
+        if await view.activities_since(feed_after) != expected:
+            return None
+        counts = await view.counts()
+        stale = {s for s in TaskStatus if counts[s.value] != data.stored_counts.get(s.value)}
+        stale |= await view.statuses_of(changed)
+        # Columns showing a changed task, or one waiting on it (its `blocked` badge).
+        affected = set(changed) | await view.dependents_of(changed)
+        stale |= {s for s, tasks in data.columns.items() if any(t.id in affected for t in tasks)}
+        data.counts = counts
+        data.stored_counts = dict(counts)
+        wanted = data.statuses()
+        for status in set(data.columns) - set(wanted):
+            del data.columns[status]
+        await load_columns(view, data, [s for s in wanted if s in stale], limits)
+        return await view.activities_after(feed_after)
+
+
+async def read_feed(store: Store, after_id: int, limit: int | None = None) -> list[ActivityRecord]:
+    """The activity feed after `after_id`, oldest first: the newest `limit` (by default
+    the feed's whole history)."""
+    from maos_tui.store.views import read_view
+
+    async with read_view(store) as view:
+        return await view.activities_after(after_id, limit)

@@ -18,7 +18,7 @@ from textual.visual import RenderOptions, Visual
 from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.printable import printable
-from maos_tui.tui.queries import TaskRunFigures
+from maos_tui.store.records import TaskRunFigures
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -52,6 +52,7 @@ def card_key(task: TaskRecord) -> tuple[object, ...]:
         task.status_reason,
         task.retry_count,
         task.max_retries,
+        task.branch.card_note if task.branch else None,
     )
 
 
@@ -136,6 +137,10 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Car
     if waiting and not task.blocked:
         # Why the scheduler cannot place it (e.g. `no agent with capability: sql`).
         badges.append(Content.styled(f"⏸ {printable(task.status_reason)}", "$warning"))
+    note = task.branch.card_note if task.branch else None
+    if note:  # the branch: `conflict: <files>`, `no changes`, `merged <sha>`
+        style = "reverse $error" if task.branch and task.branch.conflict else "$text-muted"
+        badges.append(Content.styled(printable(note), style))
     tail = Content(" ").join(badges) if badges else Content.styled("unassigned", "$text-muted")
     return Card(head, tail, len(f"P{task.priority} {task.id}"))
 

@@ -97,6 +97,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("task.priority_3", "3", "priority(3)", "Priority 3 (lowest)", "Edit", "main", False),
     KeySpec("task.retry", "r", "retry", "Retry a failed task", "Run", "main", False),
     KeySpec("task.cancel", "x", "cancel_task", "Cancel a task (asks first)", "Run", "main", False),
+    KeySpec("task.diff", "D", "diff", "Review the change (diff)", "Run", "main", False),
     KeySpec(
         "scheduler.toggle", "p", "toggle_scheduler", "Pause or resume the scheduler", "Run", "main"
     ),
@@ -149,6 +150,7 @@ KEYS: tuple[KeySpec, ...] = (
         True,
         False,
     ),
+    KeySpec("detail.diff", "D", "diff", "Review the change (diff)", "Task detail", "detail"),
     KeySpec("detail.compose", "c", "focus_composer", "Write a message", "Task detail", "detail"),
     KeySpec(
         "detail.search",
@@ -168,6 +170,13 @@ KEYS: tuple[KeySpec, ...] = (
         True,
         False,
     ),
+    # Diff screen (a task's change in review); the scroll keys move its cursor line.
+    KeySpec("diff.back", "escape", "app.pop_screen", "Back", "Review", "diff", False),
+    KeySpec("diff.next_file", "n", "next_file", "Next file", "Review", "diff"),
+    KeySpec("diff.prev_file", "p", "prev_file", "Previous file", "Review", "diff"),
+    KeySpec("diff.comment", "c", "comment", "Comment on this line", "Review", "diff"),
+    KeySpec("diff.request_changes", "R", "request_changes", "Request changes", "Review", "diff"),
+    KeySpec("diff.approve", "a", "approve", "Approve and merge", "Review", "diff"),
     # Document viewer.
     KeySpec("doc.back", "escape", "app.pop_screen", "Back to the task", "Documents", "document"),
     KeySpec(

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +26,45 @@ from maos_tui.store.stdlib.first_read import FirstReader
 
 if TYPE_CHECKING:
     from maos_tui.commands.context import Context
+    from maos_tui.tui.app import MaosApp
+
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def stop_on_signals(app: MaosApp) -> Iterator[None]:
+    """SIGHUP (the terminal closed), SIGTERM and SIGINT end the app as quitting does, its
+    agents' processes killed first: none may outlive the board that started them."""
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    async def wind_down(sig: signal.Signals) -> None:
+        # The services first: with the terminal gone, the app's own exit may not get as
+        # far as stopping them, and the runs must be recorded as stopped, not crashed.
+        if app.services is not None:
+            await app.services.stop()
+        if sig is signal.SIGHUP:
+            # Everything is saved; restoring a terminal that is gone can block Textual's
+            # writer forever.
+            os._exit(128 + sig)
+        app.exit()
+
+    def stop(sig: signal.Signals) -> None:
+        scheduler = app.services.scheduler if app.services is not None else None
+        if scheduler is not None:
+            from maos_tui.scheduler.hangup import kill_agents_now
+
+            kill_agents_now(scheduler)
+        if not stopping:
+            stopping.append(asyncio.create_task(wind_down(sig)))
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        yield
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
 
 
 def launch(ctx: Context) -> int:
@@ -51,7 +94,8 @@ async def _run(ctx: Context, started: float) -> int:
             open_store=ctx.open_store,
             env=ctx.env,
         )
-        await app.run_async()
+        with stop_on_signals(app):
+            await app.run_async()
     finally:
         if reader is not None:
             reader.close()  # the app closes it after its read; not if it never got there

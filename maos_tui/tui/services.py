@@ -8,6 +8,7 @@ reason.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,21 @@ if TYPE_CHECKING:
     from maos_tui.working_md.sync import WorkingSync
 
 log = logging.getLogger(__name__)
+
+
+def workspace_isolation(workspace: Workspace, config: Config) -> str:
+    """`[workspace] isolation` made concrete; "none" when it cannot be (said by the runs)."""
+    from maos_tui.worktrees import WorktreeError, isolation_mode
+
+    try:
+        return isolation_mode(workspace.root, config.workspace_settings().isolation)
+    except WorktreeError:
+        return "none"
+
+
+def isolation_note(services: Services | None) -> str:
+    """What the header adds to the scheduler's state when each task has its worktree."""
+    return " · worktrees" if services is not None and services.isolation == "worktree" else ""
 
 
 class Services:
@@ -37,6 +53,7 @@ class Services:
         self.sync: Any = None
         self.server: Any = None
         self.off_reason = ""
+        self.isolation = "none"  # worked out as the services start (a git call)
 
     @property
     def state(self) -> str:
@@ -54,6 +71,7 @@ class Services:
         while nothing ran: the save can move, edit or archive what the scheduler places)."""
         from maos_tui.working_md.sync import WorkingSync
 
+        self.isolation = await asyncio.to_thread(workspace_isolation, self.workspace, self.config)
         sync = WorkingSync(self.store, self.workspace, on_problems=self.on_problems)
         merge_first = await sync.holds_unmerged_save()
         if merge_first:

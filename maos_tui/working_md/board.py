@@ -1,10 +1,10 @@
 """Read the `Board` snapshot that `render.render_working` draws, in one read transaction:
-through the store (`load_board`), or on the stdlib `sqlite3` (`read_board`) for a rewrite
-that must not import SQLAlchemy (working_md/lite.py).
+through the store's read view (`load_board`), or on the stdlib `sqlite3` (`read_board`)
+for a rewrite that must not import SQLAlchemy (working_md/lite.py).
 
 Both run the same statements (store/board.py's WORKING_TASKS and MESSAGE_COUNTS,
 board.FEED, agents.LIST; compiled ahead into store/stdlib/compiled_sql.py for `read_board`) and
-turn the rows into records with the same code, so both draw the same file.
+turn the rows into records with the same code (store/records.py), so both draw the same file.
 """
 
 from __future__ import annotations
@@ -19,32 +19,31 @@ from maos_tui.store.stdlib.runner import mapping, rows
 from maos_tui.working_md.render import RECENT_ACTIVITY, Board
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.domain import TaskRecord
-    from maos_tui.store import Store
+    from maos_tui.store import Store, Tx
+    from maos_tui.store.views import WorkingRecords
 
 _FEED_PARAMS = {"after_id": 0, "limit": RECENT_ACTIVITY}
 
 
-async def load_board(store: Store, conn: AsyncConnection | None = None) -> Board:
-    """Read with `conn` when given (a pass that is still inside its merge transaction)."""
+async def load_board(store: Store, within: Tx | None = None) -> Board:
+    """Read inside `within` when given (a pass that is still inside its merge
+    transaction), else on a snapshot of its own."""
     # Imported here: this module also serves the path that must not load SQLAlchemy.
-    from maos_tui.store import agents, board
+    from maos_tui.store.views import read_view, view_within
 
-    if conn is None:
-        async with store.read() as fresh:
-            return await load_board(store, fresh)
-    if conn.dialect.name == "sqlite":
-        found = (await conn.execute(board.WORKING_TASKS)).mappings()
-        tasks = [task_with_relations(row) for row in found]
-    else:  # WORKING_TASKS uses SQLite's json_group_array
-        tasks = await store.tasks.list(conn=conn)
-    return _board(
-        tasks,
-        (await conn.execute(agents.LIST.statement)).mappings(),
-        (await conn.execute(board.FEED, _FEED_PARAMS)).mappings(),
-        (await conn.execute(board.MESSAGE_COUNTS)).all(),
+    if within is not None:
+        return _from_records(await view_within(store, within).working(RECENT_ACTIVITY))
+    async with read_view(store) as view:
+        return _from_records(await view.working(RECENT_ACTIVITY))
+
+
+def _from_records(found: WorkingRecords) -> Board:
+    return Board(
+        tasks=found.tasks,
+        agents=found.agents,
+        activities=found.activities,
+        messages=found.messages,
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from maos_tui.domain import HUMAN, DomainError, TaskRecord
+from maos_tui.store.views import view_within
 from maos_tui.working_md.holds import HOLD_ARCHIVES_OVER, HeldEdit, hold_reasons
 from maos_tui.working_md.parse import ParsedFile, Problem, TaskLine
 
@@ -78,10 +79,10 @@ class _Merge:
                 reason = "no '## Current Tasks' section, so no task was changed"
                 self.problems.append(Problem(0, reason, ""))
             return self.problems
-        conn = self.tx.conn
+        view = view_within(self.store, self.tx)
         tasks = self.store.tasks
-        live = await tasks.list(conn=conn)
-        archived = await tasks.list(archived=True, conn=conn)
+        live = await view.tasks()
+        archived = await view.tasks(archived=True)
         self.ours = {t.id: t for t in [*live, *archived]}
         base_lines = {t.id: t for t in self.base.task_lines()} if self.base else {}
         doomed = [

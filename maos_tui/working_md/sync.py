@@ -34,16 +34,12 @@ from maos_tui.working_md.passes import Merge, Rewrite, WorkingPass, parse_base
 from maos_tui.working_md.render import Board
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from maos_tui.config import Workspace
-    from maos_tui.store import Store
+    from maos_tui.store import Store, Tx
 
 log = logging.getLogger(__name__)
 _WATCH_TIMEOUT_MS = 200
 _WATCH_READY_TIMEOUT = 5.0
-# How soon commits by other processes (one-shot CLI commands) reach the file.
-_POLL_SECONDS = 0.3
 _MIN_EDIT_GAP = 0.05
 # A pass that waited long (a lock held elsewhere, a file that kept changing) must not make
 # the watcher deaf for as long afterwards.
@@ -64,7 +60,7 @@ class _StoreSource:
     def __init__(self, store: Store, hold_over: int) -> None:
         self.store, self.hold_over = store, hold_over
 
-    async def board(self, within: AsyncConnection | None = None) -> Board:
+    async def board(self, within: Tx | None = None) -> Board:
         return await load_board(self.store, within)
 
     def merger(self) -> Merge:
@@ -77,7 +73,7 @@ class _StoreSource:
         try:
             async with self.store.write() as tx:
                 merged = await apply_hand_edit(self.store, tx, base, theirs, hold_over=hold_over)
-                written = await rewrite(merged, tx.conn)
+                written = await rewrite(merged, tx)
                 if written is None:
                     raise _Rollback
         except _Rollback:
@@ -116,15 +112,14 @@ class WorkingSync(WorkingPass):
     async def start(self) -> None:
         cleanup_temp_files(self.files.path)
         self._stop.clear()
-        # The commit counter is read, and the bus followed, before the first pass, so a
-        # commit by another process or this one is either in that pass or seen after it.
-        self._unsubscribe = self.store.bus.subscribe(self._on_event)
+        # The store's changes are followed before the first pass, so a commit by another
+        # process or this one is either in that pass or seen after it.
+        self._unsubscribe = await self.store.changes.subscribe(self._on_event)
         try:
-            version = await self.store.outside_writes()
             # Claimed before the first pass, which can take seconds while an editor keeps
-            # saving: from here on every commit moves the counter the poll loop follows, and
-            # the watcher's first look takes any hand edit, so CLI commands may leave their
-            # rewrite to us instead of queueing on the file lock behind that pass.
+            # saving: from here on every commit reaches _on_event, and the watcher's first
+            # look takes any hand edit, so CLI commands may leave their rewrite to us
+            # instead of queueing on the file lock behind that pass.
             self._ownership.claim(self.store.url)
             await self.sync_once()
         except BaseException:
@@ -137,7 +132,6 @@ class WorkingSync(WorkingPass):
         self._tasks = [
             asyncio.create_task(self._rewrite_loop(), name="working-md-rewrite"),
             asyncio.create_task(self._watch_loop(), name="working-md-watch"),
-            asyncio.create_task(self._poll_loop(version), name="working-md-poll"),
         ]
         # Return once hand edits are being watched, so no save can slip through.
         with contextlib.suppress(TimeoutError):
@@ -182,21 +176,6 @@ class WorkingSync(WorkingPass):
             self._dirty.clear()
             await self._guarded()
             await asyncio.sleep(self.debounce)
-
-    async def _poll_loop(self, seen: int) -> None:
-        """Commits from other processes publish nothing on our bus: notice them here. The
-        writer's own counter moves for theirs only, so this process's heartbeats and run
-        logs, which the bus brings and the file does not show, start no pass."""
-        while True:
-            await asyncio.sleep(_POLL_SECONDS)
-            try:
-                version = await self.store.outside_writes()
-            except Exception as exc:
-                self._failures.report("could not poll the database for changes", exc)
-                continue
-            if version != seen:
-                seen = version
-                self._dirty.set()
 
     async def _watch_loop(self) -> None:
         from watchfiles import awatch

@@ -186,7 +186,7 @@ async def test_random_bytes_at_random_offsets(cli: Cli, workspace: Path, pristin
     """Wherever the bytes land, a command either works on intact data or refuses clearly,
     the file is never rewritten by a read, and doctor flags every damaged file."""
     db = workspace / ".maos" / "state.db"
-    rng = random.Random(8)
+    rng = random.Random(7)
     refused = 0
     for _trial in range(12):
         damaged = bytearray(pristine)

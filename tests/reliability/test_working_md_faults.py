@@ -180,11 +180,14 @@ def running(cli: Cli, log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def wait_for(
-    check: Callable[[], bool], message: str, alive: Callable[[], bool] = lambda: True
+    check: Callable[[], bool],
+    message: str | Callable[[], str],
+    alive: Callable[[], bool] = lambda: True,
 ) -> None:
     deadline = time.monotonic() + 60
     while not check():
-        assert alive() and time.monotonic() < deadline, message
+        if not alive() or time.monotonic() >= deadline:
+            raise AssertionError(message() if callable(message) else message)
         time.sleep(0.05)
 
 
@@ -255,7 +258,13 @@ def test_run_reports_each_working_md_problem_once(
             make()
             for n in range(3):  # each change is a pass that meets the fault again
                 cli.ok("task", "add", f"fault {number} change {n}")
-                wait_for(lambda s=said: s in log.read_text(), f"{said!r} not reported")
+                wait_for(
+                    lambda s=said: s in log.read_text(),
+                    lambda s=said: (
+                        f"{s!r} not reported; run said:\n{log.read_text()}\n"
+                        f"WORKING.md is_symlink={working.is_symlink()} exists={working.exists()}"
+                    ),
+                )
             undo()
             last = f"fault {number} change 2"
             wait_for(

@@ -27,7 +27,7 @@ def follow(store: Store) -> Backlog:
 
 async def refreshed(store: Store, backlog: Backlog) -> dict[str, TaskRecord]:
     async with store.read() as conn:
-        await backlog.refresh(conn)
+        await backlog.refresh(await store.reader(conn))
     return {t.id: t for t in backlog.tasks()}
 
 

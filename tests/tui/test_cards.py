@@ -9,6 +9,7 @@ from typing import get_type_hints
 from maos_tui.collab import NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
 from maos_tui.store import Store
+from maos_tui.task_branch import ChangeState, TaskBranch
 from maos_tui.tui.cards import card, card_key
 from tests.tui.conftest import FIXED_NOW
 
@@ -42,6 +43,11 @@ def _variants(hint: object) -> list[object]:
         datetime: moments,
         datetime | None: [None, *moments],
         TaskStatus: list(TaskStatus),
+        TaskBranch | None: [
+            None,
+            TaskBranch("maos/TASK-001-x", "main", "a" * 40, "/w", ChangeState.NO_CHANGES),
+            TaskBranch("maos/TASK-001-x", "main", "a" * 40, "/w", conflict=("README.md",)),
+        ],
     }
     assert hint in pool, f"no test values for a TaskRecord field of type {hint}"
     return pool[hint]
@@ -62,3 +68,18 @@ async def test_tasks_with_equal_card_keys_get_the_same_card(store: Store) -> Non
             changed = replace(base, **{field.name: value})
             if drawn(changed) != drawn(base):
                 assert card_key(changed) != card_key(base), field.name
+
+
+async def test_the_card_shows_the_branchs_conflict_or_no_changes(store: Store) -> None:
+    task = await store.tasks.create("Edit the readme")
+    await store.branches.created(
+        task.id, branch="maos/TASK-001-edit-the-readme", base_branch="main",
+        base_sha="a" * 40, path="/w", actor="coder",
+    )  # fmt: skip
+    await store.branches.committed(
+        task.id, changed=False, commit=None, has_changes=False, actor="c"
+    )
+    assert "no changes" in card(await store.tasks.get(task.id), None, FIXED_NOW).plain
+    await store.branches.conflict(task.id, ["README.md", "src/a.py"], actor="human")
+    shown = card(await store.tasks.get(task.id), None, FIXED_NOW).plain
+    assert "conflict: README.md, src/a.py" in shown

@@ -13,7 +13,7 @@ from fakes.support import PATIENCE, until
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store, StoreError
 from maos_tui.tui.app import MaosApp
-from maos_tui.tui.screens import main as main_screen
+from maos_tui.tui.screens import main_board as main_screen
 
 from .conftest import card_ids, column
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from fakes.support import until
 
-import maos_tui.tui.screens.main as main_screen
+import maos_tui.tui.board_data as board_data
+import maos_tui.tui.screens.main_board as main_board
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.tui.app import MaosApp
@@ -27,18 +28,19 @@ class Reads:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.full = 0
         self.columns: list[TaskStatus] = []
-        load_board, load_columns = main_screen.load_board, main_screen.load_columns
+        load_board, load_columns = main_board.load_board, board_data.load_columns
 
         async def counting_board(*args: Any, **kwargs: Any) -> Any:
             self.full += 1
             return await load_board(*args, **kwargs)
 
-        async def counting_columns(store: Any, conn: Any, data: Any, statuses: Any, *rest: Any):
+        async def counting_columns(view: Any, data: Any, statuses: Any, *rest: Any):
             self.columns.extend(statuses)
-            return await load_columns(store, conn, data, statuses, *rest)
+            return await load_columns(view, data, statuses, *rest)
 
-        monkeypatch.setattr(main_screen, "load_board", counting_board)
-        monkeypatch.setattr(main_screen, "load_columns", counting_columns)
+        # Full loads through the screen's name for it; column re-reads wherever made.
+        monkeypatch.setattr(main_board, "load_board", counting_board)
+        monkeypatch.setattr(board_data, "load_columns", counting_columns)
 
 
 async def test_own_moves_reread_only_their_columns_and_refill_the_window(

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from maos_tui.config import Workspace
-from maos_tui.scheduler.outcomes import heartbeat_in
 from maos_tui.store import Store
 from maos_tui.working_md.sync import WorkingSync
 
@@ -40,7 +39,7 @@ async def test_heartbeats_and_run_logs_start_no_pass_while_other_changes_do(
         before = sync.passes
         for _ in range(3):
             async with store.write() as tx:
-                await heartbeat_in(tx, agent, recovered=True)
+                await store.agent_status.heartbeat_in(tx, agent, running=False)
         async with store.write() as tx:
             run_id = await store.runs.start_in(tx, task.id, "coder")
         await store.runs.append_log(run_id, "working on it\n")

@@ -19,7 +19,7 @@ class Statement(NamedTuple):
     bind_datetimes: tuple[str, ...] = ()  # parameters stored as UTC datetimes
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 5000
 VERSION = Statement(
     sql='SELECT maos_meta.value \nFROM maos_meta \nWHERE maos_meta."key" = :key_1',
@@ -41,7 +41,7 @@ COUNTS = Statement(
     booleans=(),
 )
 COLUMN = Statement(
-    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked \nFROM tasks \nWHERE tasks.archived = 0 AND tasks.status = :status ORDER BY tasks.priority, tasks.seq\n LIMIT :limit OFFSET :param_1",
+    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked, task_branches.branch, task_branches.base_branch, task_branches.base_sha, task_branches.worktree_path, task_branches.change, task_branches.conflict_files, task_branches.approved_by, task_branches.merge_commit \nFROM tasks LEFT OUTER JOIN task_branches ON task_branches.task_id = tasks.id \nWHERE tasks.archived = 0 AND tasks.status = :status ORDER BY tasks.priority, tasks.seq\n LIMIT :limit OFFSET :param_1",
     fixed={
         "status_1": "done",
         "param_1": 0,
@@ -72,6 +72,14 @@ COLUMN = Statement(
         "_needs",
         "_labels",
         "_blocked",
+        "branch",
+        "base_branch",
+        "base_sha",
+        "worktree_path",
+        "change",
+        "conflict_files",
+        "approved_by",
+        "merge_commit",
     ),
     datetimes=(
         12,
@@ -85,7 +93,7 @@ COLUMN = Statement(
     ),
 )
 COLUMN_NEWEST = Statement(
-    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked \nFROM tasks \nWHERE tasks.archived = 0 AND tasks.status = :status ORDER BY tasks.updated_at DESC, tasks.seq DESC\n LIMIT :limit OFFSET :param_1",
+    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked, task_branches.branch, task_branches.base_branch, task_branches.base_sha, task_branches.worktree_path, task_branches.change, task_branches.conflict_files, task_branches.approved_by, task_branches.merge_commit \nFROM tasks LEFT OUTER JOIN task_branches ON task_branches.task_id = tasks.id \nWHERE tasks.archived = 0 AND tasks.status = :status ORDER BY tasks.updated_at DESC, tasks.seq DESC\n LIMIT :limit OFFSET :param_1",
     fixed={
         "status_1": "done",
         "param_1": 0,
@@ -116,6 +124,14 @@ COLUMN_NEWEST = Statement(
         "_needs",
         "_labels",
         "_blocked",
+        "branch",
+        "base_branch",
+        "base_sha",
+        "worktree_path",
+        "change",
+        "conflict_files",
+        "approved_by",
+        "merge_commit",
     ),
     datetimes=(
         12,
@@ -320,7 +336,7 @@ INSERT_ACTIVITY = Statement(
     bind_datetimes=("created_at",),
 )
 GET_TASK = Statement(
-    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked \nFROM tasks \nWHERE tasks.id = :id",
+    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked, task_branches.branch, task_branches.base_branch, task_branches.base_sha, task_branches.worktree_path, task_branches.change, task_branches.conflict_files, task_branches.approved_by, task_branches.merge_commit \nFROM tasks LEFT OUTER JOIN task_branches ON task_branches.task_id = tasks.id \nWHERE tasks.id = :id",
     fixed={
         "status_1": "done",
     },
@@ -350,6 +366,14 @@ GET_TASK = Statement(
         "_needs",
         "_labels",
         "_blocked",
+        "branch",
+        "base_branch",
+        "base_sha",
+        "worktree_path",
+        "change",
+        "conflict_files",
+        "approved_by",
+        "merge_commit",
     ),
     datetimes=(
         12,
@@ -363,7 +387,7 @@ GET_TASK = Statement(
     ),
 )
 WORKING_TASKS = Statement(
-    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked \nFROM tasks \nWHERE tasks.archived = 0 ORDER BY tasks.priority, tasks.seq",
+    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked, task_branches.branch, task_branches.base_branch, task_branches.base_sha, task_branches.worktree_path, task_branches.change, task_branches.conflict_files, task_branches.approved_by, task_branches.merge_commit \nFROM tasks LEFT OUTER JOIN task_branches ON task_branches.task_id = tasks.id \nWHERE tasks.archived = 0 ORDER BY tasks.priority, tasks.seq",
     fixed={
         "status_1": "done",
     },
@@ -393,6 +417,14 @@ WORKING_TASKS = Statement(
         "_needs",
         "_labels",
         "_blocked",
+        "branch",
+        "base_branch",
+        "base_sha",
+        "worktree_path",
+        "change",
+        "conflict_files",
+        "approved_by",
+        "merge_commit",
     ),
     datetimes=(
         12,
@@ -416,7 +448,7 @@ MESSAGE_COUNTS = Statement(
     booleans=(),
 )
 LIST_TASKS = Statement(
-    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked \nFROM tasks \nWHERE tasks.archived = :archived AND (:statuses IS NULL OR tasks.status IN (SELECT value \nFROM json_each(:statuses))) AND (:assignee IS NULL OR tasks.id IN (SELECT task_assignees.task_id \nFROM task_assignees \nWHERE task_assignees.agent_name = :assignee)) ORDER BY tasks.priority, tasks.seq",
+    sql="SELECT tasks.id, tasks.seq, tasks.title, tasks.description, tasks.status, tasks.priority, tasks.archived, tasks.created_by, tasks.parent_id, tasks.retry_count, tasks.max_retries, tasks.timeout_seconds, tasks.due_at, tasks.result, tasks.last_error, tasks.status_reason, tasks.retry_at, tasks.review_rounds, tasks.created_at, tasks.updated_at, (SELECT json_group_array(task_assignees.agent_name) AS json_group_array_1 \nFROM task_assignees \nWHERE task_assignees.task_id = tasks.id) AS _assignees, (SELECT json_group_array(task_dependencies.depends_on) AS json_group_array_2 \nFROM task_dependencies \nWHERE task_dependencies.task_id = tasks.id) AS _after, (SELECT json_group_array(task_needs.capability) AS json_group_array_3 \nFROM task_needs \nWHERE task_needs.task_id = tasks.id) AS _needs, (SELECT json_group_array(task_labels.label) AS json_group_array_4 \nFROM task_labels \nWHERE task_labels.task_id = tasks.id) AS _labels, EXISTS (SELECT * \nFROM task_dependencies, tasks AS tasks_1 \nWHERE task_dependencies.task_id = tasks.id AND tasks_1.id = task_dependencies.depends_on AND tasks_1.status != :status_1) AS _blocked, task_branches.branch, task_branches.base_branch, task_branches.base_sha, task_branches.worktree_path, task_branches.change, task_branches.conflict_files, task_branches.approved_by, task_branches.merge_commit \nFROM tasks LEFT OUTER JOIN task_branches ON task_branches.task_id = tasks.id \nWHERE tasks.archived = :archived AND (:statuses IS NULL OR tasks.status IN (SELECT value \nFROM json_each(:statuses))) AND (:assignee IS NULL OR tasks.id IN (SELECT task_assignees.task_id \nFROM task_assignees \nWHERE task_assignees.agent_name = :assignee)) ORDER BY tasks.priority, tasks.seq",
     fixed={
         "status_1": "done",
     },
@@ -446,6 +478,14 @@ LIST_TASKS = Statement(
         "_needs",
         "_labels",
         "_blocked",
+        "branch",
+        "base_branch",
+        "base_sha",
+        "worktree_path",
+        "change",
+        "conflict_files",
+        "approved_by",
+        "merge_commit",
     ),
     datetimes=(
         12,

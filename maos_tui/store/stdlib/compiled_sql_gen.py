@@ -32,7 +32,7 @@ from maos_tui.store import (
     search_fts,
     task_create,
     task_queries,
-    tasks,
+    task_rows,
 )
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS
@@ -56,7 +56,7 @@ def statements() -> dict[str, Any]:
         "UNREAD": notifications.UNREAD,
         "FEED": board.FEED,
         # `task add` (store/stdlib/lite_add.py)
-        **{name: getattr(tasks.CREATE_SQL, name) for name in task_create.STATEMENTS},
+        **{name: getattr(task_rows.CREATE_SQL, name) for name in task_create.STATEMENTS},
         "INSERT_ACTIVITY": core.INSERT_ONE_ACTIVITY,
         "GET_TASK": task_queries.GET_ONE,
         # WORKING.md's rewrite after a CLI command (working_md/board.py read_board), with

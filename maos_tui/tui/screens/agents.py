@@ -27,6 +27,7 @@ from maos_tui.domain import (
 )
 from maos_tui.store import StoreError
 from maos_tui.store.agent_values import AgentFieldError, command_text, split_command
+from maos_tui.store.views import read_view
 from maos_tui.tui.attempt import attempt
 from maos_tui.tui.cards import money
 from maos_tui.tui.keys import bindings
@@ -85,11 +86,10 @@ class AgentsScreen(Screen[None]):
         table.focus()
 
     async def store_changed(self) -> None:
-        store = self.app.store
-        async with store.read() as conn:
-            self.agents = shown(await store.agents.list(conn), self.app.config)
+        async with read_view(self.app.store) as view:
+            self.agents = shown(await view.agents(), self.app.config)
             # Load is what runs now: a task merely assigned to an offline agent is not.
-            running = Counter(run.agent_name for run in await store.runs.open_runs(conn))
+            running = Counter(run.agent_name for run in await view.open_runs())
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
@@ -37,6 +36,7 @@ from maos_tui.tui.widgets.footer import KeyFooter
 from maos_tui.tui.widgets.scrolling import KeyedList, ScrollBody
 
 if TYPE_CHECKING:
+    from maos_tui.store.views import ReadView
     from maos_tui.tui.app import MaosApp
 
 
@@ -58,9 +58,9 @@ class ThreadSection(DetailSection):
         yield Input(placeholder="Message (@name notifies; enter posts)", id="composer")
         yield Label("", id="composer-warning")
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
         self.task_id = task.id
-        thread = await store.messages.list(task.id, conn)
+        thread = await view.messages(task.id)
         lines = [message_lines(m) for m in thread]
         text = Content("\n\n").join(lines) if lines else "No messages yet."
         self.query_one("#thread", Static).update(text)
@@ -94,8 +94,8 @@ class DocumentsSection(DetailSection):
     def body(self) -> ComposeResult:
         yield DocumentList(classes="section-body", id="documents")
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
-        docs = await store.documents.list(task.id, conn)
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
+        docs = await view.documents(task.id)
         options = [
             Option(
                 plain(f"{d.ref}  {d.title}  ({d.doc_type.value}, v{d.latest})"), id=f"doc:{d.id}"

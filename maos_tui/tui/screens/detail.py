@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -19,12 +18,11 @@ from textual.widgets.option_list import Option
 
 from maos_tui.domain import DomainError, TaskRecord
 from maos_tui.printable import printable
-from maos_tui.store import Store
+from maos_tui.store.views import ReadView, read_view
 from maos_tui.tui.cards import age, money
 from maos_tui.tui.feed_text import describe
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
-from maos_tui.tui.queries import subtasks, task_history
 from maos_tui.tui.widgets.footer import KeyFooter
 from maos_tui.tui.widgets.scrolling import KeyedList, ScrollBody
 
@@ -49,7 +47,7 @@ class DetailSection(Vertical):
     def body(self) -> ComposeResult:
         yield Static(classes="section-body")
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
         raise NotImplementedError
 
     def set_text(self, text: Content | str) -> None:
@@ -66,7 +64,7 @@ def listed(names: tuple[str, ...]) -> str:
 class SummarySection(DetailSection):
     title = "Task"
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
         rows = [
             Content.assemble((task.id, "bold"), "  ", plain(task.title)),
             Content.assemble(
@@ -95,7 +93,7 @@ class DescriptionSection(DetailSection):
     def body(self) -> ComposeResult:
         yield Markdown(classes="section-body")
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
         description = printable(task.description, keep_newlines=True)
         await self.query_one(Markdown).update(description or "*No description.*")
 
@@ -108,13 +106,13 @@ class LinksSection(DetailSection):
     def body(self) -> ComposeResult:
         yield LinkList(classes="section-body")
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
         options: list[Option] = []
         for dep in task.after:
             options.append(Option(f"blocked by  {dep}", id=f"after:{dep}"))
-        for dependent in await store.tasks.dependents(task.id, conn):
+        for dependent in await view.dependents(task.id):
             options.append(Option(f"blocks      {dependent}", id=f"blocks:{dependent}"))
-        for sub_id, title, status in await subtasks(conn, task.id):
+        for sub_id, title, status in await view.subtasks(task.id):
             options.append(
                 Option(plain(f"subtask     {sub_id} [{status}] {title}"), id=f"sub:{sub_id}")
             )
@@ -133,8 +131,8 @@ class LinkList(KeyedList):
 class HistorySection(DetailSection):
     title = "History"
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
-        history = await task_history(conn, task.id)
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
+        history = await view.history(task.id)
         self.set_text(
             "\n".join(f"{a.created_at.astimezone():%Y-%m-%d %H:%M}  {describe(a)}" for a in history)
             or "—"
@@ -144,8 +142,8 @@ class HistorySection(DetailSection):
 class RunsSection(DetailSection):
     title = "Runs"
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
-        runs = await self.app.store.runs.for_task(task.id, conn)
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
+        runs = await view.runs(task.id)
         now = self.app.clock()  # type: ignore[attr-defined]
         lines = []
         for run in runs:
@@ -163,8 +161,8 @@ class RunsSection(DetailSection):
 class OutputSection(DetailSection):
     title = "Live output (current run)"
 
-    async def load(self, store: Store, conn: AsyncConnection, task: TaskRecord) -> None:
-        runs = [r for r in await self.app.store.runs.for_task(task.id, conn) if r.ended_at is None]
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
+        runs = [r for r in await view.runs(task.id) if r.ended_at is None]
         if not runs:
             self.set_text("No run in progress.")
             return
@@ -212,12 +210,11 @@ class TaskDetailScreen(Screen[None]):
         self.query_one(ScrollBody).focus()
 
     async def store_changed(self) -> None:
-        store = self.app.store
         try:
-            async with store.read() as conn:
-                task = await store.tasks.get(self.task_id, conn)
+            async with read_view(self.app.store) as view:
+                task = await view.task(self.task_id)
                 for section in self.query(DetailSection):
-                    await section.load(store, conn, task)
+                    await section.load(view, task)
         except DomainError as exc:
             self.notify(str(exc), severity="error")
             return
@@ -244,6 +241,11 @@ class TaskDetailScreen(Screen[None]):
                 await self.store_changed()
 
         self.app.push_screen(TaskForm(self.task_record), saved)
+
+    def action_diff(self) -> None:
+        from maos_tui.tui.screens.diff import DiffScreen
+
+        self.app.push_screen(DiffScreen(self.task_id))
 
     def action_focus_composer(self) -> None:
         self.query_one("#composer").focus()

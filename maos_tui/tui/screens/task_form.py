@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, TextArea
 from maos_tui.domain import DomainError, TaskRecord, validate_priority
 from maos_tui.printable import printable
 from maos_tui.store import StoreError
+from maos_tui.store.views import view_within
 from maos_tui.tui.keys import bindings
 from maos_tui.tui.plain import plain
 from maos_tui.tui.screens.fields import field_row
@@ -130,7 +131,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
                 add=[a for a in assignees if a not in task.assignees],
                 remove=[a for a in task.assignees if a not in assignees],
             )
-            return await tasks.get(task.id, tx.conn)
+            return await view_within(self.app.store, tx).task(task.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -19,11 +19,11 @@ from textual.widget import Widget
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import BOARD_STATUSES, TaskRecord, TaskStatus
+from maos_tui.store.records import TaskRunFigures
 from maos_tui.tui.board_data import BoardData
 from maos_tui.tui.cards import age, card, card_key, more_prompt
 from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.keys import bindings
-from maos_tui.tui.queries import TaskRunFigures
 from maos_tui.tui.widgets.card_list import CardList
 from maos_tui.tui.widgets.fixed_scroll import fixed_box
 from maos_tui.tui.widgets.line import FixedLine

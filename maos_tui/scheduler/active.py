@@ -1,0 +1,114 @@
+"""Runs in progress: what the scheduler keeps about each, the hooks its runner reports
+progress, output and spend through, and the stop of runs whose task moved away."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from maos_tui.agents.secrets import scrub
+from maos_tui.domain import TaskStatus
+from maos_tui.store.runs import LOG_TAIL_CHARS
+
+if TYPE_CHECKING:
+    from maos_tui.scheduler.backlog import Backlog
+    from maos_tui.scheduler.worktree_runs import RunTree
+    from maos_tui.store import Store
+
+# Output held for a run between flushes, at most: then only its tail is kept.
+_PENDING_OUTPUT_CHARS = 4 * LOG_TAIL_CHARS
+
+
+@dataclass
+class ActiveRun:
+    run_id: int
+    task_id: str
+    agent: str
+    kind: str
+    started_at: datetime
+    heartbeat_seconds: int
+    last_progress: float
+    handle: asyncio.Task[None] | None = None
+    stop_reason: str | None = None  # cancelled | shutdown | stalled
+    # Output waiting to be written: the main loop flushes it every pass (at most every
+    # POLL_SECONDS), and the end of the run writes the rest in its own transaction.
+    pending_output: list[str] = field(default_factory=list)
+    # Held while output taken from `pending_output` is being written: a flush waiting on
+    # the write lock must not let the end of the run commit later output before it.
+    log_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Whether any output was written before the run's end (else its log is still empty).
+    logged: bool = False
+    pending_chars: int = 0
+    tree: RunTree | None = None  # the task's worktree, with isolation
+
+    def add_output(self, text: str) -> None:
+        self.pending_output.append(text)
+        self.pending_chars += len(text)
+        if self.pending_chars > _PENDING_OUTPUT_CHARS:
+            # The store keeps the log's last LOG_TAIL_CHARS: an agent printing faster than
+            # the loop flushes must not pile up more (100 MB of output took ~100 MB here).
+            # Scrubbed first, as the whole text would be, so no cut secret survives.
+            kept = scrub("".join(self.pending_output))[-LOG_TAIL_CHARS:]
+            self.pending_output[:] = [kept]
+            self.pending_chars = len(kept)
+
+    def take_output(self) -> str:
+        text = "".join(self.pending_output)
+        self.pending_output.clear()
+        self.pending_chars = 0
+        return scrub(text)
+
+    @property
+    def expected(self) -> TaskStatus:
+        """The state the run's task stays in while the run works on it."""
+        return TaskStatus.REVIEW if self.kind == "review" else TaskStatus.IN_PROGRESS
+
+
+class RunHooks:
+    def __init__(self, store: Store, active: ActiveRun) -> None:
+        self._store = store
+        self._active = active
+
+    def progress(self) -> None:
+        self._active.last_progress = asyncio.get_running_loop().time()
+
+    async def output(self, text: str) -> None:
+        self.progress()
+        self._active.add_output(text)
+
+    async def usage(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:
+        self.progress()
+        await self._store.runs.add_usage(
+            self._active.run_id, self._active.agent, tokens_in, tokens_out, cost_usd
+        )
+
+
+async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, ActiveRun]) -> None:
+    """Stop runs whose task was cancelled, archived or moved away by someone else.
+
+    The backlog, just refreshed, holds every open task: a running task still there,
+    unarchived, in the state its run expects needs no read. The others, and the
+    tasks of reply runs (any state will do, but not archived), are read."""
+    if not runs:
+        return
+    unsure = []
+    for task_id, active in runs.items():
+        task = backlog.get(task_id)
+        if active.kind != "reply" and task is not None and task.status is active.expected:
+            continue
+        unsure.append(task_id)
+    if not unsure:
+        return
+    statuses = await store.tasks.states(unsure)
+    for task_id in unsure:
+        found = runs.get(task_id)
+        if found is None:
+            continue
+        status, archived = statuses.get(task_id, (None, True))
+        moved = status is not found.expected and found.kind != "reply"
+        if (archived or moved) and found.stop_reason is None:
+            found.stop_reason = "cancelled"
+            if found.handle is not None:
+                found.handle.cancel()

@@ -1,0 +1,32 @@
+"""Starting the runs a pass placed: one transaction for all of them (store.scheduling)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from maos_tui.agents.context import Draft, draft_many
+from maos_tui.store.scheduling import RunStart
+
+if TYPE_CHECKING:
+    from maos_tui.scheduler.core import Scheduler
+    from maos_tui.scheduler.planner import Placement
+
+
+async def begin_runs(
+    s: Scheduler, placements: list[Placement]
+) -> list[tuple[Placement, int, Draft]]:
+    """Assign and start a pass's placements in one transaction. Returns the placements
+    started, each with the task as this transaction left it, its run ID and its context
+    as this transaction reads it; a task that changed since it was planned, or whose
+    agent was removed meanwhile, is left out."""
+    if not placements:
+        return []
+    starts = [RunStart(p.task, p.agent.name, p.kind) for p in placements]
+    async with s.store.write() as tx:
+        started = await s.store.scheduling.start_runs_in(tx, starts)
+        begun = [(replace(placements[st.index], task=st.task), st.run_id) for st in started]
+        wanted = [(placement.task, placement.agent.name) for placement, _ in begun]
+        drafts = await draft_many(s.store, tx, wanted)
+        s.starting(tx.events)
+    return [(p, run_id, draft) for (p, run_id), draft in zip(begun, drafts, strict=True)]
