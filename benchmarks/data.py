@@ -32,6 +32,8 @@ class Bench:
     """One temp workspace, with the environment a `maos-tui` run in it should get."""
 
     workspace: Workspace
+    # Another database than the workspace's own SQLite file (a PostgreSQL one).
+    database: str | None = None
 
     @property
     def root(self) -> Path:
@@ -39,7 +41,7 @@ class Bench:
 
     @property
     def db_url(self) -> str:
-        return self.workspace.default_db_url()
+        return self.database or self.workspace.default_db_url()
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAOS_")}

@@ -11,13 +11,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fakes.support import until
-from pg_server import pg_url  # noqa: F401  (the fixture)
 from sqlalchemy import text
 
 from maos_tui.domain import DomainError
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.store import Store
 from maos_tui.store.feed import PostgresFeed
+
+pytestmark = pytest.mark.postgresql
 
 
 def outside(events: list[Event]) -> list[Event]:
@@ -30,14 +31,14 @@ async def write_once(store: Store, verb: str = "noted") -> None:
 
 
 @pytest.fixture
-async def pg_store(pg_url: str) -> AsyncIterator[Store]:  # noqa: F811
+async def pg_store(pg_url: str) -> AsyncIterator[Store]:
     store = await Store.open(pg_url)
     yield store
     await store.close()
 
 
 @pytest.fixture
-async def other(pg_url: str) -> AsyncIterator[Store]:  # noqa: F811
+async def other(pg_url: str) -> AsyncIterator[Store]:
     """A second store on the same database: for the feed, another process."""
     store = await Store.open(pg_url)
     yield store
@@ -58,7 +59,7 @@ async def heard_after_commit(other: Store, seen: list[Event]) -> None:
 async def test_a_commit_by_another_process_reaches_the_subscriber_once(
     pg_store: Store,
     other: Store,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
 ) -> None:
     assert isinstance(pg_store.changes, PostgresFeed)
     seen: list[Event] = []

@@ -43,6 +43,7 @@ def test_init_is_idempotent_and_keeps_working_md(cli: Cli, workspace: Path) -> N
     assert (workspace / ".maos" / "history").is_dir()
 
 
+@pytest.mark.sqlite_only
 def test_init_dir_argument(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "elsewhere"
     cli.ok("init", str(target))
@@ -259,6 +260,7 @@ def test_workspace_that_is_a_file(cli: Cli, tmp_path: Path) -> None:
     assert "is a file" in Cli(file).error("task", "list")
 
 
+@pytest.mark.sqlite_only
 def test_database_not_a_database(cli: Cli, workspace: Path) -> None:
     (workspace / ".maos").mkdir()
     db = workspace / ".maos" / "state.db"
@@ -271,19 +273,19 @@ def test_database_not_a_database(cli: Cli, workspace: Path) -> None:
 def test_database_from_a_newer_schema(cli: Cli, workspace: Path) -> None:
     cli.ok("init")
     cli.ok("task", "add", "keep me")
-    with sqlite3.connect(workspace / ".maos" / "state.db") as con:
-        con.execute("UPDATE maos_meta SET value = '42' WHERE key = 'schema_version'")
+    cli.rows("UPDATE maos_meta SET value = '42' WHERE key = 'schema_version'")
     assert "newer maos-tui" in cli.error("task", "add", "more")
-    with sqlite3.connect(workspace / ".maos" / "state.db") as con:
-        assert con.execute("SELECT title FROM tasks").fetchall() == [("keep me",)]
+    assert cli.rows("SELECT title FROM tasks") == [("keep me",)]
 
 
+@pytest.mark.sqlite_only
 def test_database_path_unreadable(cli: Cli, workspace: Path) -> None:
     # A folder where the database file should be: unreadable as a database even for root.
     (workspace / ".maos" / "state.db").mkdir(parents=True)
     assert "is a folder" in cli.error("task", "list")
 
 
+@pytest.mark.sqlite_only
 def test_database_locked_by_another_process(cli: Cli, workspace: Path) -> None:
     cli.ok("init")
     cli.ok("task", "add", "first")
@@ -342,7 +344,7 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
 
 def test_four_writer_processes_1000_distinct_ids(cli: Cli, workspace: Path) -> None:
     cli.ok("init")
-    url = f"sqlite+aiosqlite:///{workspace / '.maos' / 'state.db'}"
+    url = cli.db_url
 
     def run(tag: str) -> int:
         return subprocess.run(

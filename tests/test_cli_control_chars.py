@@ -79,6 +79,7 @@ async def test_json_keeps_the_exact_text(cli: Cli, hostile: str, args: str, fiel
     assert OSC52 in found or found == OSC52
 
 
+@pytest.mark.sqlite_only  # commands are served for the workspace's own database only
 async def test_a_served_command_escapes_too(
     cli: Cli,
     serving: subprocess.Popen[str],  # noqa: F811 - the fixture

@@ -155,6 +155,7 @@ COMMANDS_ON_NOTHING = [
 ]  # fmt: skip
 
 
+@pytest.mark.sqlite_only
 def test_no_command_but_init_creates_a_workspace(cli: Cli, workspace: Path) -> None:
     for args in COMMANDS_ON_NOTHING:
         line = cli.error(*args)
@@ -165,6 +166,7 @@ def test_no_command_but_init_creates_a_workspace(cli: Cli, workspace: Path) -> N
     assert cli.ok("task", "add", "x").strip() == "TASK-001"
 
 
+@pytest.mark.sqlite_only
 def test_the_tuis_first_run_creates_the_workspace_but_not_a_mistyped_one(
     cli: Cli, workspace: Path, tmp_path: Path
 ) -> None:

@@ -4,7 +4,6 @@ names said out loud, and `task show` telling what a task's reason and result are
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
@@ -113,8 +112,7 @@ def test_an_unknown_name_in_a_description_is_warned_about(cli: Cli) -> None:
     assert added.stdout == "TASK-001\n"
     assert added.stderr == "warning: @ghost is not an agent or the user; kept as plain text\n"
     # The known name is still notified, as msg post does.
-    with sqlite3.connect(cli.workspace / ".maos" / "state.db") as conn:
-        assert conn.execute("SELECT recipient FROM notifications").fetchall() == [("coder",)]
+    assert cli.rows("SELECT recipient FROM notifications") == [("coder",)]
     edited = cli("task", "edit", "TASK-001", "--description", "now @phantom too")
     assert edited.returncode == 0, edited.stderr
     assert "@phantom is not an agent" in edited.stderr

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from maos_tui.domain import DomainError
 from maos_tui.store import Store, search_fts
-from maos_tui.store.search import _search_like, query_terms, snippet
+from maos_tui.store.search_fts import snippet
 
 
 def refs(hits: list) -> list[str]:
@@ -85,8 +86,9 @@ async def test_fts_syntax_in_user_text_is_just_words(store: Store) -> None:
         await store.search.search(" ?! ")
 
 
-async def test_like_fallback_finds_the_same_things(store: Store) -> None:
-    """The portable path, run on SQLite so it is exercised at all."""
+async def test_documents_and_messages_follow_the_same_rules(store: Store) -> None:
+    """Every word as a word or a prefix, title before body, archived tasks left out:
+    on each backend's own full-text index."""
     body = await store.tasks.create("Cleanup", description="the tokenizer is slow")
     title = await store.tasks.create("Tokenizer rewrite")
     archived = await store.tasks.create("Tokenizer v0")
@@ -94,12 +96,40 @@ async def test_like_fallback_finds_the_same_things(store: Store) -> None:
     msg = await store.messages.post(body.id, "human", "tokenizer bug")
     doc = await store.documents.write(title.id, "Tokenizer spec", "v1", "human")
     await store.documents.write(title.id, "Tokenizer spec", "v2 words", "human")
-    async with store.read() as conn:
-        like = await _search_like(conn, query_terms("tokenizer"), 50)
-        fts = await store.search.search("tokenizer", conn=conn)
-        assert refs(await _search_like(conn, query_terms("v2 words"), 50)) == [doc.ref]
-    assert set(refs(like)) == set(refs(fts)) == {body.id, title.id, str(msg.id), doc.ref}
-    assert {h.ref for h in like if h.score == 2} == {title.id, doc.ref}
+    hits = await store.search.search("tokeniz")
+    assert set(refs(hits)) == {body.id, title.id, str(msg.id), doc.ref}
+    assert set(refs(hits[:2])) == {title.id, doc.ref}  # the title matches first
+    assert refs(await store.search.search("v2 words")) == [doc.ref]
+    assert await store.search.search("okenizer") == []  # a word's middle is no prefix
+    assert await store.search.search("tokenizer missing") == []
+
+
+async def test_punctuation_separates_words(store: Store) -> None:
+    task = await store.tasks.create("Fix src/main.py", description="since v2.1, see a@b.example")
+    for words in ("py", "main py", "v2 1", "example", "src main"):
+        assert refs(await store.search.search(words)) == [task.id], words
+
+
+async def test_postgresql_searches_its_own_tsvector_index(pg_url: str) -> None:
+    """A GIN-indexed tsvector column does the matching: no LIKE scan."""
+    store = await Store.open(pg_url)
+    try:
+        await store.tasks.create("Tokenizer rewrite")
+        async with store.read() as conn:
+            indexes = await conn.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE tablename = 'search_index'")
+            )
+            assert any("gin (words)" in row[0] for row in indexes.all())
+            await conn.execute(text("SET enable_seqscan = off"))
+            plan = await conn.execute(
+                text(
+                    "EXPLAIN SELECT rowid FROM search_index "
+                    "WHERE words @@ to_tsquery('simple', 'tokeni:*')"
+                )
+            )
+            assert "ix_search_index_words" in "\n".join(row[0] for row in plan.all())
+    finally:
+        await store.close()
 
 
 async def test_very_common_words_rank_only_the_newest_matches(

@@ -3,7 +3,6 @@ Activity on each dependent, and a line from `task cancel` / `task archive`."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from maos_tui.domain import HUMAN, TaskStatus
@@ -83,12 +82,8 @@ def test_task_cancel_and_archive_say_which_tasks_stay_blocked(cli: Cli, workspac
         "(`maos-tui task restore TASK-001` brings it back; "
         "`maos-tui task edit ID --after ...` drops it)\n"
     )
-    con = sqlite3.connect(workspace / ".maos" / "state.db")
-    try:
-        rows = con.execute(
-            "SELECT task_id, count(*) FROM activities WHERE verb = 'left blocked' GROUP BY task_id"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = cli.rows(
+        "SELECT task_id, count(*) FROM activities WHERE verb = 'left blocked' GROUP BY task_id"
+    )
     assert dict(rows) == {"TASK-002": 2, "TASK-003": 1, "TASK-004": 1}
     assert "inbox  (blocked)" in cli.ok("task", "show", "TASK-002")

@@ -1,4 +1,5 @@
-"""assign-p95 and dispatch: the scheduler's own overhead, with agents that finish at once.
+"""assign-p95 and dispatch: the scheduler's own overhead, with agents that finish at once,
+on SQLite and (the -pg ones) on PostgreSQL.
 
 The instant runner is injected through `Scheduler(runner_factory=...)`; it is not an agent
 kind and nothing outside the benchmarks and tests can choose it.
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks.data import QUEUED, Bench, Shape, bench_workspace, populate
 from benchmarks.harness import Measured, Options, Target, Unavailable, p95, scenario, summary
+from benchmarks.postgres import postgres_bench
 from maos_tui.events import Event
 
 if TYPE_CHECKING:
@@ -77,12 +79,26 @@ async def _dispatch(bench: Bench, count: int) -> float:
     return count / elapsed
 
 
+def _dispatch_measured(bench: Bench, options: Options) -> Measured:
+    count = options.runs(500, 100)
+    rate = asyncio.run(_dispatch(bench, count))
+    return Measured(rate, f"{count:,} inbox tasks, {AGENTS} agents, max_parallel {AGENTS}")
+
+
 @scenario("dispatch", "tasks completed per second, instant agents", Target(500, "/s", True))
 def dispatch(options: Options) -> Measured:
-    count = options.runs(500, 100)
     with bench_workspace() as bench:
-        rate = asyncio.run(_dispatch(bench, count))
-    return Measured(rate, f"{count:,} inbox tasks, {AGENTS} agents, max_parallel {AGENTS}")
+        return _dispatch_measured(bench, options)
+
+
+@scenario(
+    "dispatch-pg",
+    "tasks completed per second, instant agents, PostgreSQL, 1 worker",
+    Target(None, "/s", True),
+)
+def dispatch_pg(options: Options) -> Measured:
+    with postgres_bench() as bench:
+        return _dispatch_measured(bench, options)
 
 
 async def _assign(bench: Bench, queued: int, samples: int) -> list[float]:
@@ -116,8 +132,20 @@ async def _assign(bench: Bench, queued: int, samples: int) -> list[float]:
     return latencies
 
 
+def _assign_measured(bench: Bench, options: Options) -> Measured:
+    samples = asyncio.run(_assign(bench, 10_000, options.runs(30, 4)))
+    return Measured(p95(samples) * 1000, f"{summary(samples, 'ms', 1000)}; {AGENTS} agents")
+
+
 @scenario("assign-p95", "runnable task → assigned, p95, 10,000 queued", Target(50, "ms"))
 def assign_p95(options: Options) -> Measured:
     with bench_workspace() as bench:
-        samples = asyncio.run(_assign(bench, 10_000, options.runs(30, 4)))
-    return Measured(p95(samples) * 1000, f"{summary(samples, 'ms', 1000)}; {AGENTS} agents")
+        return _assign_measured(bench, options)
+
+
+@scenario(
+    "assign-p95-pg", "runnable task → assigned, p95, 10,000 queued, PostgreSQL", Target(50, "ms")
+)
+def assign_p95_pg(options: Options) -> Measured:
+    with postgres_bench() as bench:
+        return _assign_measured(bench, options)

@@ -53,7 +53,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
     findings: list[Finding] = []
-    db_findings, db_usable = check_database(ctx)
+    if ctx.db_url.startswith("postgresql"):
+        from maos_tui.commands.doctor_server import check_server_database
+
+        db_findings, db_usable = await check_server_database(ctx.db_url)
+    else:
+        db_findings, db_usable = check_database(ctx)
     findings += db_findings
     config, problems = inspect_config(ctx.workspace, ctx.env)
     findings += check_working_md(ctx.workspace.working_md, ctx.workspace.root)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from maos_tui.store.errors import DatabaseLockedError, StoreError
+from maos_tui.store.errors import DatabaseLockedError, DatabaseUnavailableError, StoreError
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store, Tx
 
-__all__ = ["DatabaseLockedError", "Store", "StoreError", "Tx"]
+__all__ = ["DatabaseLockedError", "DatabaseUnavailableError", "Store", "StoreError", "Tx"]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, insert, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -17,11 +17,12 @@ from maos_tui.events import Event, EventBus
 from maos_tui.store.engine import WRITE_OPTION, create_engine, db_label, prepare_sqlite_file
 from maos_tui.store.errors import StoreError, translate_error
 from maos_tui.store.feed import ChangeFeed, change_feed
+from maos_tui.store.ids import ManyInserts
 from maos_tui.store.migrations import LATEST, current_version, migrate
 from maos_tui.store.models import Activity
 from maos_tui.store.prepared import Prepared
+from maos_tui.store.reader import Reader
 from maos_tui.store.records import activity_row
-from maos_tui.store.search import uses_fts
 from maos_tui.store.services import Services
 
 # Every write records an Activity, so this is the store's hottest statement. Built once,
@@ -30,60 +31,12 @@ from maos_tui.store.services import Services
 _ACTIVITIES = Activity.__table__  # type: ignore[attr-defined]
 _ACTIVITY_COLUMNS = ("created_at", "actor", "verb", "task_id", "details")
 _INSERT_ACTIVITY = insert(_ACTIVITIES)
-_INSERT_ACTIVITY_WITH_ID = Prepared(
-    insert(_ACTIVITIES).values({c: bindparam(c) for c in ("id", *_ACTIVITY_COLUMNS)})
-)
 INSERT_ONE_ACTIVITY = Prepared(
     insert(_ACTIVITIES).values({c: bindparam(c) for c in _ACTIVITY_COLUMNS})
 )
-_LAST_ACTIVITY_ID = Prepared(select(func.max(_ACTIVITIES.c.id)))
+_INSERT_ACTIVITIES = ManyInserts(_ACTIVITIES, INSERT_ONE_ACTIVITY)
 # An Activity's ID before its row is inserted; never published.
 _UNSAVED = 0
-
-
-class Reader:
-    """A connection in a transaction that runs Prepared statements: on SQLite on the
-    driver connection, elsewhere through SQLAlchemy. `Store.reader()` gives one for reads;
-    a write transaction (Tx) is one too."""
-
-    def __init__(self, conn: AsyncConnection, driver: Any = None, db_label: str = "") -> None:
-        self.conn = conn
-        # On SQLite, the aiosqlite connection under `conn`, for Prepared statements.
-        self._driver = driver
-        self._db_label = db_label
-
-    @property
-    def fts(self) -> bool:
-        """The search index is an FTS table kept in the same transaction (search.py)."""
-        return uses_fts(self.conn)
-
-    @property
-    def native(self) -> bool:
-        """Prepared statements run on the driver (SQLite): SQLite-only SQL may be used."""
-        return self._driver is not None
-
-    async def rows(
-        self, prepared: Prepared, params: Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
-        """The rows of a Prepared SELECT, each value read through its column's type."""
-        if self._driver is None:
-            result = await self.conn.execute(prepared.statement, params or {})
-            return [tuple(row) for row in result.all()]
-        form = prepared.form(self.conn.dialect)
-        values = prepared.parameters(form, params or {})
-        try:
-            found: list[Any] = await self._driver.execute_fetchall(form.sql, values)
-        except sqlite3.Error as exc:
-            raise translate_error(exc, self._db_label) from None
-        if not form.results:
-            return found
-        rows = []
-        for raw in found:
-            row = list(raw)
-            for index, convert in form.results:
-                row[index] = convert(row[index])
-            rows.append(tuple(row))
-        return rows
 
 
 class Tx(Reader):
@@ -102,10 +55,11 @@ class Tx(Reader):
         self._unsaved: list[tuple[Event, dict[str, Any]]] = []
 
     async def run(self, prepared: Prepared, params: Mapping[str, Any] | None = None) -> int | None:
-        """Execute a Prepared statement once; returns the last inserted row ID."""
+        """Execute a Prepared statement once; on SQLite, returns the last inserted row ID.
+        (Other databases have no such ID: inserts that need theirs use RETURNING.)"""
         if self._driver is None:
-            result = await self.conn.execute(prepared.statement, params or {})
-            return result.lastrowid  # type: ignore[attr-defined, no-any-return]
+            await self.conn.execute(prepared.statement, params or {})
+            return None
         form = prepared.form(self.conn.dialect)
         values = prepared.parameters(form, params or {})
         try:
@@ -180,13 +134,7 @@ class Tx(Reader):
         if len(unsaved) == 1:
             new_ids = [await self._insert_one(unsaved[0][1])]
         else:
-            # IDs given here, not read back: SQLite does not promise RETURNING's order, and
-            # SQLAlchemy's order-keeping fallback is a statement per row. This transaction
-            # holds the database's write lock, so nobody else can take these IDs meanwhile.
-            last = (await self.rows(_LAST_ACTIVITY_ID))[0][0] or 0
-            new_ids = list(range(last + 1, last + 1 + len(unsaved)))
-            rows = [{**row, "id": i} for (_, row), i in zip(unsaved, new_ids, strict=True)]
-            await self.run_many(_INSERT_ACTIVITY_WITH_ID, rows)
+            new_ids = await _INSERT_ACTIVITIES.insert(self, [row for _, row in unsaved])
         saved = {
             id(event): _saved(event, new_id)
             for (event, _), new_id in zip(unsaved, new_ids, strict=True)
@@ -322,13 +270,19 @@ class Store(Services):
         await self._write_lock.acquire()
         self._write_owner = asyncio.current_task()
         try:
+            if not self._native:
+                # A server may have restarted since the last write: a pooled connection,
+                # pinged on checkout, for each write rather than one kept open.
+                conn = await self._new_writer()
+                try:
+                    yield conn
+                finally:
+                    await conn.close()
+                return
             if self._write_conn is None or self._write_conn.invalidated:
                 if self._write_conn is not None:
                     await self._write_conn.close()
-                try:
-                    self._write_conn = await self._writer.connect()
-                except DBAPIError as exc:
-                    raise translate_error(exc, self.db_label) from None
+                self._write_conn = await self._new_writer()
             elif self._write_conn.in_transaction():
                 # A writer cancelled in the middle of its rollback left it unfinished.
                 await self._write_conn.rollback()
@@ -337,17 +291,29 @@ class Store(Services):
             self._write_owner = None
             self._write_lock.release()
 
+    async def _new_writer(self) -> AsyncConnection:
+        try:
+            return await self._writer.connect()
+        except (DBAPIError, OSError) as exc:
+            raise translate_error(exc, self.db_label) from None
+
     def _write_owner_is_current(self) -> bool:
         return self._write_lock.locked() and self._write_owner is asyncio.current_task()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
+        connected = False
         try:
             async with self.engine.connect() as conn:
+                connected = True
                 yield conn
         except (DomainError, StoreError):
             raise
         except DBAPIError as exc:
+            raise translate_error(exc, self.db_label, "read") from None
+        except OSError as exc:  # the server could not be reached; the caller's own stay raw
+            if connected:
+                raise
             raise translate_error(exc, self.db_label, "read") from None
 
     async def schema_version(self) -> int:

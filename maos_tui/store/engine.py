@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from maos_tui.store.errors import StoreError
 from maos_tui.store.sqlite_conn import PRAGMAS, begin_immediate
-from maos_tui.store.urls import masked, url_error
+from maos_tui.store.urls import ASYNC_DRIVERS, masked, unsupported_error, url_error
 
 WRITE_OPTION = "maos_write"
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -85,9 +86,22 @@ def create_engine(url: str) -> AsyncEngine:
     """The engine for `url`, or a StoreError saying in one line why it cannot be used. It
     connects to nothing yet: it is made before a database file is created for it."""
     try:
-        engine = create_async_engine(url, future=True)
+        server = make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        server = False  # creating the engine says what is wrong with it
+    # A pooled connection may have died with a server restart: test it before use. And an
+    # unreachable server is said in seconds, not after asyncpg's default minute.
+    options = (
+        {"pool_pre_ping": True, "connect_args": {"timeout": CONNECT_TIMEOUT_SECONDS}}
+        if server
+        else {}
+    )
+    try:
+        engine = create_async_engine(url, future=True, **options)
     except (ArgumentError, InvalidRequestError, ImportError) as exc:
         raise url_error(url, exc) from None
+    if engine.dialect.name not in ASYNC_DRIVERS:
+        raise unsupported_error(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_connect)
         event.listen(engine.sync_engine, "begin", _on_begin)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, select, text
 
 from maos_tui.store.engine import StoreError
 from maos_tui.store.models import TABLES, Meta, ReviewCommentRow, TaskBranchRow
-from maos_tui.store.search import create_and_fill
+from maos_tui.store.search import create_and_fill, create_and_fill_pg
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search index", create_and_fill, in_metadata=False),
     Migration(3, "task branches and worktrees", lambda conn: _create(conn, TaskBranchRow)),
     Migration(4, "review comments", lambda conn: _create(conn, ReviewCommentRow)),
+    Migration(5, "full-text search index on PostgreSQL", create_and_fill_pg, in_metadata=False),
 )
 LATEST = MIGRATIONS[-1].version
 # The schema version of a database that has one (the board's first paint reads it too).

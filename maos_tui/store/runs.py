@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maos_tui.store.ids import ManyInserts
 from maos_tui.store.models import Agent, Run
 from maos_tui.store.prepared import Prepared
 
@@ -23,7 +24,6 @@ LOG_TAIL_CHARS = 64 * 1024
 _RUNS = Run.__table__  # type: ignore[attr-defined]
 # Prepared once: the scheduler starts and ends runs many at a time, with executemany.
 _START_COLUMNS = (
-    "id",
     "task_id",
     "agent_name",
     "kind",
@@ -34,8 +34,9 @@ _START_COLUMNS = (
     "cost_usd",
     "output_log",
 )
-_INSERT_RUN = Prepared(insert(_RUNS).values({c: bindparam(c) for c in _START_COLUMNS}))
-_LAST_RUN_ID = Prepared(select(func.max(_RUNS.c.id)))
+_INSERT_RUNS = ManyInserts(
+    _RUNS, Prepared(insert(_RUNS).values({c: bindparam(c) for c in _START_COLUMNS}))
+)
 _FINISH_RUN = Prepared(
     update(_RUNS)
     .where(_RUNS.c.id == bindparam("_id"), _RUNS.c.ended_at.is_(None))
@@ -86,19 +87,13 @@ class RunService:
         return int(result.inserted_primary_key[0])
 
     async def start_many_in(self, tx: Tx, starts: Sequence[tuple[str, str, str]]) -> list[int]:
-        """Start runs of (task, agent, kind) in one statement; returns their IDs in order.
-
-        The IDs are given here, not read back (as the Activities' are in Tx.flush): SQLite
-        does not promise RETURNING's order, and this transaction holds the write lock."""
+        """Start runs of (task, agent, kind) in one statement; returns their IDs in order."""
         if not starts:
             return []
         if len(starts) == 1:
             return [await self.start_in(tx, *starts[0])]
-        last = (await tx.rows(_LAST_RUN_ID))[0][0] or 0
-        ids = list(range(last + 1, last + 1 + len(starts)))
         rows = [
             {
-                "id": run_id,
                 "task_id": task_id,
                 "agent_name": agent,
                 "kind": kind,
@@ -109,9 +104,9 @@ class RunService:
                 "cost_usd": 0.0,
                 "output_log": "",
             }
-            for run_id, (task_id, agent, kind) in zip(ids, starts, strict=True)
+            for task_id, agent, kind in starts
         ]
-        await tx.run_many(_INSERT_RUN, rows)
+        ids = await _INSERT_RUNS.insert(tx, rows)
         for task_id, agent, _kind in starts:
             tx.notify("run", task_id=task_id, agent=agent)
         return ids

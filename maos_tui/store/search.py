@@ -15,7 +15,8 @@ matching row, so a query matching more than `RANK_WINDOW` rows (a word in every 
 ranks only the newest `RANK_WINDOW` of them (search_fts.py); that keeps every search well
 under 100 ms on 10k tasks and 50k messages (`python -m benchmarks search`).
 
-Other dialects have no FTS table and fall back to LIKE (every word, anywhere).
+On PostgreSQL `search_index` is a table of the same shape with a tsvector column under a
+GIN index (search_pg.py), kept by the same statements and searched with the same rules.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, String, and_, case, func, literal, or_, select, text, union_all
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.collab import SearchHit, format_doc_id
-from maos_tui.store.models import Document, DocumentVersion, Message, Task
 from maos_tui.store.prepared import Prepared
-from maos_tui.store.search_fts import fts_hits, query_terms, snippet
+from maos_tui.store.search_fts import fts_hits, fts_query, query_terms
 from maos_tui.store.search_keys import STRIDE, search_rowid
+from maos_tui.store.search_pg import CREATE_INDEX as CREATE_PG_INDEX
+from maos_tui.store.search_pg import PG_SQL, pg_query
 from maos_tui.store.stdlib.twins import stdlib_twin
 
 if TYPE_CHECKING:
@@ -80,15 +82,15 @@ CREATE_INDEX = (
 _FILL = (
     """INSERT INTO search_index (rowid, title, body, kind, ref, task_id)
     SELECT t.seq * {stride} + 0, t.title, t.description, 'task', t.id, t.id
-    FROM tasks t WHERE t.archived = 0 {only}""",
+    FROM tasks t WHERE NOT t.archived {only}""",
     """INSERT INTO search_index (rowid, title, body, kind, ref, task_id)
     SELECT m.id * {stride} + 1, '', m.text, 'message', CAST(m.id AS TEXT), m.task_id
-    FROM messages m JOIN tasks t ON t.id = m.task_id WHERE t.archived = 0 {only}""",
+    FROM messages m JOIN tasks t ON t.id = m.task_id WHERE NOT t.archived {only}""",
     """INSERT INTO search_index (rowid, title, body, kind, ref, task_id)
     SELECT d.id * {stride} + 2, d.title, v.content, 'document', 'DOC-' || d.id, d.task_id
     FROM documents d JOIN tasks t ON t.id = d.task_id
     JOIN document_versions v ON v.document_id = d.id
-    WHERE t.archived = 0 {only}
+    WHERE NOT t.archived {only}
     AND v.version = (SELECT MAX(version) FROM document_versions WHERE document_id = d.id)""",
 )
 
@@ -99,14 +101,24 @@ def _fill_statements(one_task: bool) -> list[str]:
 
 
 def uses_fts(conn: Connection | AsyncConnection) -> bool:
-    return conn.dialect.name == "sqlite"
+    """The database has the search index (the store opens SQLite and PostgreSQL only)."""
+    return conn.dialect.name in ("sqlite", "postgresql")
 
 
 def create_and_fill(conn: Connection) -> None:
-    """Migration step 2: create the FTS table and index every existing row."""
-    if not uses_fts(conn):
+    """Migration step 2: create SQLite's FTS table and index every existing row."""
+    if conn.dialect.name != "sqlite":
         return
     conn.execute(text(CREATE_INDEX))
+    rebuild(conn)
+
+
+def create_and_fill_pg(conn: Connection) -> None:
+    """Migration step 3: the same index on PostgreSQL (step 2 created none there)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for statement in CREATE_PG_INDEX:
+        conn.execute(text(statement))
     rebuild(conn)
 
 
@@ -166,6 +178,10 @@ async def index_document_in(
 class SearchService:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # Chosen once: the statements and query syntax of the store's database.
+        postgres = store.engine.dialect.name == "postgresql"
+        self._sql = PG_SQL if postgres else FTS_SQL
+        self._query = pg_query if postgres else fts_query
 
     @stdlib_twin()
     async def search(
@@ -176,72 +192,8 @@ class SearchService:
         if conn is None:
             async with self.store.read() as fresh:
                 return await self.search(query, limit=limit, conn=fresh)
-        if uses_fts(conn):
-            return await _search_fts(conn, terms, limit)
-        return await _search_like(conn, terms, limit)
 
+        async def rows(statement: Any, params: dict[str, Any]) -> list[Any]:
+            return list((await conn.execute(statement, params)).all())
 
-async def _search_fts(conn: AsyncConnection, terms: list[str], limit: int) -> list[SearchHit]:
-    async def rows(statement: Any, params: dict[str, Any]) -> list[Any]:
-        return list((await conn.execute(statement, params)).all())
-
-    return await fts_hits(rows, FTS_SQL, terms, limit)
-
-
-def _all_terms(columns: list[Any], terms: list[str]) -> Any:
-    return and_(*(or_(*(col.ilike(f"%{term}%") for col in columns)) for term in terms))
-
-
-async def _search_like(conn: AsyncConnection, terms: list[str], limit: int) -> list[SearchHit]:
-    """Portable fallback: every word somewhere in the text; title matches rank first."""
-    first = terms[0]
-    live = Task.archived == False  # noqa: E712 - SQL expression
-    latest = (
-        select(DocumentVersion.document_id, func.max(DocumentVersion.version).label("v"))
-        .group_by(DocumentVersion.document_id)
-        .subquery()
-    )
-    tasks_q = select(
-        literal("task"),
-        Task.id,
-        Task.id,
-        Task.title,
-        Task.description,
-        case((Task.title.ilike(f"%{first}%"), 2), else_=1),
-    ).where(live, _all_terms([Task.title, Task.description], terms))
-    messages_q = (
-        select(
-            literal("message"),
-            func.cast(Message.id, String),
-            Message.task_id,
-            Task.title,
-            Message.text,
-            literal(1),
-        )
-        .join(Task, Task.id == Message.task_id)
-        .where(live, _all_terms([Message.text], terms))
-    )
-    docs_q = (
-        select(
-            literal("document"),
-            func.cast(Document.id, String),
-            Document.task_id,
-            Document.title,
-            DocumentVersion.content,
-            case((Document.title.ilike(f"%{first}%"), 2), else_=1),
-        )
-        .join(Task, Task.id == Document.task_id)
-        .join(latest, latest.c.document_id == Document.id)
-        .join(
-            DocumentVersion,
-            and_(DocumentVersion.document_id == Document.id, DocumentVersion.version == latest.c.v),
-        )
-        .where(live, _all_terms([Document.title, DocumentVersion.content], terms))
-    )
-    rows = (await conn.execute(union_all(tasks_q, messages_q, docs_q))).all()
-    hits = []
-    for kind, ref, tid, title, body, score in rows:
-        shown = format_doc_id(int(ref)) if kind == "document" else ref
-        hits.append(SearchHit(kind, shown, tid, title, snippet(body or "", terms) or title, score))
-    hits.sort(key=lambda h: -h.score)
-    return hits[:limit]
+        return await fts_hits(rows, self._sql, terms, limit, self._query)

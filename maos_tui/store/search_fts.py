@@ -35,9 +35,16 @@ def fts_query(terms: list[str]) -> str:
     return " ".join(f'"{term}"*' for term in terms)
 
 
-async def fts_hits(rows: Rows, sql: Any, terms: list[str], limit: int) -> list[SearchHit]:
-    """The best `limit` hits for `terms`, best first; `sql` holds the STATEMENTS."""
-    query = fts_query(terms)
+async def fts_hits(
+    rows: Rows,
+    sql: Any,
+    terms: list[str],
+    limit: int,
+    make_query: Callable[[list[str]], str] = fts_query,
+) -> list[SearchHit]:
+    """The best `limit` hits for `terms`, best first; `sql` holds the STATEMENTS and
+    `make_query` writes the terms in its database's query syntax."""
+    query = make_query(terms)
     cutoff = await rows(sql.SEARCH_CUTOFF, {"q": query, "window": RANK_WINDOW})
     ranked = await rows(
         sql.SEARCH_RANKED,

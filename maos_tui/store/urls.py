@@ -42,6 +42,11 @@ def install_hint(module: str) -> str:
     return f"pip install 'maos-tui[{extra}]'" if extra else _SUPPORTED
 
 
+def unsupported_error(url: str) -> StoreError:
+    """The one line for a URL SQLAlchemy can open but maos-tui does not run on."""
+    return StoreError(f"cannot use {masked(url)}: {_SUPPORTED}")
+
+
 def url_error(url: str, exc: BaseException) -> StoreError:
     """The one line for a URL whose engine could not be created (`exc` is what
     create_async_engine raised: a missing module, an unknown or synchronous driver)."""

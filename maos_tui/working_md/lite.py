@@ -68,7 +68,7 @@ async def rewrite_without_store(
     problems. Raises NeedsStore, having changed nothing, when the store is needed."""
     conn = connect_read_only(db_url)
     if conn is None:
-        raise NeedsStore(f"{db_url} is not a SQLite file this reader can open")
+        raise NeedsStore("the database is not a SQLite file this reader can open")
     try:
         if not begin_current(conn):
             raise NeedsStore("the database's schema is not the current one")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import uuid
 from pathlib import Path
@@ -43,7 +44,7 @@ class Ownership:
         hidden = self.folder / f".{name}"
         fd = os.open(hidden, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, db_url.encode("utf-8"))
+        os.write(fd, _key(db_url))
         path = self.folder / f"{name}.lock"
         os.rename(hidden, path)
         self._fd, self._path = fd, path
@@ -75,10 +76,15 @@ def sync_running(maos_dir: Path, db_url: str) -> bool:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            alive = alive or os.pread(fd, 4096, 0).decode("utf-8", "replace") == db_url
+            alive = alive or os.pread(fd, 4096, 0) == _key(db_url)
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry.path)
         finally:
             os.close(fd)
     return alive
+
+
+def _key(db_url: str) -> bytes:
+    """What a claim names its database by: a hash, as a server URL may hold a password."""
+    return hashlib.sha256(db_url.encode("utf-8")).hexdigest().encode("ascii")

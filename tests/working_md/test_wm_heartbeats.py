@@ -6,6 +6,7 @@ the TUI's first paint."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -46,7 +47,11 @@ async def test_heartbeats_and_run_logs_start_no_pass_while_other_changes_do(
         # (Run in a thread, so the sync's loops run meanwhile, as they would for heartbeats.)
         argv = [sys.executable, "-m", "maos_tui", "--workspace", str(ws.root)]
         await asyncio.to_thread(
-            subprocess.run, [*argv, "task", "add", "From the shell"], check=True, timeout=120
+            subprocess.run,
+            [*argv, "task", "add", "From the shell"],
+            check=True,
+            timeout=120,
+            env={**os.environ, "MAOS_DB_URL": store.url},
         )
         deadline = time.monotonic() + 60
         while "From the shell" not in ws.working_md.read_text(encoding="utf-8"):

@@ -24,6 +24,8 @@ from maos_tui.working_md.sync import WorkingSync
 from tests.working_md.conftest import FIXED_NOW
 
 _DATABASE_LAYER = ("sqlalchemy", "sqlmodel", "pydantic")
+# The rewrite without the store reads SQLite files only: elsewhere the store makes the pass.
+pytestmark = pytest.mark.sqlite_only
 
 
 def never() -> bool:

@@ -116,7 +116,7 @@ def test_a_command_waiting_for_the_file_steps_aside_once_a_sync_runs(
         )
         _wait_until_it_waits_for(command, ws.maos_dir / "working.lock")
         owner = Ownership(ws.maos_dir)
-        owner.claim(ws.default_db_url())
+        owner.claim(cli.db_url or ws.default_db_url())
         try:
             # Well under the lock's 30 s timeout: only stepping aside ends it this soon.
             out, err = command.communicate(timeout=20)
