@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.stdlib.connect import sqlite_file
@@ -70,6 +72,7 @@ async def test_the_feed_counts_what_came_after(store: Store) -> None:
     assert after[-1].id == last
 
 
+@pytest.mark.sqlite_only  # the other reader is the stdlib sqlite3 one
 async def test_working_md_reads_the_same_board_with_and_without_the_store(
     store: Store, workspace: Path
 ) -> None:

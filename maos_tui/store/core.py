@@ -192,6 +192,11 @@ class Store(Services):
         self._write_conn: AsyncConnection | None = None
         self._write_driver: tuple[AsyncConnection, Any] | None = None
         self._native = engine.dialect.name == "sqlite" and engine.dialect.driver == "aiosqlite"
+        # A read is one snapshot: SQLite's read transactions are; PostgreSQL's default (read
+        # committed) would let each statement of a screen's read see a different board.
+        self._read_options: dict[str, Any] = (
+            {} if engine.dialect.name == "sqlite" else {"isolation_level": "REPEATABLE READ"}
+        )
         self._write_owner: asyncio.Task[Any] | None = None
         self.changes: ChangeFeed = change_feed(self)
         self._open_services()
@@ -306,6 +311,8 @@ class Store(Services):
         try:
             async with self.engine.connect() as conn:
                 connected = True
+                if self._read_options:
+                    await conn.execution_options(**self._read_options)
                 yield conn
         except (DomainError, StoreError):
             raise

@@ -4,11 +4,14 @@ statements on the driver, which the scheduler uses on SQLite."""
 
 from __future__ import annotations
 
+import pytest
+
 from maos_tui.domain import HUMAN, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.core import Reader
 
 
+@pytest.mark.sqlite_only  # SQLite's prepared statements against the path PostgreSQL takes
 async def test_read_views_agree_on_both_paths(store: Store) -> None:
     await store.agents.add("coder", command=["true"])
     await store.agents.add("writer", command=["true"])
