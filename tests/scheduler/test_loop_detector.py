@@ -110,6 +110,14 @@ def test_output_that_moves_on_or_is_trivial_is_not_a_loop() -> None:
     assert [d.observe("output", line) for line in lines] == [None] * len(lines)
 
 
+def test_one_line_over_and_over_is_a_flood_not_a_loop() -> None:
+    """A flood, a spinner or a progress bar prints one line again and again while the agent
+    goes on (the flooding agent of tests/reliability finishes its task)."""
+    d = detector()
+    line = "x" * 80
+    assert feed(d, "output", line, 5000) == [None] * 5000
+
+
 def test_output_memory_is_bounded_and_recent_blocks_still_count() -> None:
     d = detector(output_lines=1, output_repeats=3)
     old = "FAILED test_login: assert 401 == 200"
