@@ -200,6 +200,8 @@ class LlmRunner:
                 await hooks.output(f"[tool] {tools.label(name)}: {scrub(reply)}\n")
                 if result is not None:
                     return result
+                if tools.exhausted:  # a budget, not a mistake the model could correct
+                    return RunResult.failed(reply.removeprefix("error: "))
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": reply})
                 error = reply.startswith("error: ")
                 looping = await hooks.observe("error" if error else "ok", reply) or looping

@@ -141,6 +141,11 @@ class Toolbox:
             + (self.mcp.specs() if self.mcp else [])
         )
 
+    @property
+    def exhausted(self) -> bool:
+        """The run has made more tool calls than it may: the last one was refused."""
+        return self.calls > self.max_tool_calls
+
     def label(self, name: str) -> str:
         """The name logs show: an MCP tool's as `server.tool`."""
         return self.mcp.label(name) if self.mcp else name

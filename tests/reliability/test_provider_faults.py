@@ -69,7 +69,7 @@ def test_misbehaving_provider_fails_runs_cleanly_and_never_leaks_the_key(
         assert any(key in str(headers) for _, headers in provider.requests)  # the key was used
 
     statuses = task_statuses(db)
-    assert set(statuses.values()) <= {"done", "failed"}, statuses
+    assert set(statuses.values()) <= {"done", "failed"}, (statuses, run_rows(db))
     assert len(statuses) == len(MODES) + 1
     runs = run_rows(db)
     summary = {mode: (r["outcome"], r["error"][:120]) for mode, r in runs.items()}
