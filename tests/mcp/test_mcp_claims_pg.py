@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from pg_server import pg_url  # noqa: F401  (the fixture)
 
 from maos_tui.domain import TaskStatus
@@ -15,11 +14,6 @@ CLAIMERS = 6
 TASKS = 40
 
 
-@pytest.mark.xfail(
-    raises=AttributeError,
-    reason="the store cannot write a task on PostgreSQL yet: Tx.run reads lastrowid, which "
-    "asyncpg's cursor lacks (being fixed on h-pg); any other failure still fails",
-)
 async def test_concurrent_claims_on_postgresql_are_distinct(pg_url: str) -> None:  # noqa: F811
     stores = [await Store.open(pg_url) for _ in range(CLAIMERS)]
     try:
