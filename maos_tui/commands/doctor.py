@@ -54,9 +54,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     if ctx.db_url.startswith("postgresql"):
-        from maos_tui.commands.doctor_server import check_server_database
+        from maos_tui.store.server_checks import check_server_database
 
-        db_findings, db_usable = await check_server_database(ctx.db_url)
+        found, db_usable = await check_server_database(ctx.db_url)
+        db_findings = [Finding(*finding) for finding in found]
     else:
         db_findings, db_usable = check_database(ctx)
     findings += db_findings

@@ -1,5 +1,6 @@
 """`maos-tui doctor` on a database server (PostgreSQL): can it be reached, is its schema
-maos-tui's and current, and may this user read and write every table.
+maos-tui's and current, and may this user read and write every table. The store asks the
+server; doctor (commands/doctor.py) shows the findings.
 
 Read-only like the rest of doctor: it connects, asks, and changes nothing (no migration).
 Messages name the database by its URL with the password masked.
@@ -7,12 +8,21 @@ Messages name the database by its URL with the password masked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from maos_tui.commands.doctor import ERROR, OK, WARNING, Finding
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+OK, WARNING, ERROR = "ok", "warning", "error"
+
+
+class Finding(NamedTuple):
+    """One line of doctor's report: which check, its status (OK, WARNING, ERROR), what."""
+
+    check: str
+    status: str
+    message: str
+
 
 # What every command needs on each table, and on the sequences that hand out row IDs.
 _TABLE_RIGHTS = ("SELECT", "INSERT", "UPDATE", "DELETE")
