@@ -3,8 +3,10 @@ one-line message as a tool error, nothing written), the caller recorded as autho
 
 from __future__ import annotations
 
+from maos_tui.store import Store
 from tests.conftest import Cli
 from tests.mcp.mcp_support import ok, refused, rows, stdio_client, tools_list_json
+from tests.tui.diff_repo import task_in_review
 
 TOOLS_LIST_MAX_BYTES = 12 * 1024
 
@@ -168,3 +170,18 @@ async def test_resources(cli: Cli) -> None:
         assert text.startswith(f"# {first}: Read me") and "the body" in text
         working = await client.read_resource("maos://working")
         assert working.contents[0].text == (cli.workspace / "WORKING.md").read_text()
+
+
+async def test_get_task_gives_a_worktree_tasks_diff_stat(cli: Cli, store: Store) -> None:
+    tid = await task_in_review(store, cli.workspace)
+    other = (await store.tasks.create("No branch here")).id
+    async with stdio_client(cli) as client:
+        shown = await ok(client, "get_task", id=tid)
+        plain = await ok(client, "get_task", id=other)
+    stat = shown["diff_stat"]
+    assert stat["branch"].startswith(f"maos/{tid}-") and stat["base"] == "main"
+    counts = {f["path"]: (f["added"], f["removed"]) for f in stat["files"]}
+    assert counts["docs/notes.md"] == (3, 0)  # a new file counts too
+    assert counts["OLD.txt"] == (0, 1)
+    assert set(counts) == {"docs/notes.md", "OLD.txt", "src/app.py"}
+    assert plain["diff_stat"] is None

@@ -62,7 +62,25 @@ async def get_task(store: Store, call: Call) -> dict[str, Any]:
         "subtasks": [row(t) for t in children],
         "messages": [m.to_json() for m in thread[-MESSAGES_SHOWN:]],
         "documents": [{"ref": d.ref, "title": d.title, "version": d.latest} for d in docs],
+        "diff_stat": await _diff_stat(task, call),
     }
+
+
+async def _diff_stat(task: TaskRecord, call: Call) -> dict[str, Any] | None:
+    """The files a worktree task changed, with +/- counts (`task diff --stat`); None for a
+    task without a branch, or one already merged (its branch is gone)."""
+    branch = task.branch
+    if branch is None or branch.merge_commit:
+        return None
+    from maos_tui.branch_review import in_thread, repo_of
+    from maos_tui.worktrees import diff_stat
+
+    root = call.workspace.root
+    try:
+        files = await in_thread(lambda: diff_stat(repo_of(root).root, branch.base, branch.name))
+    except DomainError as exc:
+        return {"error": str(exc)}
+    return {"branch": branch.name, "base": branch.base, "files": [f.as_json() for f in files]}
 
 
 async def create_task(store: Store, call: Call) -> dict[str, Any]:
