@@ -177,7 +177,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("diff.comment", "c", "comment", "Comment on this line", "Review", "diff"),
     KeySpec("diff.request_changes", "R", "request_changes", "Request changes", "Review", "diff"),
     KeySpec("diff.approve", "a", "approve", "Approve and merge", "Review", "diff"),
-    KeySpec("diff.rebase", "b", "rebase", "Conflict: hand it to the author", "Review", "diff"),
+    KeySpec(
+        "diff.rebase", "b", "rebase", "Conflict: hand it to the author", "Review", "diff", False
+    ),
     # Document viewer.
     KeySpec("doc.back", "escape", "app.pop_screen", "Back to the task", "Documents", "document"),
     KeySpec(
