@@ -307,8 +307,8 @@ class MaosApp(TapBesideCloses, PlainToasts):
 
     async def check_changes(self) -> None:
         """Refresh when this process committed or another one did (the store's feed)."""
-        if self._checking or not self._events:
-            return
+        if self._checking or not self._events or not self.screen_stack:
+            return  # (no screen: the app is closing, and the feed's last call came late)
         self._checking = True
         events, self._events = self._events, []
         try:
