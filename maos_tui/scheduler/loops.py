@@ -173,9 +173,11 @@ class LoopDetector:
         if len(self._window) < size:
             return None
         block = "\n".join(self._window)
-        if sum(not c.isspace() for c in block) < MIN_BLOCK_CHARS or len(set(self._window)) < 2:
+        if sum(not c.isspace() for c in block) < MIN_BLOCK_CHARS or len(set(self._window)) < min(
+            2, size
+        ):
             # One line over and over is a flood, a spinner or a progress bar: output that
-            # goes on, not an agent going round the same steps.
+            # goes on, not an agent going round the same steps (unless blocks are one line).
             return None
         digest = _digest(block)
         count, ended = self._blocks.get(digest, (0, -size))
