@@ -83,6 +83,7 @@ class Scheduler:
         self._idle = asyncio.Event()
         self._pass_done = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Future[None] | None = None
         self._unsubscribe: Any = None
         self._backlog = Backlog(store)
         self._next_retry: datetime | None = None
@@ -120,13 +121,22 @@ class Scheduler:
             self._stop_following()
             self._lock.release()
             raise
-        self._state = "running"
+        self._state, self._stopping = "running", None
         self._loop_task = asyncio.create_task(self._main(), name="maos-scheduler")
 
     async def stop(self) -> None:
-        """Cancel running agents (their tasks go back to the inbox, retry not counted)."""
-        if self._state == "off":
-            return
+        """Cancel running agents (their tasks go back to the inbox, retry not counted).
+
+        Every caller waits for the one stop: a closed terminal makes both the signal
+        handler and the app's exit stop the scheduler, and the first to return may end
+        the process."""
+        if self._stopping is None:
+            if self._state == "off":
+                return
+            self._stopping = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self) -> None:
         self._state = "off"
         if self._loop_task is not None:
             self._loop_task.cancel()

@@ -314,6 +314,8 @@ class MaosApp(TapBesideCloses, PlainToasts):
         try:
             # Another process's commit names no task: refresh_after reloads everything.
             await self.main_screen.refresh_after(events)
+            if not self.screen_stack:
+                return  # the app closed while the board reloaded
             refresh = getattr(self.screen, "store_changed", None)
             if self.screen is not self.main_screen and refresh is not None:
                 await refresh()

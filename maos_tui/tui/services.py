@@ -63,6 +63,7 @@ class Services:
         self.off_reason = ""
         self.isolation = "none"  # worked out as the services start (a git call)
         self._takeover: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Future[None] | None = None
 
     @property
     def state(self) -> str:
@@ -156,6 +157,12 @@ class Services:
         return self.state
 
     async def stop(self) -> None:
+        """Every caller (the signal handler, the app's exit) waits for the one stop."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self) -> None:
         if self._takeover is not None:
             self._takeover.cancel()
             with contextlib.suppress(asyncio.CancelledError):
