@@ -18,7 +18,8 @@ from tests.reliability.helpers import hold_write_lock
 TASK_KEYS = [
     "id", "title", "description", "status", "priority", "assignees", "created_by", "parent",
     "after", "needs", "labels", "blocked", "archived", "retry_count", "max_retries",
-    "timeout_seconds", "result", "created_at", "updated_at", "branch",
+    "retry_at", "last_error", "status_reason", "review_rounds", "timeout_seconds", "result",
+    "created_at", "updated_at", "branch",
 ]  # fmt: skip
 AGENT_KEYS = [
     "name", "role", "kind", "model", "command", "capabilities", "status", "heartbeat_seconds",
@@ -77,6 +78,8 @@ def test_task_add_json_shape_key_by_key(cli: Cli) -> None:
     assert task["blocked"] is True
     assert task["archived"] is False
     assert (task["retry_count"], task["max_retries"], task["timeout_seconds"]) == (0, 3, 900)
+    assert (task["retry_at"], task["last_error"], task["status_reason"]) == (None, None, None)
+    assert task["review_rounds"] == 0
     assert task["result"] is None
     assert task["branch"] is None
     assert task["created_at"].endswith("Z") and task["updated_at"].endswith("Z")
