@@ -4,6 +4,8 @@ progress, output and spend through, and the stop of runs whose task moved away."
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -107,6 +109,11 @@ class RunHooks:
             active.handle.cancel()
         await asyncio.sleep(0)  # the cancel lands here, before the agent acts again
         return None
+
+
+def load_of(runs: Iterable[ActiveRun]) -> dict[str, int]:
+    """How many runs each agent has."""
+    return dict(Counter(active.agent for active in runs))
 
 
 async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, ActiveRun]) -> None:
