@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import TaskStatus
-from maos_tui.scheduler.diff_loops import DiffLimits, DiffProgress
+from maos_tui.scheduler.diff_loops import DiffLimits, DiffProgress, finishes
 from maos_tui.scheduler.loops import Loop, LoopDetector, LoopLimits
 from maos_tui.store.runs import LOG_TAIL_CHARS
 from maos_tui.worktrees.errors import WorktreeError
@@ -101,7 +101,7 @@ class RunHooks:
         """Watch the run for loops (see scheduler/loops.py). Returns the message to give
         the agent when it starts looping; when it goes on after that, the run is stopped
         here (cancelled: the CancelledError comes out of this call)."""
-        found = self._loops.observe(kind, payload) or await self._diff_loop(kind)
+        found = self._loops.observe(kind, payload) or await self._diff_loop(kind, payload)
         if found is None:
             return None
         active = self._active
@@ -117,11 +117,13 @@ class RunHooks:
         await asyncio.sleep(0)  # the cancel lands here, before the agent acts again
         return None
 
-    async def _diff_loop(self, kind: str) -> Loop | None:
+    async def _diff_loop(self, kind: str, payload: str) -> Loop | None:
         """A work run in a worktree that acts (a tool call, a line of output) without its
         diff moving (see scheduler/diff_loops.py)."""
         tree = self._active.tree
         if tree is None or self._active.kind != "work" or kind not in ("call", "output"):
+            return None
+        if kind == "call" and finishes(payload):
             return None
         now = asyncio.get_running_loop().time()
         if not self._diff.due(now, step=kind == "call"):

@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from maos_tui.config import SchedulerSettings
 
 
+# Calls that end the run are no action to count: an agent told it makes no progress may
+# well finish (a task can need no change to files), and must not be stopped for that.
+FINISHING_CALLS = ("complete_task ", "fail_task ")
+
+
+def finishes(call: str) -> bool:
+    """Is this tool call ("NAME ARGUMENTS") one that ends the run?"""
+    return f"{call} ".startswith(FINISHING_CALLS)
+
+
 @dataclass(frozen=True, slots=True)
 class DiffLimits:
     steps: int = 15

@@ -78,6 +78,31 @@ async def test_an_llm_agent_acting_without_changing_files_is_nudged_then_parked(
     assert task.branch is not None and task.branch.worktree  # it ran in its worktree
 
 
+async def test_an_llm_agent_nudged_may_finish_without_changing_files(
+    store: Store, repo: Path, fake: FakeOpenAI
+) -> None:
+    """A task that needs no change: nudged after five reads, the agent reads on and
+    finishes where it would have been stopped. Finishing is no step."""
+    task_id = await llm_task(store, fake)
+    fake.script(
+        *(
+            Reply(
+                content=f"Reading file {i}.",
+                tool_calls=(("read_file", json.dumps({"path": f"src/f{i}.py"})),),
+            )
+            for i in range(10)
+        ),
+        tool_call("complete_task", summary="the values run from 0 to 9"),
+    )
+    await run_until_idle(make_scheduler(store, repo, STEPS), timeout=60)
+
+    task = await store.tasks.get(task_id)
+    assert (task.status, task.result) == (TaskStatus.DONE, "the values run from 0 to 9")
+    verbs = [a.verb for a in await history(store, task_id)]
+    assert verbs.count(NUDGED) == 1 and "stopped looping run" not in verbs
+    assert len(fake.requests) == 11 and NOT_PROGRESS in fake.requests[6].text()
+
+
 async def test_an_llm_agent_changing_files_each_step_is_not_flagged(
     store: Store, repo: Path, fake: FakeOpenAI
 ) -> None:

@@ -4,7 +4,7 @@ an unchanged diff is a nudge, then an escalation, and a change starting afresh."
 from __future__ import annotations
 
 from maos_tui.config_schema import SchedulerSettings
-from maos_tui.scheduler.diff_loops import DiffLimits, DiffProgress
+from maos_tui.scheduler.diff_loops import DiffLimits, DiffProgress, finishes
 from maos_tui.scheduler.loops import Loop
 
 
@@ -87,3 +87,8 @@ def test_limits_come_from_the_scheduler_settings() -> None:
     assert (limits.steps, limits.seconds) == (7, 30.0)
     default = DiffLimits.of(SchedulerSettings())
     assert (default.steps, default.seconds) == (15, 1200.0)
+
+
+def test_the_calls_that_end_the_run_are_told_apart() -> None:
+    assert finishes('complete_task {"summary": "done"}') and finishes("fail_task")
+    assert not finishes('complete_tasks {"x": 1}') and not finishes('read_file {"path": "a"}')
