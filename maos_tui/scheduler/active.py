@@ -54,6 +54,14 @@ class ActiveRun:
     pending_chars: int = 0
     tree: RunTree | None = None  # the task's worktree, with isolation
 
+    def stop(self, reason: str) -> None:
+        """Stop the run for `reason` (the first reason given is kept). Its task is
+        cancelled once only: a second cancel would land in the code that records the
+        end (cleaning up its worktree, say) and the end would never be recorded."""
+        self.stop_reason = self.stop_reason or reason
+        if self.handle is not None and not self.handle.done() and not self.handle.cancelling():
+            self.handle.cancel()
+
     def add_output(self, text: str) -> None:
         self.pending_output.append(text)
         self.pending_chars += len(text)
@@ -111,9 +119,8 @@ class RunHooks:
             )
             return found.nudge
         if active.stop_reason is None and active.handle is not None:
-            active.stop_reason = "looping"
             active.loop_evidence = found.evidence
-            active.handle.cancel()
+            active.stop("looping")
         await asyncio.sleep(0)  # the cancel lands here, before the agent acts again
         return None
 
@@ -165,6 +172,4 @@ async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, Active
         status, archived = statuses.get(task_id, (None, True))
         moved = status is not found.expected and found.kind != "reply"
         if (archived or moved) and found.stop_reason is None:
-            found.stop_reason = "cancelled"
-            if found.handle is not None:
-                found.handle.cancel()
+            found.stop("cancelled")

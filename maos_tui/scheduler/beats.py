@@ -94,5 +94,4 @@ async def stall(store: Store, active: ActiveRun, quiet: float) -> None:
     await store.agent_status.change(
         active.agent, AgentStatus.OFFLINE, reason, verb="marked agent offline"
     )
-    if active.handle is not None:
-        active.handle.cancel()
+    active.stop("stalled")

@@ -144,9 +144,8 @@ class Scheduler:
                 await self._loop_task
         handles = []
         for active in list(self.active_runs.values()):
-            active.stop_reason = active.stop_reason or "shutdown"
+            active.stop("shutdown")
             if active.handle is not None:
-                active.handle.cancel()
                 handles.append(active.handle)
         await asyncio.gather(*handles, return_exceptions=True)
         await self.mcp.close()

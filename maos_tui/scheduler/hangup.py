@@ -17,8 +17,6 @@ def kill_agents_now(scheduler: Scheduler) -> int:
     """Kill the process group of each command agent run; returns how many were killed."""
     killed = 0
     for active in list(scheduler.active_runs.values()):
-        active.stop_reason = active.stop_reason or "shutdown"
-        if active.handle is not None:
-            active.handle.cancel()
+        active.stop("shutdown")
         killed += kill_orphan(scheduler.workspace.root, active.run_id)
     return killed
