@@ -56,6 +56,12 @@ def _repeats(default: int, doc: str, what: str) -> Any:
     return field(default=default, metadata=meta(f"{doc} is looping", minimum=2, why=why))
 
 
+def _unchanged(default: float, doc: str, minimum: float, why: str) -> Any:
+    """A loop threshold of a run whose worktree's diff does not move (scheduler/diff_loops.py)."""
+    doc = f"{doc} while its diff stays the same is looping"
+    return field(default=default, metadata=meta(doc, minimum=minimum, why=why))
+
+
 @dataclass(frozen=True)
 class SchedulerSettings:
     max_parallel: int = field(
@@ -102,6 +108,12 @@ class SchedulerSettings:
     )
     loop_output_repeats: int = _repeats(
         3, "a command agent printing the same block of output this often", "output"
+    )
+    loop_diff_steps: int = _unchanged(
+        15, "a work run in a worktree making this many tool calls", 2, "1 would flag every read"
+    )
+    loop_diff_minutes: float = _unchanged(
+        20.0, "a work run in a worktree acting this many minutes", 0.05, "less would flag edits"
     )
 
 

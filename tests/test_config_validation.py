@@ -61,6 +61,21 @@ AGENT = '[[agents]]\nname = "coder"\ncommand = ["tool"]\n'
             ":2: key scheduler.loop_same_call",
             "must be at least 2, not 1: 1 would call every tool call a loop",
         ),
+        (
+            "[scheduler]\nloop_diff_steps = 1\n",
+            ":2: key scheduler.loop_diff_steps",
+            "must be at least 2, not 1: 1 would flag every read",
+        ),
+        (
+            "[scheduler]\nloop_diff_minutes = 0\n",
+            ":2: key scheduler.loop_diff_minutes",
+            "must be at least 0.05, not 0: less would flag edits",
+        ),
+        (
+            '[scheduler]\nloop_diff_minutes = "soon"\n',
+            ":2: key scheduler.loop_diff_minutes",
+            'must be a number, not the string "soon"',
+        ),
         ('[[agents]]\nname = "m"\nmodel = 5\n', ":3: [[agents]] #1 key model", "must be a string"),
         (
             AGENT + 'heartbeat_seconds = "x"\n',

@@ -4,20 +4,28 @@ progress, output and spend through, and the stop of runs whose task moved away."
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from maos_tui.agents.secrets import scrub
 from maos_tui.domain import TaskStatus
-from maos_tui.scheduler.loops import LoopDetector, LoopLimits
+from maos_tui.scheduler.diff_loops import DiffLimits, DiffProgress, finishes
+from maos_tui.scheduler.loops import Loop, LoopDetector, LoopLimits
 from maos_tui.store.runs import LOG_TAIL_CHARS
+from maos_tui.worktrees.errors import WorktreeError
+from maos_tui.worktrees.fingerprint import diff_fingerprint
 
 if TYPE_CHECKING:
     from maos_tui.config import SchedulerSettings
     from maos_tui.scheduler.backlog import Backlog
     from maos_tui.scheduler.worktree_runs import RunTree
     from maos_tui.store import Store
+
+log = logging.getLogger(__name__)
 
 # Output held for a run between flushes, at most: then only its tail is kept.
 _PENDING_OUTPUT_CHARS = 4 * LOG_TAIL_CHARS
@@ -82,6 +90,7 @@ class RunHooks:
         self._store = store
         self._active = active
         self._loops = LoopDetector(LoopLimits.of(settings))
+        self._diff = DiffProgress(DiffLimits.of(settings))
 
     def progress(self) -> None:
         self._active.last_progress = asyncio.get_running_loop().time()
@@ -100,7 +109,7 @@ class RunHooks:
         """Watch the run for loops (see scheduler/loops.py). Returns the message to give
         the agent when it starts looping; when it goes on after that, the run is stopped
         here (cancelled: the CancelledError comes out of this call)."""
-        found = self._loops.observe(kind, payload)
+        found = self._loops.observe(kind, payload) or await self._diff_loop(kind, payload)
         if found is None:
             return None
         active = self._active
@@ -114,6 +123,29 @@ class RunHooks:
             active.stop("looping")
         await asyncio.sleep(0)  # the cancel lands here, before the agent acts again
         return None
+
+    async def _diff_loop(self, kind: str, payload: str) -> Loop | None:
+        """A work run in a worktree that acts (a tool call, a line of output) without its
+        diff moving (see scheduler/diff_loops.py)."""
+        tree = self._active.tree
+        if tree is None or self._active.kind != "work" or kind not in ("call", "output"):
+            return None
+        if kind == "call" and finishes(payload):
+            return None
+        now = asyncio.get_running_loop().time()
+        if not self._diff.due(now, step=kind == "call"):
+            return None
+        fingerprint = None
+        try:
+            fingerprint = await asyncio.to_thread(diff_fingerprint, tree.worktree.path)
+        except WorktreeError as exc:
+            log.info("could not sample the diff of run %s: %s", self._active.run_id, exc)
+        return self._diff.seen(fingerprint, asyncio.get_running_loop().time())
+
+
+def load_of(runs: Iterable[ActiveRun]) -> dict[str, int]:
+    """How many runs each agent has."""
+    return dict(Counter(active.agent for active in runs))
 
 
 async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, ActiveRun]) -> None:

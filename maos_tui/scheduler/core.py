@@ -25,7 +25,7 @@ from maos_tui.domain import AgentStatus
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.failures import Failures
 from maos_tui.scheduler import budgets, recovery, starting, worktree_runs
-from maos_tui.scheduler.active import ActiveRun, RunHooks, stop_moved_runs
+from maos_tui.scheduler.active import ActiveRun, RunHooks, load_of, stop_moved_runs
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.beats import Heartbeats, stall, stalled_for
@@ -248,6 +248,9 @@ class Scheduler:
             await self._heartbeats.deliver_mentions(due)
 
     async def _dispatch(self) -> None:
+        # A run that ends while this pass reads leaves its task changed after the read:
+        # it counts as running until the next pass (its end wakes one) reads the task again.
+        running = set(self.active_runs)
         async with self.store.read() as conn:
             reader = await self.store.reader(conn)
             await self._backlog.refresh(reader)
@@ -264,14 +267,11 @@ class Scheduler:
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
         self.reason = budgets.workspace_budget_reason(self.settings, totals)
-        load: dict[str, int] = {}
-        for active in self.active_runs.values():
-            load[active.agent] = load.get(active.agent, 0) + 1
         result = plan(
             tasks,
             agents if self.state == "running" else [],
-            load=load,
-            running=set(self.active_runs) | claimed,
+            load=load_of(self.active_runs.values()),
+            running=running | set(self.active_runs) | claimed,
             authors=self._backlog.authors,
             free_slots=self.settings.max_parallel - len(self.active_runs),
             now=self.clock.now(),

@@ -18,9 +18,8 @@ error row going on) escalates: the run is to be stopped. Output restarts its cou
 the nudge (a command agent may not hear it), and escalates when a block repeats
 `loop_output_repeats` times again.
 
-The worktree rule of the issue (the diff unchanged for N steps while the agent acts) is a
-further kind, `diff`, fed by the worktrees integration when it lands: it plugs in as one
-more counter here.
+A work run in a worktree is watched for progress too, by its diff (scheduler/diff_loops.py):
+its Loops are of pattern `diff`.
 """
 
 from __future__ import annotations
@@ -73,24 +72,33 @@ class LoopLimits:
 
 @dataclass(frozen=True, slots=True)
 class Loop:
-    pattern: str  # call | text | error | output
-    shown: str  # the repeated thing, shortened to one line
-    count: int  # how many times (in a row, for an error) it was seen
+    pattern: str  # call | text | error | output | diff
+    shown: str  # the repeated thing, shortened to one line (for a diff: how long unchanged)
+    count: int  # how many times (in a row, for an error) it was seen; a diff's steps
     escalate: bool  # it went on after its nudge: stop the run
 
     @property
     def evidence(self) -> str:
+        if self.pattern == "diff":
+            return f"the worktree's diff unchanged for {self.shown}"
         row = " in a row" if self.pattern == "error" else ""
         return f"the same {_NAMES[self.pattern]} {self.count} times{row}: {self.shown}"
 
     @property
     def nudge(self) -> str:
         """What the agent is told."""
-        return (
-            f"maos-tui: you are repeating yourself ({self.evidence}). That is not making "
-            "progress. Do something different; if you are stuck, call fail_task(reason) "
-            "saying why. If it goes on, the run is stopped and a person is asked to look."
-        )
+        if self.pattern == "diff":
+            said = (
+                f"you are not making progress ({self.evidence}). If the task needs no change "
+                "to files, finish it with complete_task; if you are stuck, call "
+                "fail_task(reason) saying why."
+            )
+        else:
+            said = (
+                f"you are repeating yourself ({self.evidence}). That is not making progress. "
+                "Do something different; if you are stuck, call fail_task(reason) saying why."
+            )
+        return f"maos-tui: {said} If it goes on, the run is stopped and a person is asked to look."
 
 
 def one_line(text: str) -> str:

@@ -34,7 +34,7 @@ class LoopService:
         # The evidence sits in a code block: a name in it mentions nobody.
         quoted = evidence.replace("```", "'''")
         text = (
-            "maos-tui stopped my run: I kept repeating myself after being told.\n"
+            "maos-tui stopped my run: I kept looping after being told.\n"
             f"```\n{quoted}\n```\n"
             "Say in this thread how to go on, and the task runs again (or cancel it)."
         )

@@ -17,7 +17,7 @@ from fakes.openai_server import FakeOpenAI, Received, Reply, tool_call
 from fakes.support import PATIENCE, make_scheduler, run_until_idle, until
 
 from maos_tui.collab import LOOPING, MessageType
-from maos_tui.domain import ActivityRecord, TaskRecord, TaskStatus
+from maos_tui.domain import ActivityRecord, AgentRecord, TaskRecord, TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.views import read_view
 from tests.conftest import Cli
@@ -108,6 +108,38 @@ async def test_the_same_tool_call_is_nudged_then_parked(
         await scheduler.stop()
     task = await store.tasks.get(task_id)
     assert (task.retry_count, task.result) == (0, "posted once, done")
+
+
+async def test_a_run_parked_while_a_pass_plans_is_not_started_again(
+    store: Store, workspace: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass that read the board before a looping run was parked, and planned after its
+    slot was freed, once started the parked task again (seen as two nudges, 1 in ~20)."""
+    task_id = await llm_task(store, fake)
+    fake.default = tool_call("post_message", text="still checking the login test")
+    scheduler = make_scheduler(store, workspace)
+    gate = scheduler._gate
+    usable = gate.usable
+    held: list[str] = []
+
+    async def after_the_park(agents: list[AgentRecord]) -> list[AgentRecord]:
+        # The first pass after the nudge waits here, between its read and its plan, for
+        # the run to be stopped, parked and its slot freed.
+        if not held and NUDGED in [a.verb for a in await history(store, task_id)]:
+            held.append(task_id)
+            await until(
+                lambda: task_id not in scheduler.active_runs,
+                message="the nudged run was never stopped",
+            )
+        return await usable(agents)
+
+    monkeypatch.setattr(gate, "usable", after_the_park)
+    await run_until_idle(scheduler)
+
+    assert held, "no pass planned while the run was being stopped"
+    verbs = [a.verb for a in await history(store, task_id)]
+    assert (verbs.count("started"), verbs.count(NUDGED)) == (1, 1), verbs
+    assert len(fake.requests) == 5
 
 
 async def test_the_same_text_is_nudged_then_parked(

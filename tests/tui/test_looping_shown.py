@@ -32,4 +32,4 @@ async def test_the_card_and_the_detail_say_the_run_was_looping(
         assert isinstance(app.screen, TaskDetailScreen)
         await until_shown(pilot, "last error: looping: the same tool call 5 times")
         text = screen_text(app)
-        assert "I kept repeating myself" in text
+        assert "I kept looping after being told" in text
