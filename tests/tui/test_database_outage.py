@@ -144,3 +144,41 @@ async def test_a_move_not_saved_in_time_is_put_back_and_said(
             message="the 'database unavailable' line stayed after the server came back",
         )
         assert (await pg_store.tasks.get("TASK-001")).status is TaskStatus.INBOX
+
+
+async def test_the_boards_scheduler_carries_on_after_the_return(
+    workspace: Path, own_pg_server: PgServer, pg_store: Store
+) -> None:
+    """The scheduler the board hosts starts nothing while the server is down (its passes
+    fail) and runs new work once it is back; nothing done before runs again."""
+    await pg_store.agents.add("builder", command=["echo", "built"])
+    await pg_store.tasks.create("Done before the stop", assignees=["builder"])  # TASK-001
+    ws = Workspace(workspace)
+    app = MaosApp(ws, load_config(ws), store=pg_store, clock=lambda: FIXED_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(
+            lambda: card_ids(app, "done") == ["TASK-001"],
+            timeout=SERVER_PATIENCE,
+            pause=pilot.pause,
+            message="the board's scheduler did not run TASK-001",
+        )
+        await asyncio.to_thread(own_pg_server.stop)
+        try:
+            await until(lambda: banner_shown(app), timeout=SERVER_PATIENCE, pause=pilot.pause)
+            assert app.scheduler_state == "running"  # not stopped: waiting for the database
+        finally:
+            await asyncio.to_thread(own_pg_server.start_again)
+        other = await Store.open(own_pg_server.url("postgres"))
+        try:
+            await other.tasks.create("Added after the return", assignees=["builder"])
+        finally:
+            await other.close()
+        await until(
+            lambda: card_ids(app, "done") == ["TASK-002", "TASK-001"],
+            timeout=SERVER_PATIENCE,
+            pause=pilot.pause,
+            message="the board's scheduler did not run the task added after the return",
+        )
+        assert not app.main_screen.has_class("db-down")
+    for task_id in ("TASK-001", "TASK-002"):
+        assert len(await pg_store.runs.for_task(task_id)) == 1, task_id
