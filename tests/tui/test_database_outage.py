@@ -182,3 +182,29 @@ async def test_the_boards_scheduler_carries_on_after_the_return(
         assert not app.main_screen.has_class("db-down")
     for task_id in ("TASK-001", "TASK-002"):
         assert len(await pg_store.runs.for_task(task_id)) == 1, task_id
+
+
+async def test_quitting_during_an_outage_gives_up_a_waiting_move_and_keeps_it_to_say(
+    workspace: Path, own_pg_server: PgServer, pg_store: Store
+) -> None:
+    """Quitting does not wait for the server: the move still waiting is given up, and kept
+    for `maos-tui` to print once the screen is restored (tui/launch.py)."""
+    await pg_store.tasks.create("Moved, then quit")  # TASK-001
+    ws = Workspace(workspace)
+    app = MaosApp(
+        ws, load_config(ws), store=pg_store, start_services=False, clock=lambda: FIXED_NOW
+    )
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: card_ids(app, "inbox") == ["TASK-001"], pause=pilot.pause)
+            await asyncio.to_thread(own_pg_server.stop)
+            await until(lambda: banner_shown(app), timeout=SERVER_PATIENCE, pause=pilot.pause)
+            await pilot.press("right_square_bracket")
+            await until(lambda: "waiting to be saved" in banner_text(app), pause=pilot.pause)
+            quit_at = asyncio.get_running_loop().time()
+            await pilot.press("q")
+        assert asyncio.get_running_loop().time() - quit_at < db_status.WAIT_SECONDS
+        assert app.db_status.unsaved_at_exit == ["TASK-001 not moved to assigned"]
+    finally:
+        await asyncio.to_thread(own_pg_server.start_again)
+    assert (await pg_store.tasks.get("TASK-001")).status is TaskStatus.INBOX
