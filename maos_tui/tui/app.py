@@ -348,7 +348,7 @@ class MaosApp(TapBesideCloses, PlainToasts):
 
     @property
     def scheduler_state(self) -> str:
-        return self.services.state if self.services is not None else "off"
+        return self.db_status.scheduler_state(self.services.state) if self.services else "off"
 
     def services_toggle_pause(self) -> str:
         if self.services is None:

@@ -60,7 +60,8 @@ class DbStatus:
             self.not_saved = []
             # Read again until a read works: that read ends the outage (MaosApp.check_changes).
             self._app.on_store_event(Event(topic=OUTSIDE))
-            if self._app.screen is not self._app.main_screen:  # the line is on the board
+            stack = self._app.screen_stack  # (empty while the app closes)
+            if stack and stack[-1] is not self._app.main_screen:  # the line is on the board
                 self._app.notify(
                     "Database unavailable, retrying; changes wait to be saved.",
                     title="Database",
@@ -89,6 +90,11 @@ class DbStatus:
             title="Database",
         )
         self.draw()
+
+    def scheduler_state(self, state: str) -> str:
+        """The hosted scheduler's state as the header shows it: while the database is
+        unavailable its passes fail, so it starts nothing until the database is back."""
+        return "waiting for the database" if state == "running" and self.down else state
 
     def retry_due(self) -> bool:
         """While down, whether the board's next read is due (one a RETRY_SECONDS)."""
@@ -131,6 +137,7 @@ class DbStatus:
     def draw(self) -> None:
         screen = self._app.main_screen
         screen.set_class(self.cause is not None, "db-down")
+        screen.render_board()  # the header's scheduler state follows (scheduler_state)
         if self.cause is not None and self.since is not None:
             screen.db_banner.show(self.since, str(self.cause), self.waiting, self.not_saved)
 

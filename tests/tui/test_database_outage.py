@@ -165,7 +165,8 @@ async def test_the_boards_scheduler_carries_on_after_the_return(
         await asyncio.to_thread(own_pg_server.stop)
         try:
             await until(lambda: banner_shown(app), timeout=SERVER_PATIENCE, pause=pilot.pause)
-            assert app.scheduler_state == "running"  # not stopped: waiting for the database
+            assert app.scheduler_state == "waiting for the database"
+            assert "scheduler waiting for the database" in str(app.main_screen.header.render())
         finally:
             await asyncio.to_thread(own_pg_server.start_again)
         other = await Store.open(own_pg_server.url("postgres"))
@@ -179,7 +180,13 @@ async def test_the_boards_scheduler_carries_on_after_the_return(
             pause=pilot.pause,
             message="the board's scheduler did not run the task added after the return",
         )
-        assert not app.main_screen.has_class("db-down")
+        await until(
+            lambda: not app.main_screen.has_class("db-down"),
+            timeout=SERVER_PATIENCE,
+            pause=pilot.pause,
+            message="the 'database unavailable' line stayed after the server came back",
+        )
+        assert app.scheduler_state == "running"
     for task_id in ("TASK-001", "TASK-002"):
         assert len(await pg_store.runs.for_task(task_id)) == 1, task_id
 
