@@ -15,17 +15,17 @@ from maos_tui.config import Workspace, load_config
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.tui.app import MaosApp
-from tests.conftest import sqlite_url
+from tests.conftest import _backends, sqlite_url
 
 from .conftest import FIXED_NOW, card_ids
 
 SIZE = (120, 36)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+@pytest.fixture(params=_backends())
 def shared_db(request: pytest.FixtureRequest, workspace: Path) -> str:
-    """Both databases, although the TUI suite runs on SQLite only: the boards' live
-    updates come from the store's change feed, which differs on each."""
+    """Both databases (as MAOS_TEST_DB chooses), although the TUI suite runs on SQLite
+    only: the boards' live updates come from the store's change feed, which differs."""
     if request.param == "sqlite":
         return sqlite_url(workspace)
     return str(request.getfixturevalue("pg_url"))
