@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from maos_tui.domain import DomainError
 from maos_tui.events import OUTSIDE, Event
-from maos_tui.store import Store
+from maos_tui.store import DatabaseUnavailableError, Store
 from maos_tui.store.feed import PostgresFeed
+from tests.pg_server import PASSWORD, PgServer
 
 pytestmark = pytest.mark.postgresql
 
@@ -112,3 +113,26 @@ async def test_a_lost_listening_connection_is_made_again(pg_store: Store, other:
     await until(lambda: outside(seen), message="no event after the connection came back")
     assert len(outside(seen)) == 1
     await heard_after_commit(other, seen)
+
+
+async def test_a_stopped_server_is_an_outage_until_it_is_back(own_pg_server: PgServer) -> None:
+    """The feed says why it cannot watch while the server is away (the TUI shows it), and
+    stops saying so once it listens again."""
+    store = await Store.open(own_pg_server.url("postgres"))
+    try:
+        seen: list[Event] = []
+        await store.changes.subscribe(seen.append)
+        assert store.changes.outage is None
+        await asyncio.to_thread(own_pg_server.stop)
+        try:
+            await until(
+                lambda: isinstance(store.changes.outage, DatabaseUnavailableError),
+                message="the feed never said the database was unavailable",
+            )
+            assert PASSWORD not in str(store.changes.outage)
+        finally:
+            await asyncio.to_thread(own_pg_server.start_again)
+        await until(lambda: store.changes.outage is None, message="the outage never ended")
+        assert outside(seen), "no event after the feed listened again"
+    finally:
+        await store.close()

@@ -15,6 +15,7 @@ MODULES = (
     "scheduler",
     "events",
     "feed",
+    "boards",
     "agents",
     "search",
     "worktrees",

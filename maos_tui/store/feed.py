@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maos_tui.events import OUTSIDE, Event, Handler
-from maos_tui.store.errors import StoreError, translate_error
+from maos_tui.store.errors import DatabaseUnavailableError, StoreError, translate_error
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Store
@@ -55,6 +55,9 @@ class ChangeFeed:
         self._task: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
         self._failing: str | None = None
+        # Why the database cannot be reached, while the feed cannot watch it for that
+        # reason: the TUI shows it, and knows the outage is over once this is None again.
+        self.outage: DatabaseUnavailableError | None = None
 
     async def subscribe(self, handler: Handler) -> Callable[[], None]:
         """Follow the bus with `handler`, the feed running: every outside commit made after
@@ -104,12 +107,15 @@ class ChangeFeed:
 
     def _failed(self, exc: Exception) -> None:
         """Say a watch failure once, not on every retry; `_recovered` says when it ends."""
-        cause = str(self._error(exc))
+        error = self._error(exc)
+        self.outage = error if isinstance(error, DatabaseUnavailableError) else None
+        cause = str(error)
         if cause != self._failing:
             self._failing = cause
             log.error("cannot watch for other processes' changes: %s", cause)
 
     def _recovered(self) -> None:
+        self.outage = None
         if self._failing is not None:
             self._failing = None
             log.warning("watching %s for changes again", self._store.db_label)
@@ -226,7 +232,9 @@ class PostgresFeed(ChangeFeed):
                     # A connection whose server or network went away silently.
                     async with asyncio.timeout(PING_SECONDS):
                         await driver.execute("SELECT 1")
-            raise StoreError(f"lost the connection to {self._store.db_label}")
+            raise DatabaseUnavailableError(
+                f"database unavailable: lost the connection to {self._store.db_label}"
+            )
         finally:
             await _discard(conn)
 

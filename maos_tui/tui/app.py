@@ -30,8 +30,9 @@ from maos_tui.config import Config, Workspace, save_user_setting, user_themes_di
 from maos_tui.domain import utcnow
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.resources import themes_dir
-from maos_tui.store import StoreError
+from maos_tui.store import DatabaseUnavailableError, StoreError
 from maos_tui.tui.alert_output import terminal_writer
+from maos_tui.tui.db_status import DbStatus
 from maos_tui.tui.keymap_check import config_notice
 from maos_tui.tui.keys import KEYS, PALETTE_SCOPES, KeySpec, bindings
 from maos_tui.tui.plain import PlainToasts
@@ -108,6 +109,7 @@ class MaosApp(TapBesideCloses, PlainToasts):
         self._theme_ready = False
         self._unsubscribe: Callable[[], None] | None = None
         self._store_problem = False
+        self.db_status = DbStatus(self)
 
     @property
     def store(self) -> Store:
@@ -255,7 +257,9 @@ class MaosApp(TapBesideCloses, PlainToasts):
             self.notify(problem.headline(), title="WORKING.md", severity="warning", markup=False)
 
     async def on_unmount(self) -> None:
-        # A move is drawn before it is saved: one made just before quitting is saved too.
+        # A move is drawn before it is saved: one made just before quitting is saved too,
+        # unless the database is unavailable (then it is said after exit: launch.py).
+        self.db_status.close()
         await self.main_screen.settle_writes()
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -307,8 +311,12 @@ class MaosApp(TapBesideCloses, PlainToasts):
 
     async def check_changes(self) -> None:
         """Refresh when this process committed or another one did (the store's feed)."""
-        if self._checking or not self._events or not self.screen_stack:
+        if self._checking or not self.screen_stack:
             return  # (no screen: the app is closing, and the feed's last call came late)
+        if self._store is not None:
+            self.db_status.follow_feed(self._store.changes.outage)
+        if not self._events or not self.db_status.retry_due():
+            return
         self._checking = True
         events, self._events = self._events, []
         try:
@@ -320,6 +328,10 @@ class MaosApp(TapBesideCloses, PlainToasts):
             if self.screen is not self.main_screen and refresh is not None:
                 await refresh()
             self._store_problem = False
+            self.db_status.back()
+        except DatabaseUnavailableError as exc:
+            self._events[:0] = events  # read again until it works (DbStatus.retry_due)
+            self.db_status.lost(exc)
         except StoreError as exc:
             self._events[:0] = events  # not shown yet: refresh again
             if not self._store_problem:
@@ -336,7 +348,7 @@ class MaosApp(TapBesideCloses, PlainToasts):
 
     @property
     def scheduler_state(self) -> str:
-        return self.services.state if self.services is not None else "off"
+        return self.db_status.scheduler_state(self.services.state) if self.services else "off"
 
     def services_toggle_pause(self) -> str:
         if self.services is None:

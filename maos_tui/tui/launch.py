@@ -103,6 +103,8 @@ async def _run(ctx: Context, started: float) -> int:
             await store.close()
     if app.open_error is not None:
         raise app.open_error
+    for change in app.db_status.unsaved_at_exit:  # the board that would say so is gone
+        print(f"not saved (database unavailable): {change}", file=sys.stderr)
     if ctx.env.get("MAOS_BENCH_EXIT_AFTER_PAINT") == "1" and app.first_paint_at is not None:
         # `at` is the raw perf_counter (CLOCK_MONOTONIC on Linux, shared by processes):
         # the benchmark harness subtracts its own pre-spawn stamp to count interpreter start.

@@ -38,6 +38,7 @@ from maos_tui.tui.narrow import MIN_HEIGHT, MIN_WIDTH, ColumnSwitcher, fit_layou
 from maos_tui.tui.services import isolation_note
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import Board
+from maos_tui.tui.widgets.db_banner import DbBanner
 from maos_tui.tui.widgets.feed import ActivityFeed
 from maos_tui.tui.widgets.footer import KeyFooter
 from maos_tui.tui.widgets.header import StatusHeader
@@ -81,6 +82,7 @@ class BoardScreen(Screen[None]):
         # Held, not queried: redraws that land while the app tears down on exit then touch
         # detached widgets harmlessly instead of failing to find them.
         self.header = StatusHeader(id="header")
+        self.db_banner = DbBanner(id="db-banner")
         self.agent_bar = AgentBar(id="agent-bar")
         self.welcome = Welcome(id="welcome")
         self.board = Board()
@@ -89,6 +91,7 @@ class BoardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.header
+        yield self.db_banner
         yield self.agent_bar
         with Vertical(id="body"):
             yield self.welcome
@@ -243,6 +246,13 @@ class BoardScreen(Screen[None]):
         return task
 
     async def attempt(self, action: Callable[[], Awaitable[T]]) -> T | None:
+        if self.app.db_status.down:
+            # Not after the moves waiting to be saved: the key would hang until they are.
+            self.notify(
+                "The database is unavailable: nothing was changed (try again once it is back).",
+                severity="error",
+            )
+            return None
         await self.settle_writes()  # a key's write lands after the moves drawn before it
         result = await attempt(self, action)
         # If the app began to exit while the store call ran, the change is saved but there

@@ -46,6 +46,7 @@ class MoveKeys(BoardScreen):
             self,
             lambda: self.app.store.tasks.move(task_id, status),
             title=f"{task_id} not moved to {status.value}",
+            wait=True,  # drawn already: saved once the database is back, if it goes away
         )
         unsaved = self._unsaved[task_id]
         unsaved.pending -= 1
