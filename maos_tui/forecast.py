@@ -127,6 +127,11 @@ class Forecast:
     board: Rollup = field(default_factory=lambda: Rollup("board", 0.0, 0.0, ()))
 
 
+def usd(amount: float) -> str:
+    """Money as the board shows it: cents, or four decimals below a cent."""
+    return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:.4f}"
+
+
 def percentile(samples: Sequence[float], pct: int) -> float:
     """Nearest rank: the smallest sample with at least pct% of the samples at or under it."""
     ordered = sorted(samples)
@@ -234,25 +239,54 @@ def subtree(root: str, parents: Mapping[str, str | None]) -> list[str]:
 
 def chains(tasks: Sequence[OpenTask], estimates: Mapping[str, Estimate]) -> list[Rollup]:
     """Per dependency chain: for each open task no open task waits on, and that waits on
-    open tasks itself, what it costs to get it done: it and everything it waits on, each
-    counted once. Most expensive first."""
-    open_ids = {t.id for t in tasks}
-    after = {t.id: [a for a in t.after if a in open_ids] for t in tasks}
+    open tasks itself, what it costs to get it done (see `chain`). Most expensive first."""
+    after = _open_after(tasks)
     awaited = {a for deps in after.values() for a in deps}
-    found = []
-    for task in tasks:
-        if task.id in awaited or not after[task.id]:
-            continue
-        members, stack = [task.id], list(after[task.id])
-        seen = {task.id}
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.add(current)
-                members.append(current)
-                stack.extend(after[current])
-        found.append(total(task.id, estimates, members))
+    found = [
+        chain(t.id, tasks, estimates, after) for t in tasks if t.id not in awaited and after[t.id]
+    ]
     return sorted(found, key=lambda r: (-r.likely_usd, r.id))
+
+
+def chain(
+    root: str,
+    tasks: Sequence[OpenTask],
+    estimates: Mapping[str, Estimate],
+    after: Mapping[str, list[str]] | None = None,
+) -> Rollup:
+    """What it costs to get `root` done: it and every open task it waits on, directly or
+    not, each counted once."""
+    after = _open_after(tasks) if after is None else after
+    members, stack, seen = [root], list(after.get(root, ())), {root}
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            members.append(current)
+            stack.extend(after.get(current, ()))
+    return total(root, estimates, members)
+
+
+def parent_rollups(
+    tasks: Sequence[OpenTask], parents: Mapping[str, str | None], estimates: Mapping[str, Estimate]
+) -> list[Rollup]:
+    """Per parent task: its subtree's open tasks, for every task with an open descendant.
+    In ID order of the parents' first appearance going up from each open task."""
+    roots: list[str] = []
+    for task in tasks:
+        current, seen = parents.get(task.id), {task.id}
+        while current is not None and current not in seen:
+            seen.add(current)
+            if current not in roots:
+                roots.append(current)
+            current = parents.get(current)
+    return [total(root, estimates, subtree(root, parents)) for root in sorted(roots)]
+
+
+def _open_after(tasks: Sequence[OpenTask]) -> dict[str, list[str]]:
+    """Each open task's dependencies that are still open (the finished ones cost nothing)."""
+    open_ids = {t.id for t in tasks}
+    return {t.id: [a for a in t.after if a in open_ids] for t in tasks}
 
 
 def _per_run(tallies: Sequence[RunTally]) -> Spread | None:

@@ -26,7 +26,9 @@ from maos_tui.forecast import (
     History,
     OpenTask,
     RunTally,
+    chain,
     chains,
+    parent_rollups,
     percentile,
     subtree,
     total,
@@ -119,3 +121,15 @@ def test_nearest_rank_percentile() -> None:
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 90) == 5.0
     assert percentile([1.0] * 9 + [10.0], 90) == 1.0
     assert percentile([7.0], 90) == 7.0
+
+
+def test_parent_roll_ups_cover_every_ancestor_of_an_open_task() -> None:
+    result = Forecaster(HISTORY).forecast(OPEN)
+    parents = {"T6": "T5", "T7": "T5", "T5": "T1"}  # T1 is done: its subtree still adds up
+    rollups = parent_rollups(OPEN, parents, result.tasks)
+    assert [(r.id, r.tasks) for r in rollups] == [
+        ("T1", ("T5", "T6", "T7")),
+        ("T5", ("T5", "T6", "T7")),
+    ]
+    assert rollups[0].likely_usd == pytest.approx((116 + 41 + 116) / 60)
+    assert chain("T5", OPEN, result.tasks).tasks == ("T5", "T4")
