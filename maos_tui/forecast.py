@@ -32,6 +32,8 @@ WORK, REVIEW = "work", "review"
 WORK_STATUSES = frozenset({"inbox", "assigned", "in_progress"})
 OPEN_STATUSES = WORK_STATUSES | {"review"}
 HIGH_PERCENTILE = 90
+# How a task's waiting reason starts when the forecast gate holds it.
+HELD = "held: forecast"
 
 BASIS_AGENT, BASIS_WORKSPACE, BASIS_NONE = "agent", "workspace", "none"
 
@@ -198,7 +200,9 @@ class Forecaster:
             own = self._agents.get((task.agent, task.model))
             if own is not None:
                 on = f" on {task.model}" if task.model else ""
-                note = f"{task.agent}{on}: {own.runs} runs, {own.tasks} tasks done"
+                note = (
+                    f"{task.agent}{on}: {_count(own.runs, 'run')}, {_count(own.tasks, 'task')} done"
+                )
                 return own, BASIS_AGENT, note
         if self.workspace.run_cost is None:
             return None, BASIS_NONE, "no history: no run has finished yet"
@@ -310,3 +314,7 @@ def _remaining(per_task: Spread | None, done: int, floor: int) -> tuple[float, f
     if per_task is None:
         return float(floor), float(floor)
     return max(floor, per_task.mean - done), max(floor, per_task.high - done)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
