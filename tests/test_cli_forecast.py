@@ -111,3 +111,24 @@ def test_an_unknown_task_is_one_error_line(cli: Cli) -> None:
     assert "TASK-099" in result.stderr
     bad = cli("forecast", "nonsense")
     assert bad.returncode == 2 and bad.stderr.startswith("error: ")
+
+
+def test_task_allow_records_the_allowance_once(cli: Cli) -> None:
+    cli.ok("init")
+    cli.ok("task", "add", "pricey")
+    cli.rows(
+        "UPDATE tasks SET status_reason = :reason WHERE id = 'TASK-001'",
+        reason="held: forecast $1.00 would pass budget $2.50",
+    )
+    assert cli.ok("task", "allow", "TASK-001") == "TASK-001 may start once, whatever its forecast\n"
+    shown = json.loads(cli.ok("task", "show", "TASK-001", "--json"))
+    assert shown["status"] == "inbox"
+    # The card no longer says held: the next pass starts it.
+    assert cli.rows("SELECT status_reason FROM tasks WHERE id = 'TASK-001'") == [(None,)]
+    verbs = cli.rows("SELECT actor, verb FROM activities WHERE task_id = 'TASK-001' ORDER BY id")
+    assert verbs[-1] == ("human", "allowed past forecast")
+    again = json.loads(cli.ok("task", "allow", "TASK-001", "--json"))
+    assert again["id"] == "TASK-001"
+    missing = cli("task", "allow", "TASK-042")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert missing.stderr.startswith("error: ") and "TASK-042" in missing.stderr
