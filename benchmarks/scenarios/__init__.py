@@ -17,6 +17,7 @@ MODULES = (
     "feed",
     "agents",
     "search",
+    "forecast",
     "worktrees",
     "diff_open",
     "mcp",
