@@ -53,8 +53,8 @@ class StatusHeader(FixedLine):
                 "  ",
                 (tallies, "$text-muted"),
                 "  ",
-                f"{money(cost)} spent",
-                f" · {approx(to_go)} to go" if to_go is not None else "",
+                # Without a forecast, no label: at 80 columns it would push the clock off.
+                money(cost) if to_go is None else f"{money(cost)} spent · {approx(to_go)} to go",
                 "  ",
                 (f"✉ {unread} unread (N)  " if unread else "", "bold $warning"),
                 (clock, "bold"),
