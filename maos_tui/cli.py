@@ -38,6 +38,7 @@ COMMANDS = {
     "notify": "notifications",
     "doc": "documents",
     "search": "search",
+    "forecast": "forecast",
     "alerts": "alerts",
     "worktree": "worktrees",
     "serve": "serve",

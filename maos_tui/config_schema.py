@@ -95,6 +95,10 @@ class SchedulerSettings:
     budget_tokens: int | None = field(
         default=None, metadata=meta("stop starting runs past these tokens", minimum=0)
     )
+    forecast_gate: bool = field(
+        default=False,
+        metadata=meta("hold a run whose likely cost to finish would pass budget_usd"),
+    )
     loop_same_call: int = _repeats(
         4, "a run repeating the same tool call (name and arguments) this often", "tool call"
     )

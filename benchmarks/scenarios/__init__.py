@@ -18,6 +18,7 @@ MODULES = (
     "boards",
     "agents",
     "search",
+    "forecast",
     "worktrees",
     "diff_open",
     "mcp",

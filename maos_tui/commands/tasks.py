@@ -64,6 +64,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     edit.add_argument("--no-needs", action="store_true", help="remove every need")
     edit.add_argument("--json", action="store_true", help="print the task")
 
+    allow = action("allow", "start a task the forecast gate holds, once", task_allow)
+    allow.add_argument("id", type=TASK_ID)
+    allow.add_argument("--json", action="store_true", help="print the task")
+
     register_branch_actions(action, TASK_ID)
     for name, (help_text, _) in _BY_ID.items():
         by_id = action(name, help_text, task_by_id)
@@ -220,6 +224,12 @@ async def task_edit(ctx: Context, args: argparse.Namespace) -> int:
         )
         await warn_unknown_mentions(ctx, store, args.description)
     return report(ctx, task, describe(task))
+
+
+async def task_allow(ctx: Context, args: argparse.Namespace) -> int:
+    async with ctx.store(writes=True) as store:
+        task = await store.forecasts.allow(args.id)
+    return report(ctx, task, f"{task.id} may start once, whatever its forecast")
 
 
 # Actions that take only an ID: the store method of the same name, then one line of output.

@@ -31,8 +31,9 @@ from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.beats import Heartbeats, stall, stalled_for
 from maos_tui.scheduler.clock import Clock, SystemClock
 from maos_tui.scheduler.ends import End, record_again, record_ends
+from maos_tui.scheduler.forecast_gate import ForecastGate
 from maos_tui.scheduler.lock import SchedulerLock
-from maos_tui.scheduler.planner import Placement, plan
+from maos_tui.scheduler.planner import Placement
 from maos_tui.scheduler.prewarm import prewarm
 from maos_tui.scheduler.usable import AgentGate
 from maos_tui.store import claims
@@ -50,8 +51,6 @@ POLL_SECONDS = 0.5
 _WAKE_TOPICS = frozenset({"task", "agent", "heartbeat", "message", "notification"})
 # Of those, the changes to a task itself or to its thread (a question to the human).
 _TASK_TOPICS = frozenset({"task", "message"})
-
-
 _NO_SPEND = {"tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0}
 
 
@@ -92,6 +91,7 @@ class Scheduler:
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
         self._gate = AgentGate(store, config, self.wake)
+        self._forecast_gate = ForecastGate(store, self.settings)
         self.mcp = McpServers()  # LLM agents' MCP servers: started by runs, stopped by stop()
         # Runs ending together are recorded in one transaction; those it failed, again.
         self.failures, self.unrecorded = Failures(log), list[End]()
@@ -267,9 +267,10 @@ class Scheduler:
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
         self.reason = budgets.workspace_budget_reason(self.settings, totals)
-        result = plan(
+        result = await self._forecast_gate.plan(
             tasks,
             agents if self.state == "running" else [],
+            totals=totals,
             load=load_of(self.active_runs.values()),
             running=running | set(self.active_runs) | claimed,
             authors=self._backlog.authors,

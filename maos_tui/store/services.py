@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from maos_tui.store.alerts import AlertLog
     from maos_tui.store.core import Store
     from maos_tui.store.documents import DocumentService
+    from maos_tui.store.forecast_holds import ForecastHoldService
     from maos_tui.store.loops import LoopService
     from maos_tui.store.messages import MessageService
     from maos_tui.store.notifications import NotificationService
@@ -40,6 +41,7 @@ class Services:
     branches: TaskBranchService
     alerts: AlertLog
     loops: LoopService
+    forecasts: ForecastHoldService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
@@ -47,6 +49,7 @@ class Services:
         from maos_tui.store.agents import AgentService
         from maos_tui.store.alerts import AlertLog
         from maos_tui.store.documents import DocumentService
+        from maos_tui.store.forecast_holds import ForecastHoldService
         from maos_tui.store.loops import LoopService
         from maos_tui.store.messages import MessageService
         from maos_tui.store.notifications import NotificationService
@@ -71,3 +74,4 @@ class Services:
         self.branches = TaskBranchService(self)
         self.alerts = AlertLog(self)
         self.loops = LoopService(self)
+        self.forecasts = ForecastHoldService(self)

@@ -17,6 +17,7 @@ from textual.visual import RenderOptions, Visual
 
 from maos_tui.collab import LOOPING, NEEDS_HUMAN
 from maos_tui.domain import TaskRecord, TaskStatus
+from maos_tui.forecast import HELD
 from maos_tui.printable import printable
 from maos_tui.store.records import TaskRunFigures
 
@@ -32,6 +33,9 @@ def age(since: datetime, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+_HELD_TOO = (TaskStatus.IN_PROGRESS, TaskStatus.REVIEW)
 
 
 def money(amount: float) -> str:
@@ -136,6 +140,9 @@ def card(task: TaskRecord, figures: TaskRunFigures | None, now: datetime) -> Car
     if figures is not None and figures.cost_usd > 0:
         badges.append(Content.styled(money(figures.cost_usd), "$text-muted"))
     waiting = task.status in (TaskStatus.INBOX, TaskStatus.ASSIGNED) and task.status_reason
+    # The forecast gate holds reviews and reworks too, and only a person lets them go on.
+    held = (task.status_reason or "").startswith(HELD) and task.status in _HELD_TOO
+    waiting = waiting or held
     if waiting and not task.blocked:
         # Why the scheduler cannot place it (e.g. `no agent with capability: sql`).
         badges.append(Content.styled(f"⏸ {printable(task.status_reason)}", "$warning"))

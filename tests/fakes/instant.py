@@ -24,6 +24,7 @@ class InstantRunner:
     decide: Callable[[Job], RunResult | None] | None = None
     delay: float = 0.0
     tokens: tuple[int, int] = (0, 0)  # reported as usage on every run (budget tests)
+    cost_usd: float = 0.0  # likewise
     log: list[tuple[str, str, str]] = field(default_factory=list)
     running: dict[str, int] = field(default_factory=dict)
     peak: int = 0
@@ -38,8 +39,8 @@ class InstantRunner:
         self.log.append(("start", task_id, job.agent.name))
         try:
             await hooks.output(f"working on {task_id}\n")
-            if any(self.tokens):
-                await hooks.usage(*self.tokens, 0.0)
+            if any(self.tokens) or self.cost_usd:
+                await hooks.usage(*self.tokens, self.cost_usd)
             if self.delay:
                 await asyncio.sleep(self.delay)
             decided = self.decide(job) if self.decide else None

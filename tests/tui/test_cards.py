@@ -38,6 +38,16 @@ async def test_a_task_stopped_for_looping_says_so(store: Store) -> None:
     assert "⟳ looping" in card(looping, None, FIXED_NOW).plain
 
 
+async def test_a_task_the_forecast_gate_holds_says_so_in_any_open_column(store: Store) -> None:
+    task = await store.tasks.create("Rewrite the parser")
+    reason = "held: forecast $1.00 would pass budget $2.50"
+    for status in (TaskStatus.INBOX, TaskStatus.IN_PROGRESS, TaskStatus.REVIEW):
+        held = replace(task, status=status, status_reason=reason)
+        assert f"⏸ {reason}" in card(held, None, FIXED_NOW).plain, status
+    done = replace(task, status=TaskStatus.DONE, status_reason=reason)
+    assert "held" not in card(done, None, FIXED_NOW).plain
+
+
 def _variants(hint: object) -> list[object]:
     """Values of one TaskRecord field's type that a card could tell apart."""
     moments = [FIXED_NOW, FIXED_NOW - timedelta(days=1)]

@@ -17,6 +17,7 @@ from textual.widgets import Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from maos_tui.domain import DomainError, TaskRecord
+from maos_tui.forecast import HELD
 from maos_tui.printable import printable
 from maos_tui.store.views import ReadView, read_view
 from maos_tui.tui.cards import age, money
@@ -158,6 +159,32 @@ class RunsSection(DetailSection):
         self.set_text("\n".join(lines) or "No runs yet.")
 
 
+class CostSection(DetailSection):
+    """The task's cost to finish, as the board last worked it out (tui/to_go.py)."""
+
+    title = "Cost to finish"
+
+    async def load(self, view: ReadView, task: TaskRecord) -> None:
+        app: MaosApp = self.app  # type: ignore[assignment]
+        board = app.main_screen.forecast
+        own, family = board.of(task.id)
+        if board.result is None:
+            text = "Not worked out yet."
+        elif own is None:
+            text = "Nothing left to do: the task is closed."
+        else:
+            text = f"likely {money(own.likely_usd)} · high {money(own.high_usd)}   {own.note}"
+        subtasks = len(family.tasks) - (own is not None) if family is not None else 0
+        if family is not None and subtasks:
+            text += (
+                f"\nwith its {subtasks} open subtask{'s' if subtasks > 1 else ''}: likely"
+                f" {money(family.likely_usd)} · high {money(family.high_usd)}"
+            )
+        if task.status_reason and task.status_reason.startswith(HELD):
+            text += f"\n{task.status_reason} (allow it once: maos-tui task allow {task.id})"
+        self.set_text(text)
+
+
 class OutputSection(DetailSection):
     title = "Live output (current run)"
 
@@ -176,6 +203,7 @@ DETAIL_SECTIONS: list[type[DetailSection]] = [
     LinksSection,
     HistorySection,
     RunsSection,
+    CostSection,
     OutputSection,
 ]
 

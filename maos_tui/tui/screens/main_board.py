@@ -36,6 +36,7 @@ from maos_tui.tui.board_data import (
 from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.narrow import MIN_HEIGHT, MIN_WIDTH, ColumnSwitcher, fit_layout
 from maos_tui.tui.services import isolation_note
+from maos_tui.tui.to_go import BoardForecast
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import Board
 from maos_tui.tui.widgets.db_banner import DbBanner
@@ -77,6 +78,8 @@ class BoardScreen(Screen[None]):
         self.filled = False  # the full pages the first paint left out are read
         self._first_feed: list[ActivityRecord] = []
         self.patches = 0  # how many times a key patched the board in (see place())
+        self.forecast = BoardForecast()
+        self._forecast_wanted = self._forecasting = False
         # A bug in a write fails as a key's handler would.
         self.writes = WriteQueue(lambda error: self.app.call_later(_reraise, error))
         # Held, not queried: redraws that land while the app tears down on exit then touch
@@ -169,6 +172,7 @@ class BoardScreen(Screen[None]):
         self.data = data
         self.data.unread = await toast_new(self.app)
         self.render_board()
+        self.read_forecast_soon()
         if refill_feed:
             self.feed.replace(await read_feed(self.app.store, 0))
         else:
@@ -199,7 +203,26 @@ class BoardScreen(Screen[None]):
         if self.patches != patches:  # see _reload()
             return False
         self.render_board()
+        self.read_forecast_soon()
         return True
+
+    def read_forecast_soon(self) -> None:
+        """Read the cost to finish again in one worker: a reload landing while it reads
+        makes it read once more after, not start a second read."""
+        self._forecast_wanted = True
+        if not self._forecasting:
+            self._forecasting = True
+            self.run_worker(self._read_forecast(), group="forecast", exit_on_error=False)
+
+    async def _read_forecast(self) -> None:
+        try:
+            while self._forecast_wanted:
+                self._forecast_wanted = False
+                if await self.forecast.refresh(self.app.store, self.data.counts):
+                    with contextlib.suppress(*_TEARDOWN):
+                        self._show_header()
+        finally:
+            self._forecasting = False
 
     def render_board(self) -> None:
         with contextlib.suppress(*_TEARDOWN):  # see reload()
@@ -208,14 +231,7 @@ class BoardScreen(Screen[None]):
     def _render_board(self) -> None:
         now = self.app.clock()
         data = self.data
-        self.header.show(
-            self.app.workspace.name,
-            self.app.scheduler_state + isolation_note(self.app.services),
-            data.counts,
-            float(data.totals.get("cost_usd", 0.0)),
-            now,
-            data.unread,
-        )
+        self._show_header()
         self.agent_bar.show(data.agents, data.agent_tasks, now)
         empty = not data.agents and not data.total_tasks
         self.set_class(empty, "welcome")
@@ -223,6 +239,18 @@ class BoardScreen(Screen[None]):
             self.welcome.show(self.app.config.default_model, self.app.workspace)
         self.board.show(data, self.filter, now)
         self.switcher.follow()  # a column may have come or gone
+
+    def _show_header(self) -> None:
+        data = self.data
+        self.header.show(
+            self.app.workspace.name,
+            self.app.scheduler_state + isolation_note(self.app.services),
+            data.counts,
+            float(data.totals.get("cost_usd", 0.0)),
+            self.app.clock(),
+            data.unread,
+            to_go=self.forecast.to_go,
+        )
 
     # ------------------------------------------------------------ helpers
 

@@ -1,5 +1,5 @@
-"""The top line: workspace, scheduler state, task counts, total cost, unread notifications
-(only when there are some) and a clock."""
+"""The top line: workspace, scheduler state, task counts, what was spent and the likely
+cost to finish, unread notifications (only when there are some) and a clock."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from maos_tui.domain import TaskStatus
 from maos_tui.printable import printable
 from maos_tui.tui.board_data import WHILE_FILLED
 from maos_tui.tui.cards import money
+from maos_tui.tui.to_go import approx
 from maos_tui.tui.widgets.line import FixedLine
 
 _SHORT = {
@@ -34,6 +35,8 @@ class StatusHeader(FixedLine):
         cost: float,
         now: datetime,
         unread: int = 0,
+        *,
+        to_go: float | None = None,
     ) -> None:
         state_style = _STATE_STYLE.get(scheduler.split(" ", 1)[0], "$text-muted")
         tallies = " ".join(
@@ -50,7 +53,8 @@ class StatusHeader(FixedLine):
                 "  ",
                 (tallies, "$text-muted"),
                 "  ",
-                money(cost),
+                # Without a forecast, no label: at 80 columns it would push the clock off.
+                money(cost) if to_go is None else f"{money(cost)} spent · {approx(to_go)} to go",
                 "  ",
                 (f"✉ {unread} unread (N)  " if unread else "", "bold $warning"),
                 (clock, "bold"),
