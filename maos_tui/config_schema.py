@@ -64,6 +64,14 @@ class SchedulerSettings:
             "runs at once across all agents", minimum=1, why="0 would never start a task"
         ),
     )
+    worker_heartbeat_seconds: float = field(
+        default=5.0,
+        metadata=meta(
+            "seconds between a worker's heartbeats; three missed ones end its leases",
+            minimum=0.1,
+            why="0 would take every worker for dead",
+        ),
+    )
     retry_base_seconds: float = field(
         default=2.0, metadata=meta("first wait before a retry (doubles)", minimum=0)
     )

@@ -33,7 +33,8 @@ class ActiveRun:
     heartbeat_seconds: int
     last_progress: float
     handle: asyncio.Task[None] | None = None
-    stop_reason: str | None = None  # cancelled | shutdown | stalled | looping
+    attempt: int = 0  # the task's lease's: what fences the run's writes (store/leases.py)
+    stop_reason: str | None = None  # cancelled | shutdown | stalled | looping | lost
     loop_evidence: str = ""  # what the run repeated, when it was stopped for looping
     # Output waiting to be written: the main loop flushes it every pass (at most every
     # POLL_SECONDS), and the end of the run writes the rest in its own transaction.
@@ -136,3 +137,11 @@ async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, Active
             found.stop_reason = "cancelled"
             if found.handle is not None:
                 found.handle.cancel()
+
+
+async def flush_output(store: Store, active: ActiveRun) -> None:
+    """Write the run's output so far (a run that lost its lease writes nothing: runs.py)."""
+    async with active.log_lock:
+        if active.pending_output:
+            active.logged = True
+            await store.runs.append_log(active.run_id, active.take_output())

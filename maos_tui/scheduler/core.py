@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, RunnerFactory, RunResult
@@ -24,8 +25,8 @@ from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentStatus
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.failures import Failures
-from maos_tui.scheduler import budgets, recovery, starting, worktree_runs
-from maos_tui.scheduler.active import ActiveRun, RunHooks, stop_moved_runs
+from maos_tui.scheduler import budgets, starting, worktree_runs
+from maos_tui.scheduler.active import ActiveRun, RunHooks, flush_output, stop_moved_runs
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.beats import Heartbeats, stall, stalled_for
@@ -34,6 +35,7 @@ from maos_tui.scheduler.ends import End, record_again, record_ends
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
 from maos_tui.scheduler.prewarm import prewarm
+from maos_tui.scheduler.seat import Seat, shared_load
 from maos_tui.scheduler.usable import AgentGate
 from maos_tui.store import claims
 
@@ -65,6 +67,7 @@ class Scheduler:
         clock: Clock | None = None,
         runner_factory: RunnerFactory | None = None,
         rand: Callable[[], float] = random.random,
+        worker: str | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -76,6 +79,7 @@ class Scheduler:
         self.active_runs: dict[str, ActiveRun] = {}
         self.reason: str | None = None  # why the scheduler is paused, when it is
         self._lock = SchedulerLock(workspace)
+        self.seat = Seat(self, worker)  # this scheduler as one of the database's workers
         self._state = "off"
         self._paused = False
         self._dirty = True
@@ -95,9 +99,7 @@ class Scheduler:
         self.mcp = McpServers()  # LLM agents' MCP servers: started by runs, stopped by stop()
         # Runs ending together are recorded in one transaction; those it failed, again.
         self.failures, self.unrecorded = Failures(log), list[End]()
-        self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
-            self._record_ends, "maos-run-ends"
-        )
+        self._ends: Batcher[End, None] = Batcher(partial(record_ends, self), "maos-run-ends")
 
     # ------------------------------------------------------------ lifecycle
 
@@ -109,16 +111,20 @@ class Scheduler:
         return "paused" if self._paused or self.reason else "running"
 
     async def start(self) -> None:
-        """Take the workspace lock (SchedulerBusy if held), recover, then start working."""
+        """Take the workspace lock on SQLite (SchedulerBusy if held), register as a worker
+        (DomainError if its name is taken), recover, then start working."""
         if self._state != "off":
             return
-        self._lock.acquire()
+        if not self.store.shared:
+            self._lock.acquire()
         try:
-            await recovery.recover(self)
+            await self.seat.take()  # and recover what dead workers left
             self._unsubscribe = await self.store.changes.subscribe(self._on_event)
             self._gate.start()
+            self.seat.start_beating()
         except BaseException:
             self._stop_following()
+            await self.seat.leave()
             self._lock.release()
             raise
         self._state, self._stopping = "running", None
@@ -153,6 +159,7 @@ class Scheduler:
         await self._gate.stop()
         await self._ends.idle()
         await record_again(self)  # a last try: what is left is requeued by the next start
+        await self.seat.leave()
         self._stop_following()
         self._lock.release()
 
@@ -237,7 +244,7 @@ class Scheduler:
             await claims.release_stale(self.store)
         for active in list(self.active_runs.values()):
             if active.pending_output:
-                await self._flush(active)
+                await flush_output(self.store, active)
             quiet = stalled_for(active, loop_now)
             if quiet is not None:
                 await stall(self.store, active, quiet)
@@ -259,22 +266,21 @@ class Scheduler:
             totals = await self.store.agents.totals(conn) if budgeted else _NO_SPEND
             mentions = await self.store.notifications.open_mentions(conn)
             claimed = await claims.held(conn)  # taken over MCP: never given to an agent
+            open_runs = await self.store.leases.open_runs(conn)  # every worker's
         self._heartbeats.agents = agents
         await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
         self.reason = budgets.workspace_budget_reason(self.settings, totals)
-        load: dict[str, int] = {}
-        for active in self.active_runs.values():
-            load[active.agent] = load.get(active.agent, 0) + 1
+        load, running = shared_load(self.active_runs, open_runs)
         result = plan(
             tasks,
             agents if self.state == "running" else [],
             load=load,
-            running=set(self.active_runs) | claimed,
+            running=running | claimed,
             authors=self._backlog.authors,
-            free_slots=self.settings.max_parallel - len(self.active_runs),
+            free_slots=self.settings.max_parallel - len(running),
             now=self.clock.now(),
         )
         self._next_retry = min((t.retry_at for t in tasks if t.id in result.retrying), default=None)
@@ -315,9 +321,10 @@ class Scheduler:
         self._backlog.started([placement.task for placement, _, _ in begun])
         # No await from here until the handles exist: stop() must find every run it can
         # cancel, and a run cancelled at any point is handed back by finish_run.
-        for placement, run_id, draft in begun:
+        for placement, (run_id, attempt), draft in begun:
             active = ActiveRun(
                 run_id=run_id,
+                attempt=attempt,
                 task_id=placement.task.id,
                 agent=placement.agent.name,
                 kind=placement.kind,
@@ -379,9 +386,6 @@ class Scheduler:
             self.wake()
             raise
 
-    async def _record_ends(self, ends: list[tuple[ActiveRun, RunResult | None]]) -> list[None]:
-        return await record_ends(self, ends)
-
     def starting(self, events: list[Event]) -> None:
         """begin_runs hands over its transaction's events, published as it commits."""
         self._starting, self._starting_ids = events, None
@@ -389,9 +393,3 @@ class Scheduler:
     def _forget(self, active: ActiveRun) -> None:
         if self.active_runs.get(active.task_id) is active:
             del self.active_runs[active.task_id]
-
-    async def _flush(self, active: ActiveRun) -> None:
-        async with active.log_lock:
-            if active.pending_output:
-                active.logged = True
-                await self.store.runs.append_log(active.run_id, active.take_output())

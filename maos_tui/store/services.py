@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from maos_tui.store.alerts import AlertLog
     from maos_tui.store.core import Store
     from maos_tui.store.documents import DocumentService
+    from maos_tui.store.leases import LeaseService
     from maos_tui.store.loops import LoopService
     from maos_tui.store.messages import MessageService
     from maos_tui.store.notifications import NotificationService
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from maos_tui.store.scheduling import SchedulingService
     from maos_tui.store.search import SearchService
     from maos_tui.store.tasks import TaskService
+    from maos_tui.store.workers import WorkerService
     from maos_tui.store.worktree_state import TaskBranchService
 
 
@@ -40,6 +42,8 @@ class Services:
     branches: TaskBranchService
     alerts: AlertLog
     loops: LoopService
+    workers: WorkerService
+    leases: LeaseService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
@@ -47,6 +51,7 @@ class Services:
         from maos_tui.store.agents import AgentService
         from maos_tui.store.alerts import AlertLog
         from maos_tui.store.documents import DocumentService
+        from maos_tui.store.leases import LeaseService
         from maos_tui.store.loops import LoopService
         from maos_tui.store.messages import MessageService
         from maos_tui.store.notifications import NotificationService
@@ -55,6 +60,7 @@ class Services:
         from maos_tui.store.scheduling import SchedulingService
         from maos_tui.store.search import SearchService
         from maos_tui.store.tasks import TaskService
+        from maos_tui.store.workers import WorkerService
         from maos_tui.store.worktree_state import TaskBranchService
 
         self.tasks = TaskService(self)
@@ -71,3 +77,5 @@ class Services:
         self.branches = TaskBranchService(self)
         self.alerts = AlertLog(self)
         self.loops = LoopService(self)
+        self.workers = WorkerService(self)
+        self.leases = LeaseService(self)
