@@ -172,6 +172,12 @@ class AgentEntry:
     budget_tokens: int | None = field(
         default=None, metadata=meta("stop this agent past these tokens", minimum=0)
     )
+    workers: list[str] = field(
+        default_factory=list,
+        metadata=meta(
+            'the only workers that run it (`run --worker NAME`), e.g. ["build-box"]; any if unset'
+        ),
+    )
     mcp_servers: list[McpServerEntry] = field(
         default_factory=list, metadata=meta("MCP servers whose tools an LLM agent may call")
     )

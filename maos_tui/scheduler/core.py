@@ -35,7 +35,7 @@ from maos_tui.scheduler.ends import End, record_again, record_ends
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement, plan
 from maos_tui.scheduler.prewarm import prewarm
-from maos_tui.scheduler.seat import Seat, shared_load
+from maos_tui.scheduler.seat import Seat
 from maos_tui.scheduler.usable import AgentGate
 from maos_tui.store import claims
 
@@ -273,7 +273,7 @@ class Scheduler:
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
         self.reason = budgets.workspace_budget_reason(self.settings, totals)
-        load, running = shared_load(self.active_runs, open_runs)
+        load, running = self.seat.load(self.active_runs, open_runs, agents)
         result = plan(
             tasks,
             agents if self.state == "running" else [],

@@ -22,6 +22,7 @@ from maos_tui.scheduler import recovery
 from maos_tui.store.leases import LeaseTerms
 
 if TYPE_CHECKING:
+    from maos_tui.domain import AgentRecord
     from maos_tui.scheduler.active import ActiveRun
     from maos_tui.scheduler.core import Scheduler
 
@@ -96,12 +97,21 @@ class Seat:
             await self._register()
         await recovery.reap(s, self.name)
 
-
-def shared_load(
-    own: Mapping[str, ActiveRun], open_runs: list[tuple[str, str]]
-) -> tuple[dict[str, int], set[str]]:
-    """Each agent's runs and the tasks being run, by this worker (`own`, by task) and by
-    every other one (`open_runs`, (task, agent) as the database has them)."""
-    load = Counter(active.agent for active in own.values())
-    load.update(agent for task_id, agent in open_runs if task_id not in own)
-    return dict(load), set(own) | {task_id for task_id, _ in open_runs}
+    def load(
+        self,
+        own: Mapping[str, ActiveRun],
+        open_runs: list[tuple[str, str]],
+        agents: list[AgentRecord],
+    ) -> tuple[dict[str, int], set[str]]:
+        """Each agent's runs and the tasks being run, by this worker (`own`, by task) and
+        by every other one (`open_runs`, (task, agent) as the database has them). An agent
+        whose `[[agents]] workers` leave this worker out counts as fully busy here: its
+        tasks wait for a worker it may run on, without a reason that workers would
+        overwrite in turn."""
+        load = Counter(active.agent for active in own.values())
+        load.update(agent for task_id, agent in open_runs if task_id not in own)
+        only = {a["name"]: a["workers"] for a in self._s.config.agents if a.get("workers")}
+        for agent in agents:
+            if agent.name in only and self.name not in only[agent.name]:
+                load[agent.name] = max(load[agent.name], agent.max_concurrent)
+        return dict(load), set(own) | {task_id for task_id, _ in open_runs}
