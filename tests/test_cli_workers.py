@@ -64,3 +64,23 @@ def test_status_lists_a_running_worker_until_it_stops(cli: Cli) -> None:
 def test_a_bad_worker_name_is_one_error_line(cli: Cli) -> None:
     cli.ok("init")
     assert "bad worker name" in cli.error("run", "--worker", "no spaces", "--max-seconds", "1")
+
+
+def test_a_name_left_by_a_killed_worker_on_this_machine_is_free_at_once(cli: Cli) -> None:
+    cli.ok("init")
+    run = subprocess.Popen(
+        cli.argv("run", "--worker", "w1", "--max-seconds", "120"),
+        env=cli.env(),
+        cwd=cli.workspace,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: [w["name"] for w in _workers(cli)] == ["w1"], "no worker listed")
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+    # Its row says it is live for three more heartbeats, but its process is gone.
+    assert [w["live"] for w in _workers(cli)] == [True]
+    cli.ok("run", "--worker", "w1", "--max-seconds", "0.5")
+    assert _workers(cli) == []

@@ -111,8 +111,7 @@ class Scheduler:
         return "paused" if self._paused or self.reason else "running"
 
     async def start(self) -> None:
-        """Take the workspace lock on SQLite (SchedulerBusy if held), register as a worker
-        (DomainError if its name is taken), recover, then start working."""
+        """SQLite's workspace lock (else SchedulerBusy), a worker's row, recovery, work."""
         if self._state != "off":
             return
         if not self.store.shared:

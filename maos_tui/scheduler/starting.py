@@ -32,4 +32,9 @@ async def begin_runs(
         wanted = [(placement.task, placement.agent.name) for placement, _ in begun]
         drafts = await draft_many(s.store, tx, wanted)
         s.starting(tx.events)
+    # Placements the claim did not admit (another worker took them, or the limits were
+    # reached across workers): read again and planned again at once.
+    for task_id in {p.task.id for p in placements} - {p.task.id for p, _ in begun}:
+        s._backlog.changed(task_id)
+        s.wake()
     return [(p, run_id, draft) for (p, run_id), draft in zip(begun, drafts, strict=True)]
