@@ -57,8 +57,8 @@ def test_status_lists_a_running_worker_until_it_stops(cli: Cli) -> None:
         _, err = run.communicate(timeout=60)
     assert run.returncode == 0, err
     assert _workers(cli) == []
-    activities = cli.rows("SELECT actor, verb FROM activities WHERE verb LIKE 'worker %'")
-    assert activities == [("build-box", "worker started"), ("build-box", "worker stopped")]
+    # Starting and stopping are not board history (an app's every start would show).
+    assert cli.rows("SELECT actor, verb FROM activities WHERE verb LIKE 'worker %'") == []
 
 
 def test_a_bad_worker_name_is_one_error_line(cli: Cli) -> None:

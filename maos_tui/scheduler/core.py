@@ -264,8 +264,8 @@ class Scheduler:
             budgeted = settings.budget_usd is not None or settings.budget_tokens is not None
             totals = await self.store.agents.totals(conn) if budgeted else _NO_SPEND
             mentions = await self.store.notifications.open_mentions(conn)
-            claimed = await claims.held(conn)  # taken over MCP: never given to an agent
-            open_runs = await self.store.leases.open_runs(conn)  # every worker's
+            # Every worker's runs, and the tasks taken over MCP (never given to an agent).
+            open_runs, claimed = await self.store.leases.running(conn)
         self._heartbeats.agents = agents
         await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.

@@ -21,10 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maos_tui.store.claims import CLAIM
+from maos_tui.store.claims import CLAIM, holds
 from maos_tui.store.models import Agent, LeaseRow, Run, Task, WorkerRow
 from maos_tui.store.workers import expiry
 
@@ -35,6 +37,11 @@ if TYPE_CHECKING:
 _CLAIM_LOCK_KEY = 0x6D616F73
 _TAKE_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _OPEN_RUNS = select(Run.task_id, Run.agent_name, Run.kind).where(Run.ended_at.is_(None))
+_OPEN_WITH_TASKS = (
+    select(Run.task_id, Run.agent_name, Run.kind, Task.status, Task.archived)
+    .join(Task, Task.id == Run.task_id)
+    .where(Run.ended_at.is_(None))
+)
 _LEASES = LeaseRow.__table__  # type: ignore[attr-defined]
 
 
@@ -66,12 +73,20 @@ class LeaseService:
         rows = (await conn.execute(_OPEN_RUNS)).all()
         return [(task_id, agent) for task_id, agent, kind in rows if kind != CLAIM]
 
+    async def running(self, conn: AsyncConnection) -> tuple[list[tuple[str, str]], set[str]]:
+        """`open_runs`, and the tasks an open MCP claim holds (claims.holds: the scheduler
+        leaves them alone), in one read: the scheduler reads both on every pass."""
+        rows = (await conn.execute(_OPEN_WITH_TASKS)).all()
+        runs = [(row.task_id, row.agent_name) for row in rows if row.kind != CLAIM]
+        return runs, {row.task_id for row in rows if row.kind == CLAIM and holds(row)}
+
     async def admit_in(
         self, tx: Tx, wanted: Sequence[tuple[str, str]], max_parallel: int
     ) -> list[bool]:
         """Which of these (task, agent) may start now: the task is not locked by another
         writer, has no open run, and the run fits `max_parallel` and its agent's
-        `max_concurrent`, counting every worker's open runs and those admitted before it."""
+        `max_concurrent`, counting every worker's open runs and those admitted before it.
+        An MCP claim holds its task while the task is in progress (claims.holds)."""
         ids = sorted({task_id for task_id, _ in wanted})
         if self.store.shared:
             await tx.conn.execute(_TAKE_CLAIM_LOCK, {"key": _CLAIM_LOCK_KEY})
@@ -79,9 +94,8 @@ class LeaseService:
             free = set((await tx.conn.execute(lock)).scalars())
         else:  # the transaction holds SQLite's write lock: nobody else holds a row
             free = set(ids)
-        everything = (await tx.conn.execute(_OPEN_RUNS)).all()
-        busy = {row.task_id for row in everything}  # MCP claims included
-        running = [(task_id, agent) for task_id, agent, kind in everything if kind != CLAIM]
+        running, claimed = await self.running(tx.conn)
+        busy = {task_id for task_id, _ in running} | claimed
         total = len(running)
         load = Counter(agent for _, agent in running)
         limits = dict((await tx.conn.execute(select(Agent.name, Agent.max_concurrent))).all())
@@ -102,16 +116,6 @@ class LeaseService:
         """Lease these (task, run, agent) to the worker; returns each task's attempt."""
         if not runs:
             return {}
-        ids = [task_id for task_id, _, _ in runs]
-        before = dict(
-            (
-                await tx.conn.execute(
-                    select(LeaseRow.task_id, LeaseRow.attempt).where(LeaseRow.task_id.in_(ids))
-                )
-            ).all()
-        )
-        if before:
-            await tx.conn.execute(delete(LeaseRow).where(LeaseRow.task_id.in_(list(before))))
         until = expiry(tx.now, terms.heartbeat_seconds)
         rows: list[dict[str, Any]] = [
             {
@@ -119,13 +123,18 @@ class LeaseService:
                 "run_id": run_id,
                 "agent_name": agent,
                 "worker": terms.worker,
-                "attempt": before.get(task_id, 0) + 1,
+                "attempt": 1,
                 "expires_at": until,
             }
             for task_id, run_id, agent in runs
         ]
-        await tx.conn.execute(_LEASES.insert(), rows)
-        return {row["task_id"]: row["attempt"] for row in rows}
+        # One statement: a task leased before gets the next attempt in its row.
+        insert = (pg_insert if self.store.shared else sqlite_insert)(_LEASES).values(rows)
+        newer = {name: insert.excluded[name] for name in rows[0] if name != "task_id"}
+        newer["attempt"] = _LEASES.c.attempt + 1
+        upsert = insert.on_conflict_do_update(index_elements=["task_id"], set_=newer)
+        found = await tx.conn.execute(upsert.returning(_LEASES.c.task_id, _LEASES.c.attempt))
+        return dict(found.all())
 
     async def fence_in(self, tx: Tx, runs: Sequence[tuple[str, int, int]]) -> set[int]:
         """Of these (task, run, attempt), the runs whose writes may still land: the run is
@@ -176,7 +185,7 @@ class LeaseService:
         dead = select(WorkerRow.name).where(WorkerRow.expires_at < tx.now, WorkerRow.name != worker)
         for name in (await tx.conn.execute(dead.with_for_update(skip_locked=True))).scalars():
             reason = f"stopped heartbeating; noticed by {worker}"
-            await self.store.workers.remove_in(tx, name, "worker lost", reason=reason)
+            await self.store.workers.lost_in(tx, name, reason)
         return lost
 
     async def unleased_in(self, tx: Tx) -> list[Lost]:

@@ -83,7 +83,8 @@ class WorkerService:
                     expires_at=expiry(tx.now, interval),
                 )
             )
-            await tx.activity(name, "worker started", topic=TOPIC, host=host, pid=pid)
+            # No Activity: every app start would put one in the feed and in WORKING.md.
+            tx.notify(TOPIC)
 
     async def heartbeat(self, name: str, interval: float) -> bool:
         """Refresh the worker and its leases. False when its row is gone: another worker
@@ -101,15 +102,16 @@ class WorkerService:
             )
             return bool(beat.rowcount)
 
-    async def remove_in(self, tx: Tx, name: str, verb: str, **details: object) -> None:
-        """Remove the worker's row; the Activity is `<name> <verb>`."""
+    async def lost_in(self, tx: Tx, name: str, reason: str) -> None:
+        """Remove a worker taken for dead, with the Activity `<name> worker lost`."""
         await tx.conn.execute(delete(WorkerRow).where(WorkerRow.name == name))
-        await tx.activity(name, verb, topic=TOPIC, **details)
+        await tx.activity(name, "worker lost", topic=TOPIC, reason=reason)
 
     async def stop(self, name: str) -> None:
         """A clean exit: the worker's row goes (its runs were ended by then)."""
         async with self.store.write() as tx:
-            await self.remove_in(tx, name, "worker stopped")
+            await tx.conn.execute(delete(WorkerRow).where(WorkerRow.name == name))
+            tx.notify(TOPIC)
 
     @stdlib_twin()
     async def list(self, conn: AsyncConnection) -> list[WorkerRecord]:
