@@ -66,8 +66,7 @@ def test_three_workers_share_a_board_and_survive_a_kill(workspace: Path, pg_url:
     cli = Cli(workspace, pg_url)
     cli.ok("init")
     write_config(workspace, CONFIG)
-    cli.ok("agent", "add", "quick", "--command", "sleep 0.4", "--max-concurrent", "9")
-    asyncio.run(_add_tasks(pg_url))
+    cli.ok("agent", "add", "quick", "--command", "sleep 1", "--max-concurrent", "9")
     logs = {name: workspace.parent / f"{name}.log" for name in ("w1", "w2", "w3")}
     workers: dict[str, subprocess.Popen[bytes]] = {}
     for name, log in logs.items():
@@ -80,6 +79,9 @@ def test_three_workers_share_a_board_and_survive_a_kill(workspace: Path, pg_url:
                 stderr=err,
             )
     try:
+        # All three are working before the board fills, so each gets a share.
+        _wait(lambda: cli.rows("SELECT count(*) FROM workers") == [(3,)], "not 3 workers")
+        asyncio.run(_add_tasks(pg_url))
         _wait(lambda: bool(_open_runs_of(cli, "w3")), "w3 never ran a task")
         workers["w3"].kill()
         workers["w3"].wait(timeout=30)

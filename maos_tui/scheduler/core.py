@@ -199,6 +199,8 @@ class Scheduler:
             # a busy CLI script.
             self._backlog.changed(None)
             self._dirty = True
+            if self.store.shared:  # another worker's runs ended: its slots are for all
+                self._wake.set()
             return
         if event.topic in _TASK_TOPICS:
             self._backlog.changed(event.task_id)

@@ -87,13 +87,14 @@ class LeaseService:
         writer, has no open run, and the run fits `max_parallel` and its agent's
         `max_concurrent`, counting every worker's open runs and those admitted before it.
         An MCP claim holds its task while the task is in progress (claims.holds)."""
+        if not self.store.shared:
+            # One scheduler per workspace (its lock), which planned with every run and
+            # limit in view, in a transaction holding SQLite's write lock.
+            return [True] * len(wanted)
         ids = sorted({task_id for task_id, _ in wanted})
-        if self.store.shared:
-            await tx.conn.execute(_TAKE_CLAIM_LOCK, {"key": _CLAIM_LOCK_KEY})
-            lock = select(Task.id).where(Task.id.in_(ids)).with_for_update(skip_locked=True)
-            free = set((await tx.conn.execute(lock)).scalars())
-        else:  # the transaction holds SQLite's write lock: nobody else holds a row
-            free = set(ids)
+        await tx.conn.execute(_TAKE_CLAIM_LOCK, {"key": _CLAIM_LOCK_KEY})
+        lock = select(Task.id).where(Task.id.in_(ids)).with_for_update(skip_locked=True)
+        free = set((await tx.conn.execute(lock)).scalars())
         running, claimed = await self.running(tx.conn)
         busy = {task_id for task_id, _ in running} | claimed
         total = len(running)
@@ -138,33 +139,18 @@ class LeaseService:
 
     async def fence_in(self, tx: Tx, runs: Sequence[tuple[str, int, int]]) -> set[int]:
         """Of these (task, run, attempt), the runs whose writes may still land: the run is
-        open and the task's lease, if it has one, is still this attempt's. The leases are
+        open and the task's lease is still this attempt's. The leases are
         locked until the transaction ends, so a reaper cannot take one meanwhile."""
         if not runs:
             return set()
-        ids = [task_id for task_id, _, _ in runs]
-        leases = dict(
-            (
-                await tx.conn.execute(
-                    select(LeaseRow.task_id, LeaseRow.attempt)
-                    .where(LeaseRow.task_id.in_(ids))
-                    .with_for_update()
-                )
-            ).all()
+        query = (
+            select(Run.id, LeaseRow.attempt)
+            .join(LeaseRow, LeaseRow.task_id == Run.task_id)
+            .where(Run.id.in_([run_id for _, run_id, _ in runs]), Run.ended_at.is_(None))
+            .with_for_update(of=_LEASES)
         )
-        run_ids = [run_id for _, run_id, _ in runs]
-        open_ids = set(
-            (
-                await tx.conn.execute(
-                    select(Run.id).where(Run.id.in_(run_ids), Run.ended_at.is_(None))
-                )
-            ).scalars()
-        )
-        return {
-            run_id
-            for task_id, run_id, attempt in runs
-            if run_id in open_ids and leases.get(task_id, attempt) == attempt
-        }
+        current = dict((await tx.conn.execute(query)).all())  # open run -> its task's attempt
+        return {run_id for _, run_id, attempt in runs if current.get(run_id) == attempt}
 
     async def expired_in(self, tx: Tx, worker: str) -> list[Lost]:
         """Open runs of other workers whose leases expired, locked for this transaction
