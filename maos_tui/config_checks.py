@@ -22,14 +22,8 @@ from maos_tui.config_lines import (
     overlong_key,
     quoted,
 )
-from maos_tui.config_schema import (
-    ConfigFile,
-    Setting,
-    describe,
-    optional,
-    settings_of,
-    value_problem,
-)
+from maos_tui.config_schema import ConfigFile
+from maos_tui.config_values import Setting, describe, optional, settings_of, value_problem
 from maos_tui.domain import DomainError
 from maos_tui.safe_read import MIB, UnsafeFileError, read_regular_text
 

@@ -132,6 +132,8 @@ def validate_priority(priority: int | str) -> int:
 
 
 _AGENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_.-]{0,63}")
+# A scheduler worker's name (`run --worker`): the default is HOST:PID.
+WORKER_NAME = _AGENT_NAME
 
 
 def validate_agent_name(name: str) -> str:

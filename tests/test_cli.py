@@ -206,7 +206,7 @@ def test_status_json_shape(cli: Cli) -> None:
     cli.ok("task", "add", "b")
     cli.ok("task", "move", "TASK-002", "done")
     status = json.loads(cli.ok("status", "--json"))
-    assert list(status) == ["tasks", "agents", "tokens_in", "tokens_out", "cost_usd"]
+    assert list(status) == ["tasks", "agents", "workers", "tokens_in", "tokens_out", "cost_usd"]
     assert status["tasks"] == {
         "inbox": 1, "assigned": 0, "in_progress": 0, "review": 0, "done": 1, "failed": 0,
         "cancelled": 0,

@@ -105,6 +105,11 @@ async def totals(store: Store) -> Any:
         return await store.agents.totals(conn)
 
 
+async def workers(store: Store) -> Any:
+    async with store.read() as conn:
+        return await store.workers.list(conn)
+
+
 async def create_twin(url: str, ids: dict[str, str]) -> Any:
     new = NewTask.checked("New task", description="look", after=[ids["setup"]], assignees=["coder"])
     return await add_task(url, new, [])
@@ -164,6 +169,10 @@ CASES: dict[str, tuple[Call, Call]] = {
     "AgentService.totals": (
         lambda url, ids: run_service(url, totals),
         lambda url, ids: run_reads(url, lambda r: r.agents.totals()),
+    ),
+    "WorkerService.list": (
+        lambda url, ids: run_service(url, workers),
+        lambda url, ids: run_reads(url, lambda r: r.workers.list()),
     ),
     "AgentService.sync_config": (
         lambda url, ids: run_service(url, lambda s: s.agents.sync_config(_CONFIG_AGENT)),

@@ -13,6 +13,7 @@ MODULES = (
     "cli",
     "working",
     "scheduler",
+    "dispatch_workers",
     "events",
     "feed",
     "boards",

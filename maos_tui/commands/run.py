@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     run.add_argument("--max-seconds", type=float, metavar="N", help="stop after N seconds")
     run.add_argument("--json", action="store_true", help="one JSON object per Activity")
+    run.add_argument(
+        "--worker",
+        metavar="NAME",
+        help="this worker's name in `status` (default HOST:PID); one live worker per name",
+    )
     run.set_defaults(handler=run_command)
 
 
@@ -50,15 +55,19 @@ async def run_command(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.alerts.configured import stderr_writer
     from maos_tui.alerts.start import start_alerts
     from maos_tui.commands.server import CommandServer
-    from maos_tui.domain import DomainError
+    from maos_tui.domain import WORKER_NAME, DomainError
     from maos_tui.scheduler import Scheduler
 
     if args.max_seconds is not None and args.max_seconds <= 0:
         raise DomainError("--max-seconds must be positive")
+    if args.worker is not None and not WORKER_NAME.fullmatch(args.worker):
+        raise DomainError(
+            f"bad worker name {args.worker!r}: letters, digits and :_.- (up to 64 characters)"
+        )
     # Not store(writes=True): the sync's last pass, as it stops, leaves WORKING.md current,
     # and a second rewrite after it re-read and re-rendered the whole board for nothing.
     async with ctx.store() as store:
-        scheduler = Scheduler(store, ctx.workspace, ctx.config)
+        scheduler = Scheduler(store, ctx.workspace, ctx.config, worker=args.worker)
 
         def show(event: Event) -> None:
             if event.activity is None:

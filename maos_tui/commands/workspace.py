@@ -75,19 +75,30 @@ async def init_workspace(ctx: Context, args: argparse.Namespace) -> int:
 
 async def show_status(ctx: Context, args: argparse.Namespace) -> int:
     from maos_tui.agents.readiness import shown
+    from maos_tui.domain import utcnow
 
     async with ctx.reader() as store, store.read() as conn:
         counts = await store.tasks.counts(conn)
         agents = shown(await store.agents.list(conn), ctx.config)
         totals = await store.agents.totals(conn)
+        workers = await store.workers.list(conn)
+    now = utcnow()
     if ctx.json:
-        ctx.emit({"tasks": counts, "agents": [a.to_json() for a in agents], **totals})
+        shown_workers = [w.to_json(now) for w in workers]
+        agents_json = [a.to_json() for a in agents]
+        ctx.emit({"tasks": counts, "agents": agents_json, "workers": shown_workers, **totals})
         return 0
     ctx.out(f"workspace {ctx.workspace.root}")
     ctx.out("tasks     " + "  ".join(f"{k}: {v}" for k, v in counts.items()))
     for agent in agents:
         reason = f" ({agent.status_reason})" if agent.status_reason else ""
         ctx.out(f"agent     {agent.name}: {agent.status.value}{reason}")
+    for worker in workers:
+        state = "" if worker.live(now) else ", not heartbeating"
+        ctx.out(
+            f"worker    {worker.name}: pid {worker.pid} on {worker.host}, "
+            f"heartbeat {worker.age(now):.0f}s ago{state}"
+        )
     ctx.out(
         f"usage     {totals['tokens_in']} tokens in, {totals['tokens_out']} out, "
         f"${totals['cost_usd']:.4f}"

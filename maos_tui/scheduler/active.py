@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -41,7 +39,8 @@ class ActiveRun:
     heartbeat_seconds: int
     last_progress: float
     handle: asyncio.Task[None] | None = None
-    stop_reason: str | None = None  # cancelled | shutdown | stalled | looping
+    attempt: int = 0  # the task's lease's: what fences the run's writes (store/leases.py)
+    stop_reason: str | None = None  # cancelled | shutdown | stalled | looping | lost
     loop_evidence: str = ""  # what the run repeated, when it was stopped for looping
     # Output waiting to be written: the main loop flushes it every pass (at most every
     # POLL_SECONDS), and the end of the run writes the rest in its own transaction.
@@ -143,11 +142,6 @@ class RunHooks:
         return self._diff.seen(fingerprint, asyncio.get_running_loop().time())
 
 
-def load_of(runs: Iterable[ActiveRun]) -> dict[str, int]:
-    """How many runs each agent has."""
-    return dict(Counter(active.agent for active in runs))
-
-
 async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, ActiveRun]) -> None:
     """Stop runs whose task was cancelled, archived or moved away by someone else.
 
@@ -173,3 +167,11 @@ async def stop_moved_runs(store: Store, backlog: Backlog, runs: dict[str, Active
         moved = status is not found.expected and found.kind != "reply"
         if (archived or moved) and found.stop_reason is None:
             found.stop("cancelled")
+
+
+async def flush_output(store: Store, active: ActiveRun) -> None:
+    """Write the run's output so far (a run that lost its lease writes nothing: runs.py)."""
+    async with active.log_lock:
+        if active.pending_output:
+            active.logged = True
+            await store.runs.append_log(active.run_id, active.take_output())

@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from maos_tui.agents.base import Job, RunnerFactory, RunResult
@@ -24,8 +25,8 @@ from maos_tui.agents.secrets import scrub
 from maos_tui.domain import AgentStatus
 from maos_tui.events import OUTSIDE, Event
 from maos_tui.failures import Failures
-from maos_tui.scheduler import budgets, recovery, starting, worktree_runs
-from maos_tui.scheduler.active import ActiveRun, RunHooks, load_of, stop_moved_runs
+from maos_tui.scheduler import budgets, starting, worktree_runs
+from maos_tui.scheduler.active import ActiveRun, RunHooks, flush_output, stop_moved_runs
 from maos_tui.scheduler.backlog import Backlog
 from maos_tui.scheduler.batch import Batcher
 from maos_tui.scheduler.beats import Heartbeats, stall, stalled_for
@@ -35,6 +36,7 @@ from maos_tui.scheduler.forecast_gate import ForecastGate
 from maos_tui.scheduler.lock import SchedulerLock
 from maos_tui.scheduler.planner import Placement
 from maos_tui.scheduler.prewarm import prewarm
+from maos_tui.scheduler.seat import Seat
 from maos_tui.scheduler.usable import AgentGate
 from maos_tui.store import claims
 
@@ -64,6 +66,7 @@ class Scheduler:
         clock: Clock | None = None,
         runner_factory: RunnerFactory | None = None,
         rand: Callable[[], float] = random.random,
+        worker: str | None = None,
     ) -> None:
         self.store = store
         self.workspace = workspace
@@ -75,6 +78,7 @@ class Scheduler:
         self.active_runs: dict[str, ActiveRun] = {}
         self.reason: str | None = None  # why the scheduler is paused, when it is
         self._lock = SchedulerLock(workspace)
+        self.seat = Seat(self, worker)  # this scheduler as one of the database's workers
         self._state = "off"
         self._paused = False
         self._dirty = True
@@ -95,11 +99,7 @@ class Scheduler:
         self.mcp = McpServers()  # LLM agents' MCP servers: started by runs, stopped by stop()
         # Runs ending together are recorded in one transaction; those it failed, again.
         self.failures, self.unrecorded = Failures(log), list[End]()
-        self._ends: Batcher[tuple[ActiveRun, RunResult | None], None] = Batcher(
-            self._record_ends, "maos-run-ends"
-        )
-
-    # ------------------------------------------------------------ lifecycle
+        self._ends: Batcher[End, None] = Batcher(partial(record_ends, self), "maos-run-ends")
 
     @property
     def state(self) -> str:
@@ -109,16 +109,19 @@ class Scheduler:
         return "paused" if self._paused or self.reason else "running"
 
     async def start(self) -> None:
-        """Take the workspace lock (SchedulerBusy if held), recover, then start working."""
+        """SQLite's workspace lock (else SchedulerBusy), a worker's row, recovery, work."""
         if self._state != "off":
             return
-        self._lock.acquire()
+        if not self.store.shared:
+            self._lock.acquire()
         try:
-            await recovery.recover(self)
+            await self.seat.take()  # and recover what dead workers left
             self._unsubscribe = await self.store.changes.subscribe(self._on_event)
             self._gate.start()
+            self.seat.start_beating()
         except BaseException:
             self._stop_following()
+            await self.seat.leave()
             self._lock.release()
             raise
         self._state, self._stopping = "running", None
@@ -152,6 +155,7 @@ class Scheduler:
         await self._gate.stop()
         await self._ends.idle()
         await record_again(self)  # a last try: what is left is requeued by the next start
+        await self.seat.leave()
         self._stop_following()
         self._lock.release()
 
@@ -192,6 +196,8 @@ class Scheduler:
             # a busy CLI script.
             self._backlog.changed(None)
             self._dirty = True
+            if self.store.shared:  # another worker's runs ended: its slots are for all
+                self._wake.set()
             return
         if event.topic in _TASK_TOPICS:
             self._backlog.changed(event.task_id)
@@ -208,8 +214,6 @@ class Scheduler:
         if self._starting_ids is None:
             self._starting_ids = {id(e) for e in self._starting}
         return id(event) in self._starting_ids
-
-    # ------------------------------------------------------------ main loop
 
     async def _main(self) -> None:
         while True:
@@ -236,7 +240,7 @@ class Scheduler:
             await claims.release_stale(self.store)
         for active in list(self.active_runs.values()):
             if active.pending_output:
-                await self._flush(active)
+                await flush_output(self.store, active)
             quiet = stalled_for(active, loop_now)
             if quiet is not None:
                 await stall(self.store, active, quiet)
@@ -250,7 +254,7 @@ class Scheduler:
     async def _dispatch(self) -> None:
         # A run that ends while this pass reads leaves its task changed after the read:
         # it counts as running until the next pass (its end wakes one) reads the task again.
-        running = set(self.active_runs)
+        ended_while_read = set(self.active_runs)
         async with self.store.read() as conn:
             reader = await self.store.reader(conn)
             await self._backlog.refresh(reader)
@@ -260,21 +264,24 @@ class Scheduler:
             budgeted = settings.budget_usd is not None or settings.budget_tokens is not None
             totals = await self.store.agents.totals(conn) if budgeted else _NO_SPEND
             mentions = await self.store.notifications.open_mentions(conn)
-            claimed = await claims.held(conn)  # taken over MCP: never given to an agent
+            # Every worker's runs, and the tasks taken over MCP (never given to an agent).
+            open_runs, claimed = await self.store.leases.running(conn)
         self._heartbeats.agents = agents
         await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
         agents = await self._gate.usable(agents)
         self.reason = budgets.workspace_budget_reason(self.settings, totals)
+        load, running = self.seat.load(self.active_runs, open_runs, agents)
+        running |= ended_while_read
         result = await self._forecast_gate.plan(
             tasks,
             agents if self.state == "running" else [],
             totals=totals,
-            load=load_of(self.active_runs.values()),
-            running=running | set(self.active_runs) | claimed,
+            load=load,
+            running=running | claimed,
             authors=self._backlog.authors,
-            free_slots=self.settings.max_parallel - len(self.active_runs),
+            free_slots=self.settings.max_parallel - len(running),
             now=self.clock.now(),
         )
         self._next_retry = min((t.retry_at for t in tasks if t.id in result.retrying), default=None)
@@ -305,8 +312,6 @@ class Scheduler:
         else:
             self._idle.clear()
 
-    # ------------------------------------------------------------ runs
-
     async def _launch(self, placements: list[Placement]) -> None:
         try:
             begun = await starting.begin_runs(self, placements)
@@ -315,9 +320,10 @@ class Scheduler:
         self._backlog.started([placement.task for placement, _, _ in begun])
         # No await from here until the handles exist: stop() must find every run it can
         # cancel, and a run cancelled at any point is handed back by finish_run.
-        for placement, run_id, draft in begun:
+        for placement, (run_id, attempt), draft in begun:
             active = ActiveRun(
                 run_id=run_id,
+                attempt=attempt,
                 task_id=placement.task.id,
                 agent=placement.agent.name,
                 kind=placement.kind,
@@ -379,9 +385,6 @@ class Scheduler:
             self.wake()
             raise
 
-    async def _record_ends(self, ends: list[tuple[ActiveRun, RunResult | None]]) -> list[None]:
-        return await record_ends(self, ends)
-
     def starting(self, events: list[Event]) -> None:
         """begin_runs hands over its transaction's events, published as it commits."""
         self._starting, self._starting_ids = events, None
@@ -389,9 +392,3 @@ class Scheduler:
     def _forget(self, active: ActiveRun) -> None:
         if self.active_runs.get(active.task_id) is active:
             del self.active_runs[active.task_id]
-
-    async def _flush(self, active: ActiveRun) -> None:
-        async with active.log_lock:
-            if active.pending_output:
-                active.logged = True
-                await self.store.runs.append_log(active.run_id, active.take_output())

@@ -5,6 +5,7 @@ batch methods."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from maos_tui.store import Tx
 
 MAX_REVIEW_ROUNDS = 3
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- the end of a run
@@ -66,6 +68,7 @@ async def _finish_in(
     texts: Mapping[int, str],
 ) -> list[tuple[str, str, str]]:
     store = s.store
+    ends = await _fenced_in(s, tx, ends)
     stalled = RunResult.failed("stalled: the agent stopped making progress")
     ends = [
         (active, stalled if active.stop_reason == "stalled" and result is None else result)
@@ -146,6 +149,34 @@ async def _finish_in(
     await store.notifications.answered_many_in(tx, [(a.agent, a.task_id) for a, _ in ends])
     await _agents_done_in(s, tx, [active for active, _ in ends])
     return notes
+
+
+async def _fenced_in(
+    s: Scheduler, tx: Tx, ends: Sequence[tuple[ActiveRun, RunResult | None]]
+) -> list[tuple[ActiveRun, RunResult | None]]:
+    """The ends whose runs still hold their tasks' leases. A run whose worker was taken
+    for dead was ended by another worker, and its task requeued or run again by a newer
+    attempt: what it says now is refused, with an Activity, and changes nothing."""
+    held = await s.store.leases.fence_in(
+        tx, [(active.task_id, active.run_id, active.attempt) for active, _ in ends]
+    )
+    for active, _ in ends:
+        if active.run_id not in held:
+            log.warning(
+                "refused the end of run %s (%s attempt %s): it lost its lease",
+                active.run_id,
+                active.task_id,
+                active.attempt,
+            )
+            await tx.activity(
+                active.agent,
+                "result refused",
+                active.task_id,
+                run=active.run_id,
+                attempt=active.attempt,
+                reason="the run lost its lease",
+            )
+    return [(active, result) for active, result in ends if active.run_id in held]
 
 
 async def _end_reply(s: Scheduler, tx: Tx, active: ActiveRun, result: RunResult | None) -> None:

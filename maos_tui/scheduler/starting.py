@@ -15,18 +15,26 @@ if TYPE_CHECKING:
 
 async def begin_runs(
     s: Scheduler, placements: list[Placement]
-) -> list[tuple[Placement, int, Draft]]:
-    """Assign and start a pass's placements in one transaction. Returns the placements
-    started, each with the task as this transaction left it, its run ID and its context
-    as this transaction reads it; a task that changed since it was planned, or whose
-    agent was removed meanwhile, is left out."""
+) -> list[tuple[Placement, tuple[int, int], Draft]]:
+    """Assign and start a pass's placements in one transaction, leased to this worker.
+    Returns the placements started, each with the task as this transaction left it, its
+    run ID and attempt, and its context as this transaction reads it; a task that changed
+    since it was planned, whose agent was removed meanwhile, or that the leases did not
+    admit (another worker took it, the limits are reached) is left out."""
     if not placements:
         return []
     starts = [RunStart(p.task, p.agent.name, p.kind) for p in placements]
     async with s.store.write() as tx:
-        started = await s.store.scheduling.start_runs_in(tx, starts)
-        begun = [(replace(placements[st.index], task=st.task), st.run_id) for st in started]
+        started = await s.store.scheduling.start_runs_in(tx, starts, s.seat.terms)
+        begun = [
+            (replace(placements[st.index], task=st.task), (st.run_id, st.attempt)) for st in started
+        ]
         wanted = [(placement.task, placement.agent.name) for placement, _ in begun]
         drafts = await draft_many(s.store, tx, wanted)
         s.starting(tx.events)
+    # Placements the claim did not admit (another worker took them, or the limits were
+    # reached across workers): read again and planned again at once.
+    for task_id in {p.task.id for p in placements} - {p.task.id for p, _ in begun}:
+        s._backlog.changed(task_id)
+        s.wake()
     return [(p, run_id, draft) for (p, run_id), draft in zip(begun, drafts, strict=True)]

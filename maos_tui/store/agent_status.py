@@ -4,7 +4,7 @@ budget). Batch methods: runs start and end many at a time, in one transaction.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, update
@@ -112,11 +112,16 @@ class AgentStatusService:
                 reason=reason,
             )
 
-    async def reset_active_in(self, tx: Tx, reason: str, *, actor: str = SCHEDULER) -> list[str]:
+    async def reset_active_in(
+        self, tx: Tx, reason: str, *, actor: str = SCHEDULER, keep: Collection[str] = ()
+    ) -> list[str]:
         """Agents left active by a scheduler that stopped go back to idle, each with an
-        Activity saying why. Returns their names."""
+        Activity saying why, but those in `keep` (other workers run them). Returns their
+        names."""
         rows = await tx.conn.execute(
-            select(Agent.name).where(Agent.status == AgentStatus.ACTIVE.value).order_by(Agent.name)
+            select(Agent.name)
+            .where(Agent.status == AgentStatus.ACTIVE.value, Agent.name.not_in(list(keep)))
+            .order_by(Agent.name)
         )
         names = [name for (name,) in rows.all()]
         if names:

@@ -158,6 +158,7 @@ _CONFIG_KEYS = {
     "budget_tokens",
     "shell",
     "mcp_servers",  # read by the LLM runner from the config, never stored
+    "workers",  # read by each worker from its own config (scheduler/seat.py), never stored
 }
 
 

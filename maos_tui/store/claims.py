@@ -95,15 +95,10 @@ def may_take(task: TaskRecord, caller: str, capabilities: set[str], now: datetim
     return set(task.needs) <= capabilities
 
 
-def _holds(claim: Any) -> bool:
+def holds(claim: Any) -> bool:
     """A claim holds its task while the task is in progress: once someone moved it (a
     person sent it back to the inbox, cancelled it), the claim is over."""
     return claim.status == TaskStatus.IN_PROGRESS.value and not claim.archived
-
-
-async def held(conn: AsyncConnection) -> set[str]:
-    """The tasks an open claim holds: the scheduler leaves them alone."""
-    return {row.task_id for row in (await conn.execute(_OPEN_CLAIMS)).all() if _holds(row)}
 
 
 async def _capabilities(conn: AsyncConnection, caller: str) -> set[str]:
@@ -183,7 +178,7 @@ async def release_stale(store: Store) -> list[str]:
         last = _aware(claim.last_progress_at or claim.started_at)
         if now - last > timedelta(seconds=STALL_HEARTBEATS * beat):
             stale.append(claim)
-    over = [claim for claim in claims if not _holds(claim) and claim not in stale]
+    over = [claim for claim in claims if not holds(claim) and claim not in stale]
     if not stale and not over:
         return []
     released = []

@@ -51,6 +51,8 @@ class Tx(Reader):
         super().__init__(conn, driver, db_label)
         self.events: list[Event] = []
         self.now = utcnow()
+        # Set by a write other processes need not hear of (a worker's heartbeat).
+        self.quiet = False
         # Rows to insert, with the event that gets each one's ID.
         self._unsaved: list[tuple[Event, dict[str, Any]]] = []
 
@@ -240,7 +242,8 @@ class Store(Services):
                     tx = Tx(conn, driver, self.db_label)
                     yield tx
                     await tx.flush()
-                    await self.changes.announce(conn)
+                    if not tx.quiet:
+                        await self.changes.announce(conn)
             except (DomainError, StoreError):
                 raise
             except DBAPIError as exc:
@@ -322,6 +325,12 @@ class Store(Services):
             if connected:
                 raise
             raise translate_error(exc, self.db_label, "read") from None
+
+    @property
+    def shared(self) -> bool:
+        """Several schedulers may work this database at once (PostgreSQL); on SQLite one
+        per workspace holds the scheduler lock (scheduler/lock.py)."""
+        return self.engine.dialect.name != "sqlite"
 
     async def schema_version(self) -> int:
         async with self.read() as conn:

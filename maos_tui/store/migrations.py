@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, inspect, select, text
 
 from maos_tui.store.engine import StoreError
-from maos_tui.store.models import TABLES, Meta, ReviewCommentRow, TaskBranchRow
+from maos_tui.store.models import (
+    TABLES,
+    LeaseRow,
+    Meta,
+    ReviewCommentRow,
+    TaskBranchRow,
+    WorkerRow,
+)
 from maos_tui.store.search import create_and_fill, create_and_fill_pg
 
 
@@ -29,6 +36,11 @@ def _create(conn: Connection, model: type) -> None:
     model.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _create_all(conn: Connection, *models: type) -> None:
+    for model in models:
+        _create(conn, model)
+
+
 def _seed_counters(conn: Connection) -> None:
     conn.execute(text("INSERT INTO counters (name, value) VALUES ('task', 0)"))
 
@@ -39,6 +51,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "task branches and worktrees", lambda conn: _create(conn, TaskBranchRow)),
     Migration(4, "review comments", lambda conn: _create(conn, ReviewCommentRow)),
     Migration(5, "full-text search index on PostgreSQL", create_and_fill_pg, in_metadata=False),
+    Migration(
+        6, "scheduler workers and task leases", lambda conn: _create_all(conn, WorkerRow, LeaseRow)
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 # The schema version of a database that has one (the board's first paint reads it too).

@@ -256,3 +256,32 @@ class ReviewCommentRow(SQLModel, table=True):
     author: str = Field(max_length=64)
     created_at: datetime
     addressed_at: datetime | None = None
+
+
+class WorkerRow(SQLModel, table=True):
+    """A scheduler process working this database (store/workers.py). Live while
+    `expires_at` (its last heartbeat plus three intervals) is ahead of the clock."""
+
+    __tablename__ = "workers"
+    name: str = Field(primary_key=True, max_length=64)
+    host: str = Field(max_length=255)
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    expires_at: datetime
+
+
+class LeaseRow(SQLModel, table=True):
+    """A task's lease (store/leases.py): which worker's run holds it, until when, and the
+    attempt that run is. One row per task: a newer attempt replaces the older."""
+
+    __tablename__ = "leases"
+    __table_args__ = (Index("ix_leases_worker", "worker"),)
+    task_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    )
+    run_id: int
+    agent_name: str = Field(max_length=64)
+    worker: str = Field(max_length=64)
+    attempt: int
+    expires_at: datetime

@@ -42,9 +42,11 @@ _FINISH_RUN = Prepared(
     .where(_RUNS.c.id == bindparam("_id"), _RUNS.c.ended_at.is_(None))
     .values(ended_at=bindparam("_ended"), outcome=bindparam("_outcome"), error=bindparam("_error"))
 )
+# Only while the run is open: a run ended by another worker (its lease expired,
+# store/leases.py) writes nothing more.
 _SET_LOG = Prepared(
     update(_RUNS)
-    .where(_RUNS.c.id == bindparam("_id"))
+    .where(_RUNS.c.id == bindparam("_id"), _RUNS.c.ended_at.is_(None))
     .values(output_log=bindparam("_log"), last_progress_at=bindparam("_now"))
 )
 
@@ -193,7 +195,9 @@ class RunService:
         if not text:
             return
         current = (
-            await tx.conn.execute(select(Run.output_log).where(Run.id == run_id))
+            await tx.conn.execute(
+                select(Run.output_log).where(Run.id == run_id, Run.ended_at.is_(None))
+            )
         ).scalar_one_or_none()
         if current is None:
             return

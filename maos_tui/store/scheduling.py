@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from maos_tui.domain import TaskRecord, TaskStatus, check_transition
 from maos_tui.store.agent_status import SCHEDULER
+from maos_tui.store.leases import LeaseTerms
 from maos_tui.store.models import Activity
 from maos_tui.store.task_assignees import note_assigned_in, status_with_assignees
 from maos_tui.store.task_rows import CREATE_SQL, Move, record_move_in, update_rows_in
@@ -35,6 +36,7 @@ class Started:
     index: int  # of its RunStart among those given
     task: TaskRecord  # as the transaction left it
     run_id: int
+    attempt: int  # the task's lease's (store/leases.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +70,25 @@ class SchedulingService:
         parked = await store.messages.needs_human_in(reader, [t.id for t in tasks])
         return OpenTasks(tasks, authors, parked)
 
-    async def start_runs_in(self, tx: Tx, starts: Sequence[RunStart]) -> list[Started]:
+    async def start_runs_in(
+        self, tx: Tx, starts: Sequence[RunStart], terms: LeaseTerms
+    ) -> list[Started]:
         """Start runs, all in this transaction with one statement per table: a work run's
         agent takes its task (assigned to it, then in_progress), a review stays in review,
-        a reply leaves the task alone; each gets a runs row and a `started` Activity. A
-        task that changed since it was planned, or whose agent was removed, is left out."""
+        a reply leaves the task alone; each gets a runs row, a lease for the worker and a
+        `started` Activity. A task that changed since it was planned, whose agent was
+        removed, or that store.leases does not admit (another worker runs it, the limits
+        are reached) is left out."""
         store = self.store
+        admitted = await store.leases.admit_in(
+            tx, [(s.task.id, s.agent) for s in starts], terms.max_parallel
+        )
         tasks = {t.id: t for t in await store.tasks.get_many_in(tx, [s.task.id for s in starts])}
         agent_status = await store.agent_status.statuses_in(tx)
         kept: list[tuple[int, RunStart, TaskRecord]] = []
         for index, start in enumerate(starts):
+            if not admitted[index]:
+                continue
             task = tasks.get(start.task.id)
             if (
                 task is None
@@ -93,6 +104,14 @@ class SchedulingService:
             return []
         run_ids = await store.runs.start_many_in(
             tx, [(task.id, start.agent, start.kind) for _, start, task in kept]
+        )
+        attempts = await store.leases.grant_in(
+            tx,
+            [
+                (task.id, run_id, start.agent)
+                for (_, start, task), run_id in zip(kept, run_ids, strict=True)
+            ],
+            terms,
         )
         started: list[Started] = []
         new_assignees: list[dict[str, str]] = []
@@ -115,7 +134,7 @@ class SchedulingService:
             await tx.activity(
                 start.agent, "started", task.id, run=run_id, kind=start.kind, agent=start.agent
             )
-            started.append(Started(index, now, run_id))
+            started.append(Started(index, now, run_id, attempts[task.id]))
         await tx.run_many(CREATE_SQL.INSERT_ASSIGNEE, new_assignees)
         await update_rows_in(tx, task_rows)
         await store.agent_status.assigned_in(

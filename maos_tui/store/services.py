@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from maos_tui.store.core import Store
     from maos_tui.store.documents import DocumentService
     from maos_tui.store.forecast_holds import ForecastHoldService
+    from maos_tui.store.leases import LeaseService
     from maos_tui.store.loops import LoopService
     from maos_tui.store.messages import MessageService
     from maos_tui.store.notifications import NotificationService
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from maos_tui.store.scheduling import SchedulingService
     from maos_tui.store.search import SearchService
     from maos_tui.store.tasks import TaskService
+    from maos_tui.store.workers import WorkerService
     from maos_tui.store.worktree_state import TaskBranchService
 
 
@@ -42,6 +44,8 @@ class Services:
     alerts: AlertLog
     loops: LoopService
     forecasts: ForecastHoldService
+    workers: WorkerService
+    leases: LeaseService
 
     def _open_services(self: Store) -> None:
         from maos_tui.store.agent_context import AgentContextView
@@ -50,6 +54,7 @@ class Services:
         from maos_tui.store.alerts import AlertLog
         from maos_tui.store.documents import DocumentService
         from maos_tui.store.forecast_holds import ForecastHoldService
+        from maos_tui.store.leases import LeaseService
         from maos_tui.store.loops import LoopService
         from maos_tui.store.messages import MessageService
         from maos_tui.store.notifications import NotificationService
@@ -58,6 +63,7 @@ class Services:
         from maos_tui.store.scheduling import SchedulingService
         from maos_tui.store.search import SearchService
         from maos_tui.store.tasks import TaskService
+        from maos_tui.store.workers import WorkerService
         from maos_tui.store.worktree_state import TaskBranchService
 
         self.tasks = TaskService(self)
@@ -75,3 +81,5 @@ class Services:
         self.alerts = AlertLog(self)
         self.loops = LoopService(self)
         self.forecasts = ForecastHoldService(self)
+        self.workers = WorkerService(self)
+        self.leases = LeaseService(self)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from maos_tui.collab import DocumentRecord, MessageRecord
     from maos_tui.store.core import Store, Tx
     from maos_tui.store.runs import RunRecord
+    from maos_tui.store.worker_records import WorkerRecord
 
 # The activity feed's history: what the board keeps once it has refilled its feed.
 FEED_HISTORY = 200
@@ -109,6 +110,9 @@ class ReadView:
 
     async def totals(self) -> dict[str, Any]:
         return await self._store.agents.totals(self._conn)
+
+    async def workers(self) -> list[WorkerRecord]:
+        return await self._store.workers.list(self._conn)
 
     async def statuses_of(self, task_ids: Sequence[str]) -> set[TaskStatus]:
         """The statuses the given live tasks are in now."""

@@ -16,8 +16,10 @@ from maos_tui.domain import (
     AgentRecord,
     TaskRecord,
     TaskStatus,
+    utcnow,
 )
 from maos_tui.store.records import TaskRunFigures
+from maos_tui.store.worker_records import live_count
 from maos_tui.tui.filters import BoardFilter
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ class BoardData:
     agent_tasks: dict[str, str] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
     unread: int = 0  # the person's unread notifications
+    workers: int = 0  # live scheduler workers (store/workers.py)
     # With a filter on: how many tasks of each column match, loaded or not.
     matched: dict[TaskStatus, int] = field(default_factory=dict)
     # `counts` as last read, before any key patched them in: what a refresh compares to.
@@ -70,6 +73,7 @@ async def load_board(
         data.agents = await view.agents()
         data.agent_tasks = await view.current_tasks()
         data.totals = await view.totals()
+        data.workers = live_count(await view.workers(), utcnow())
     return data
 
 
@@ -92,6 +96,7 @@ def first_board(reader: FirstReader, limits: dict[TaskStatus, int]) -> BoardData
     data.agent_tasks = reader.current_tasks()
     data.totals = reader.totals()
     data.unread = reader.unread(HUMAN)
+    data.workers = live_count(reader.workers(), utcnow())
     return data
 
 

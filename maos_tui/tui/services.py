@@ -42,6 +42,15 @@ def isolation_note(services: Services | None) -> str:
     return " · worktrees" if services is not None and services.isolation == "worktree" else ""
 
 
+def workers_note(live: int, services: Services | None) -> str:
+    """The header counts the database's live workers when there are others than this
+    app's own scheduler."""
+    own = 1 if services is not None and services.state != "off" else 0
+    if live <= own:
+        return ""
+    return f" · {live} worker{'s' if live > 1 else ''}"
+
+
 class Services:
     def __init__(
         self,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from maos_tui.agents.base import Job, Outcome, RunResult
 from maos_tui.config import Workspace
-from maos_tui.domain import AgentStatus, TaskStatus
+from maos_tui.domain import AgentStatus, DomainError, TaskStatus
 from maos_tui.scheduler import SchedulerBusy, backoff_seconds, scheduler_holder
 from maos_tui.store import Store
 from maos_tui.store.models import Activity
@@ -288,11 +288,23 @@ async def test_recovery_requeues_tasks_a_dead_scheduler_left(store: Store, works
     assert second.outcome == "done"
 
 
-async def test_one_scheduler_per_workspace(store: Store, workspace: Path) -> None:
+async def test_one_scheduler_per_workspace_on_sqlite_several_on_postgresql(
+    store: Store, workspace: Path
+) -> None:
     first = make_scheduler(store, workspace, runner_factory=InstantRunner().factory)
     second = make_scheduler(store, workspace, runner_factory=InstantRunner().factory)
     assert scheduler_holder(Workspace(workspace)) is None
     await first.start()
+    if store.shared:  # each is a worker of its own name: both may run, not two of one name
+        with pytest.raises(DomainError, match="already running"):
+            await second.start()
+        second = make_scheduler(
+            store, workspace, runner_factory=InstantRunner().factory, worker="second"
+        )
+        await second.start()
+        await second.stop()
+        await first.stop()
+        return
     try:
         assert scheduler_holder(Workspace(workspace)) == os.getpid()
         with pytest.raises(SchedulerBusy, match=rf"already running .*pid {os.getpid()}"):

@@ -19,7 +19,7 @@ class Statement(NamedTuple):
     bind_datetimes: tuple[str, ...] = ()  # parameters stored as UTC datetimes
 
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 5000
 VERSION = Statement(
     sql='SELECT maos_meta.value \nFROM maos_meta \nWHERE maos_meta."key" = :key_1',
@@ -237,6 +237,24 @@ FEED = Statement(
         "details",
     ),
     datetimes=(1,),
+    booleans=(),
+)
+WORKERS = Statement(
+    sql="SELECT workers.name, workers.host, workers.pid, workers.started_at, workers.heartbeat_at, workers.expires_at \nFROM workers ORDER BY workers.name",
+    fixed={},
+    keys=(
+        "name",
+        "host",
+        "pid",
+        "started_at",
+        "heartbeat_at",
+        "expires_at",
+    ),
+    datetimes=(
+        3,
+        4,
+        5,
+    ),
     booleans=(),
 )
 TASK_ARCHIVED = Statement(

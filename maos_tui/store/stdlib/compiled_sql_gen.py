@@ -33,6 +33,7 @@ from maos_tui.store import (
     task_create,
     task_queries,
     task_rows,
+    workers,
 )
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.sqlite_conn import BUSY_TIMEOUT_MS
@@ -55,6 +56,7 @@ def statements() -> dict[str, Any]:
         "TOTALS": agents.TOTALS,
         "UNREAD": notifications.UNREAD,
         "FEED": board.FEED,
+        "WORKERS": workers.LIST,
         # `task add` (store/stdlib/lite_add.py)
         **{name: getattr(task_rows.CREATE_SQL, name) for name in task_create.STATEMENTS},
         "INSERT_ACTIVITY": core.INSERT_ONE_ACTIVITY,

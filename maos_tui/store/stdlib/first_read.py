@@ -28,6 +28,7 @@ from maos_tui.store.records import (
 from maos_tui.store.stdlib import compiled_sql as sql
 from maos_tui.store.stdlib.connect import begin_current, connect_read_only
 from maos_tui.store.stdlib.runner import mapping, rows
+from maos_tui.store.worker_records import WorkerRecord
 
 
 class FirstReader:
@@ -72,6 +73,9 @@ class FirstReader:
 
     def totals(self) -> dict[str, Any]:
         return totals_of(self._rows(sql.TOTALS)[0])
+
+    def workers(self) -> list[WorkerRecord]:
+        return [WorkerRecord.from_row(mapping(sql.WORKERS, row)) for row in self._rows(sql.WORKERS)]
 
     def unread(self, recipient: str) -> int:
         return int(self._rows(sql.UNREAD, {"recipient": recipient})[0][0])

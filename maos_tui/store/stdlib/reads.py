@@ -37,6 +37,7 @@ from maos_tui.store.stdlib import compiled_sql as sql
 from maos_tui.store.stdlib.connect import begin_current, connect_read_only, sqlite_file
 from maos_tui.store.stdlib.first_read import FirstReader
 from maos_tui.store.stdlib.runner import mapping, rows
+from maos_tui.store.worker_records import WorkerRecord
 
 
 class _Snapshot:
@@ -126,6 +127,16 @@ class AgentReads:
             return self._snapshot.first.totals()
 
 
+class WorkerReads:
+    """WorkerService's reads."""
+
+    def __init__(self, snapshot: _Snapshot) -> None:
+        self._snapshot = snapshot
+
+    async def list(self, conn: None = None) -> list[WorkerRecord]:
+        return [WorkerRecord.from_row(row) for row in self._snapshot.mappings(sql.WORKERS)]
+
+
 class SearchReads:
     """SearchService's search, on the FTS5 index the store keeps on SQLite."""
 
@@ -175,6 +186,7 @@ class StdlibStore:
         self.search = SearchReads(snapshot)
         self.messages = MessageReads(snapshot)
         self.documents = DocumentReads(snapshot)
+        self.workers = WorkerReads(snapshot)
 
     @classmethod
     def open(cls, url: str, config_agents: list[dict[str, Any]]) -> StdlibStore | None:

@@ -35,7 +35,7 @@ from maos_tui.tui.board_data import (
 )
 from maos_tui.tui.filters import BoardFilter
 from maos_tui.tui.narrow import MIN_HEIGHT, MIN_WIDTH, ColumnSwitcher, fit_layout
-from maos_tui.tui.services import isolation_note
+from maos_tui.tui.services import isolation_note, workers_note
 from maos_tui.tui.to_go import BoardForecast
 from maos_tui.tui.widgets.agent_bar import AgentBar
 from maos_tui.tui.widgets.board import Board
@@ -244,7 +244,9 @@ class BoardScreen(Screen[None]):
         data = self.data
         self.header.show(
             self.app.workspace.name,
-            self.app.scheduler_state + isolation_note(self.app.services),
+            self.app.scheduler_state
+            + isolation_note(self.app.services)
+            + workers_note(data.workers, self.app.services),
             data.counts,
             float(data.totals.get("cost_usd", 0.0)),
             self.app.clock(),

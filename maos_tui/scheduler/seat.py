@@ -1,0 +1,117 @@
+"""This scheduler as one worker among those sharing the database: its row in the workers
+table, its heartbeat (which also keeps its leases), and taking back the leases of workers
+that stopped heartbeating (store/workers.py, store/leases.py).
+
+On PostgreSQL any number of workers may run, on any machines; on SQLite the scheduler
+lock still allows one per workspace, which registers all the same, so `status` and the
+app's header show it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from maos_tui.scheduler import recovery
+from maos_tui.store.leases import LeaseTerms
+
+if TYPE_CHECKING:
+    from maos_tui.domain import AgentRecord
+    from maos_tui.scheduler.active import ActiveRun
+    from maos_tui.scheduler.core import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+def default_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Seat:
+    def __init__(self, s: Scheduler, name: str | None = None) -> None:
+        self._s = s
+        self.name = name or default_name()
+        self.interval = s.settings.worker_heartbeat_seconds
+        self._beating: asyncio.Task[None] | None = None
+        self._taken = False
+
+    @property
+    def terms(self) -> LeaseTerms:
+        return LeaseTerms(self.name, self.interval, self._s.settings.max_parallel)
+
+    async def take(self) -> None:
+        """Register the worker (DomainError if a live one has the name), then recover
+        what dead workers left behind."""
+        await self._register()
+        await recovery.recover(self._s)
+
+    async def _register(self) -> None:
+        await self._s.store.workers.register(
+            self.name, socket.gethostname(), os.getpid(), self.interval
+        )
+        self._taken = True
+
+    def start_beating(self) -> None:
+        self._beating = asyncio.create_task(self._beat_forever(), name="maos-worker-heartbeat")
+
+    async def leave(self) -> None:
+        """A clean exit: no more heartbeats, and the worker's row goes."""
+        if self._beating is not None:
+            self._beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beating
+            self._beating = None
+        if not self._taken:  # the name may be another live worker's
+            return
+        self._taken = False
+        try:
+            await self._s.store.workers.stop(self.name)
+        except Exception as exc:  # its row expires by itself; others remove it
+            self._s.failures.report("could not remove this worker's row", exc)
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.beat()
+            except Exception as exc:  # the database is away: the next beat tries again
+                self._s.failures.report("worker heartbeat failed", exc)
+
+    async def beat(self) -> None:
+        """Keep this worker and its leases alive, and take back dead workers' leases."""
+        s = self._s
+        if not await s.store.workers.heartbeat(self.name, self.interval):
+            # Taken for dead (it could not heartbeat for three intervals): its runs were
+            # ended and their tasks requeued, so its late results would be refused.
+            log.warning("worker %s lost its leases; its runs are stopped", self.name)
+            for active in list(s.active_runs.values()):
+                active.stop_reason = "lost"
+                if active.handle is not None:
+                    active.handle.cancel()
+            await self._register()
+        await recovery.reap(s, self.name)
+
+    def load(
+        self,
+        own: Mapping[str, ActiveRun],
+        open_runs: list[tuple[str, str]],
+        agents: list[AgentRecord],
+    ) -> tuple[dict[str, int], set[str]]:
+        """Each agent's runs and the tasks being run, by this worker (`own`, by task) and
+        by every other one (`open_runs`, (task, agent) as the database has them). An agent
+        whose `[[agents]] workers` leave this worker out counts as fully busy here: its
+        tasks wait for a worker it may run on, without a reason that workers would
+        overwrite in turn."""
+        load = Counter(active.agent for active in own.values())
+        load.update(agent for task_id, agent in open_runs if task_id not in own)
+        only = {a["name"]: a["workers"] for a in self._s.config.agents if a.get("workers")}
+        for agent in agents:
+            if agent.name in only and self.name not in only[agent.name]:
+                load[agent.name] = max(load[agent.name], agent.max_concurrent)
+        return dict(load), set(own) | {task_id for task_id, _ in open_runs}
