@@ -38,6 +38,7 @@ COMMANDS = {
     "notify": "notifications",
     "doc": "documents",
     "search": "search",
+    "insights": "insights",
     "alerts": "alerts",
     "worktree": "worktrees",
     "serve": "serve",

@@ -33,7 +33,7 @@ def parse_since(text: str) -> timedelta:
     found = _SINCE.fullmatch(text.strip())
     if found is None or int(found.group(1)) == 0:
         raise DomainError(
-            f"--since must be a positive number with a unit m, h, d or w (like 7d), not {text!r}"
+            f"not a window: {text!r} (a positive number and a unit m, h, d or w, like 7d)"
         )
     return int(found.group(1)) * _UNITS[found.group(2)]
 
@@ -119,7 +119,7 @@ class Insights:
 
     @property
     def cost_usd(self) -> float:
-        return sum(a.cost_usd for a in self.agents)
+        return sum((a.cost_usd for a in self.agents), 0.0)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -165,7 +165,7 @@ class TaskCost:
 
     @property
     def cost_usd(self) -> float:
-        return sum(r.cost_usd for r in self.runs)
+        return sum((r.cost_usd for r in self.runs), 0.0)
 
 
 def tool_calls_in(log: str) -> list[str]:
