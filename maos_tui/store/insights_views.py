@@ -52,19 +52,26 @@ def _day(sqlite: bool, moment: Any) -> Any:
 def _spreads_statement(sqlite: bool, since: datetime) -> Any:
     """(what, count, median, p90) for `wait`, `run` and `review`; nearest-rank percentiles
     from each span's rank among its kind, so only three rows leave the database."""
-    ready = func.coalesce(
-        func.lag(_RUNS.c.ended_at).over(partition_by=_RUNS.c.task_id, order_by=_RUNS.c.id),
-        _TASKS.c.created_at,
+    previous_end = func.lag(_RUNS.c.ended_at).over(
+        partition_by=_RUNS.c.task_id, order_by=_RUNS.c.id
     )
-    runs = (
-        select(_RUNS.c.kind, _RUNS.c.started_at, _RUNS.c.ended_at, ready.label("ready_at"))
-        .join(_TASKS, _TASKS.c.id == _RUNS.c.task_id)
-        .cte("timed_runs")
-    )
+    # Every run, in the figures index's order: a run's wait starts with the run before it,
+    # which may have started before the window.
+    runs = select(
+        _RUNS.c.task_id,
+        _RUNS.c.kind,
+        _RUNS.c.started_at,
+        _RUNS.c.ended_at,
+        previous_end.label("previous_end"),
+    ).cte("timed_runs")
     recent = runs.c.started_at >= since
+    created = (
+        select(_TASKS.c.created_at).where(_TASKS.c.id == runs.c.task_id).scalar_subquery()
+    )
+    # A task's first run waited from its creation (looked up only for those runs).
+    ready = func.coalesce(runs.c.previous_end, created)
     waits = select(
-        literal("wait").label("what"),
-        _seconds(sqlite, runs.c.ready_at, runs.c.started_at).label("span"),
+        literal("wait").label("what"), _seconds(sqlite, ready, runs.c.started_at).label("span")
     ).where(recent)
     lengths = select(
         case((runs.c.kind == "review", literal("review")), else_=literal("run")).label("what"),
@@ -88,7 +95,18 @@ def _spreads_statement(sqlite: bool, since: datetime) -> Any:
 
 
 def _agents_statement(since: datetime) -> Any:
-    recent = select(_RUNS).where(_RUNS.c.started_at >= since).cte("recent")
+    recent = (
+        select(
+            _RUNS.c.agent_name,
+            _RUNS.c.task_id,
+            _RUNS.c.kind,
+            _RUNS.c.ended_at,
+            _RUNS.c.outcome,
+            _RUNS.c.cost_usd,
+        )
+        .where(_RUNS.c.started_at >= since)
+        .cte("recent")
+    )
     work = recent.c.kind == "work"
     per_agent = (
         select(
@@ -98,10 +116,7 @@ def _agents_statement(since: datetime) -> Any:
             ),
             func.sum(case((and_(work, recent.c.outcome == "done"), 1), else_=0)).label("ok"),
             func.sum(recent.c.cost_usd).label("cost"),
-            (
-                func.sum(case((work, 1), else_=0))
-                - func.count(func.distinct(case((work, recent.c.task_id))))
-            ).label("retries"),
+            func.sum(case((work, 1), else_=0)).label("work_runs"),
         )
         .group_by(recent.c.agent_name)
         .subquery("per_agent")
@@ -112,6 +127,7 @@ def _agents_statement(since: datetime) -> Any:
             worked.c.agent_name,
             func.sum(case((_TASKS.c.status == TaskStatus.DONE.value, 1), else_=0)).label("done"),
             func.sum(_TASKS.c.review_rounds).label("rounds"),
+            func.count().label("tasks"),
         )
         .join(_TASKS, _TASKS.c.id == worked.c.task_id)
         .group_by(worked.c.agent_name)
@@ -124,7 +140,7 @@ def _agents_statement(since: datetime) -> Any:
             per_agent.c.ok,
             func.coalesce(per_task.c.done, 0),
             per_agent.c.cost,
-            per_agent.c.retries,
+            per_agent.c.work_runs - func.coalesce(per_task.c.tasks, 0),
             func.coalesce(per_task.c.rounds, 0),
         )
         .select_from(per_agent.outerjoin(per_task, per_task.c.agent_name == per_agent.c.agent_name))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, inspect, select, text
 
 from maos_tui.store.engine import StoreError
-from maos_tui.store.models import TABLES, Meta, ReviewCommentRow, TaskBranchRow
+from maos_tui.store.models import TABLES, Meta, ReviewCommentRow, Run, TaskBranchRow
 from maos_tui.store.search import create_and_fill, create_and_fill_pg
 
 
@@ -29,6 +29,11 @@ def _create(conn: Connection, model: type) -> None:
     model.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _create_index(conn: Connection, model: type, name: str) -> None:
+    index = next(i for i in model.__table__.indexes if i.name == name)  # type: ignore[attr-defined]
+    index.create(conn, checkfirst=True)
+
+
 def _seed_counters(conn: Connection) -> None:
     conn.execute(text("INSERT INTO counters (name, value) VALUES ('task', 0)"))
 
@@ -39,6 +44,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "task branches and worktrees", lambda conn: _create(conn, TaskBranchRow)),
     Migration(4, "review comments", lambda conn: _create(conn, ReviewCommentRow)),
     Migration(5, "full-text search index on PostgreSQL", create_and_fill_pg, in_metadata=False),
+    Migration(
+        6,
+        "runs index for the insights figures",
+        lambda conn: _create_index(conn, Run, "ix_runs_figures"),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 # The schema version of a database that has one (the board's first paint reads it too).
