@@ -46,10 +46,14 @@ def completed(task_id: str, when: datetime) -> dict[str, Any]:
             "details": "{}"}  # fmt: skip
 
 
-async def build_history(store: Store) -> None:
+def shifted(rows: list[dict[str, Any]], by: timedelta) -> list[dict[str, Any]]:
+    return [{k: v + by if isinstance(v, datetime) else v for k, v in row.items()} for row in rows]
+
+
+async def build_history(store: Store, now: datetime = NOW) -> None:
     """TASK-001: alice fails once, succeeds, bob asks for changes, alice fixes it, bob
     approves. TASK-002: bob does it at once. TASK-003: done long before the window.
-    TASK-004: carol's run is still going."""
+    TASK-004: carol's run is still going. `now`: the history moved to end there."""
     tasks = [
         task(1, "Fix the login", "done", at(5, 10, 0), retry_count=1, review_rounds=1),
         task(2, "Write the docs", "done", at(8, 9, 0)),
@@ -75,10 +79,11 @@ async def build_history(store: Store) -> None:
         completed("TASK-001", at(5, 11, 22)),
         completed("TASK-002", at(8, 9, 45)),
     ]
+    by = now - NOW
     async with store.write() as tx:
-        await tx.conn.execute(insert(Task), tasks)
-        await tx.conn.execute(insert(Run), runs)
-        await tx.conn.execute(insert(Activity), activities)
+        await tx.conn.execute(insert(Task), shifted(tasks, by))
+        await tx.conn.execute(insert(Run), shifted(runs, by))
+        await tx.conn.execute(insert(Activity), shifted(activities, by))
 
 
 async def test_figures_of_a_hand_built_week(store: Store) -> None:
