@@ -65,9 +65,7 @@ def _spreads_statement(sqlite: bool, since: datetime) -> Any:
         previous_end.label("previous_end"),
     ).cte("timed_runs")
     recent = runs.c.started_at >= since
-    created = (
-        select(_TASKS.c.created_at).where(_TASKS.c.id == runs.c.task_id).scalar_subquery()
-    )
+    created = select(_TASKS.c.created_at).where(_TASKS.c.id == runs.c.task_id).scalar_subquery()
     # A task's first run waited from its creation (looked up only for those runs).
     ready = func.coalesce(runs.c.previous_end, created)
     waits = select(
