@@ -7,7 +7,8 @@ Definitions (the README's Insights section says the same to the user):
 - wait: from the moment a run could have started (the end of the task's previous run, or
   the task's creation for its first run) to its start;
 - run / review: a finished run's length, review runs apart from the others;
-- median and p90 are nearest-rank: values that were actually observed;
+- median and p90 are nearest-rank: values that were actually observed, over the window's
+  newest 10,000 runs at most (store/insights_views.py TIMED_RUNS);
 - an agent's retries: its work runs on a task after its first one there;
 - tool calls: the `[tool]` lines of a run's kept output (its last 64 KB).
 """

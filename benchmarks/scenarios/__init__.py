@@ -19,6 +19,7 @@ MODULES = (
     "search",
     "worktrees",
     "diff_open",
+    "insights_open",
     "mcp",
 )
 

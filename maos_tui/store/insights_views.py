@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from maos_tui.store.core import Store
 
 COSTLIEST = 10
+# The time figures (waits, runs, reviews) are over at most this many of the window's newest
+# runs: ranking spans is the costliest part of the figures, and this bounds it.
+TIMED_RUNS = 10_000
 _RUNS = Run.__table__  # type: ignore[attr-defined]
 _TASKS = Task.__table__  # type: ignore[attr-defined]
 _ACTIVITIES = Activity.__table__  # type: ignore[attr-defined]
@@ -50,31 +53,41 @@ def _day(sqlite: bool, moment: Any) -> Any:
 
 
 def _spreads_statement(sqlite: bool, since: datetime) -> Any:
-    """(what, count, median, p90) for `wait`, `run` and `review`; nearest-rank percentiles
-    from each span's rank among its kind, so only three rows leave the database."""
-    previous_end = func.lag(_RUNS.c.ended_at).over(
-        partition_by=_RUNS.c.task_id, order_by=_RUNS.c.id
+    """(what, count, median, p90) for `wait`, `run` and `review` over the window's newest
+    TIMED_RUNS runs; nearest-rank percentiles from each span's rank among its kind, so only
+    three rows leave the database."""
+    earlier = _RUNS.alias("earlier")
+    # The end of the task's run before this one (it may have started before the window),
+    # found in ix_runs_figures.
+    previous_end = (
+        select(earlier.c.ended_at)
+        .where(earlier.c.task_id == _RUNS.c.task_id, earlier.c.id < _RUNS.c.id)
+        .order_by(earlier.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    # Every run, in the figures index's order: a run's wait starts with the run before it,
-    # which may have started before the window.
-    runs = select(
-        _RUNS.c.task_id,
-        _RUNS.c.kind,
-        _RUNS.c.started_at,
-        _RUNS.c.ended_at,
-        previous_end.label("previous_end"),
-    ).cte("timed_runs")
-    recent = runs.c.started_at >= since
-    created = select(_TASKS.c.created_at).where(_TASKS.c.id == runs.c.task_id).scalar_subquery()
-    # A task's first run waited from its creation (looked up only for those runs).
-    ready = func.coalesce(runs.c.previous_end, created)
+    created = select(_TASKS.c.created_at).where(_TASKS.c.id == _RUNS.c.task_id).scalar_subquery()
+    runs = (
+        select(
+            _RUNS.c.kind,
+            _RUNS.c.started_at,
+            _RUNS.c.ended_at,
+            # A task's first run waited from its creation (looked up only for those runs).
+            func.coalesce(previous_end, created).label("ready_at"),
+        )
+        .where(_RUNS.c.started_at >= since)
+        .order_by(_RUNS.c.id.desc())
+        .limit(TIMED_RUNS)
+        .cte("timed_runs")
+    )
     waits = select(
-        literal("wait").label("what"), _seconds(sqlite, ready, runs.c.started_at).label("span")
-    ).where(recent)
+        literal("wait").label("what"),
+        _seconds(sqlite, runs.c.ready_at, runs.c.started_at).label("span"),
+    )
     lengths = select(
         case((runs.c.kind == "review", literal("review")), else_=literal("run")).label("what"),
         _seconds(sqlite, runs.c.started_at, runs.c.ended_at).label("span"),
-    ).where(recent, runs.c.ended_at.is_not(None))
+    ).where(runs.c.ended_at.is_not(None))
     spans = union_all(waits, lengths).cte("spans")
     ranked = select(
         spans.c.what,
@@ -93,56 +106,44 @@ def _spreads_statement(sqlite: bool, since: datetime) -> Any:
 
 
 def _agents_statement(since: datetime) -> Any:
-    recent = (
+    """Per agent, from its (agent, task) pairs: ix_runs_agents hands the runs over in that
+    order, so the pairs are summed without a sort, and each pair's task is read once."""
+    runs = _RUNS.c
+    work = runs.kind == "work"
+
+    def count(*conditions: Any) -> Any:
+        return func.sum(case((and_(*conditions), 1), else_=0))
+
+    pairs = (
         select(
-            _RUNS.c.agent_name,
-            _RUNS.c.task_id,
-            _RUNS.c.kind,
-            _RUNS.c.ended_at,
-            _RUNS.c.outcome,
-            _RUNS.c.cost_usd,
+            runs.agent_name,
+            runs.task_id,
+            count(work, runs.ended_at.is_not(None)).label("finished"),
+            count(work, runs.outcome == "done").label("ok"),
+            func.sum(runs.cost_usd).label("cost"),
+            count(work).label("work_runs"),
         )
-        .where(_RUNS.c.started_at >= since)
-        .cte("recent")
+        .where(runs.started_at >= since)
+        .group_by(runs.agent_name, runs.task_id)
+        .subquery("pairs")
     )
-    work = recent.c.kind == "work"
-    per_agent = (
-        select(
-            recent.c.agent_name,
-            func.sum(case((and_(work, recent.c.ended_at.is_not(None)), 1), else_=0)).label(
-                "finished"
-            ),
-            func.sum(case((and_(work, recent.c.outcome == "done"), 1), else_=0)).label("ok"),
-            func.sum(recent.c.cost_usd).label("cost"),
-            func.sum(case((work, 1), else_=0)).label("work_runs"),
-        )
-        .group_by(recent.c.agent_name)
-        .subquery("per_agent")
-    )
-    worked = select(recent.c.agent_name, recent.c.task_id).where(work).distinct().subquery()
-    per_task = (
-        select(
-            worked.c.agent_name,
-            func.sum(case((_TASKS.c.status == TaskStatus.DONE.value, 1), else_=0)).label("done"),
-            func.sum(_TASKS.c.review_rounds).label("rounds"),
-            func.count().label("tasks"),
-        )
-        .join(_TASKS, _TASKS.c.id == worked.c.task_id)
-        .group_by(worked.c.agent_name)
-        .subquery("per_task")
-    )
+    worked = pairs.c.work_runs > 0
+    done = _TASKS.c.status == TaskStatus.DONE.value
+    cost = func.sum(pairs.c.cost)
     return (
         select(
-            per_agent.c.agent_name,
-            per_agent.c.finished,
-            per_agent.c.ok,
-            func.coalesce(per_task.c.done, 0),
-            per_agent.c.cost,
-            per_agent.c.work_runs - func.coalesce(per_task.c.tasks, 0),
-            func.coalesce(per_task.c.rounds, 0),
+            pairs.c.agent_name,
+            func.sum(pairs.c.finished),
+            func.sum(pairs.c.ok),
+            count(worked, done),
+            cost,
+            # Retries: its work runs on a task after its first one there.
+            func.sum(pairs.c.work_runs) - count(worked),
+            func.sum(case((worked, _TASKS.c.review_rounds), else_=0)),
         )
-        .select_from(per_agent.outerjoin(per_task, per_task.c.agent_name == per_agent.c.agent_name))
-        .order_by(per_agent.c.cost.desc(), per_agent.c.agent_name)
+        .join(_TASKS, _TASKS.c.id == pairs.c.task_id)
+        .group_by(pairs.c.agent_name)
+        .order_by(cost.desc(), pairs.c.agent_name)
     )
 
 

@@ -29,9 +29,10 @@ def _create(conn: Connection, model: type) -> None:
     model.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
-def _create_index(conn: Connection, model: type, name: str) -> None:
-    index = next(i for i in model.__table__.indexes if i.name == name)  # type: ignore[attr-defined]
-    index.create(conn, checkfirst=True)
+def _create_indexes(conn: Connection, model: type, names: tuple[str, ...]) -> None:
+    for index in model.__table__.indexes:  # type: ignore[attr-defined]
+        if index.name in names:
+            index.create(conn, checkfirst=True)
 
 
 def _seed_counters(conn: Connection) -> None:
@@ -46,8 +47,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "full-text search index on PostgreSQL", create_and_fill_pg, in_metadata=False),
     Migration(
         6,
-        "runs index for the insights figures",
-        lambda conn: _create_index(conn, Run, "ix_runs_figures"),
+        "runs indexes for the insights figures",
+        lambda conn: _create_indexes(conn, Run, ("ix_runs_figures", "ix_runs_agents")),
     ),
 )
 LATEST = MIGRATIONS[-1].version

@@ -219,6 +219,17 @@ class Run(SQLModel, table=True):
             "tokens_in",
             "tokens_out",
         ),
+        # The insights' per-agent figures, summed per (agent, task) in this order.
+        Index(
+            "ix_runs_agents",
+            "agent_name",
+            "task_id",
+            "started_at",
+            "kind",
+            "ended_at",
+            "outcome",
+            "cost_usd",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(
