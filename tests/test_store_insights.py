@@ -171,3 +171,18 @@ def test_since_windows(text: str, expected: timedelta) -> None:
 def test_bad_since(text: str) -> None:
     with pytest.raises(DomainError, match="not a window"):
         parse_since(text)
+
+
+async def test_time_figures_rank_the_newest_runs_only(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maos_tui.store import insights_views
+
+    await build_history(store)
+    monkeypatch.setattr(insights_views, "TIMED_RUNS", 2)
+    found = await read_insights(store, WEEK, now=NOW)
+    # Carol's open run (waited 2700 s) and bob's TASK-002 run (waited 1800 s, ran 900 s).
+    assert found.waits == Spread(2, 1800.0, 2700.0)
+    assert found.runs == Spread(1, 900.0, 900.0)
+    assert found.reviews == Spread(0, None, None)
+    assert found.agents[0] == AgentInsight("alice", 3, 2, 1, 3.5, 2, 1)  # not capped
