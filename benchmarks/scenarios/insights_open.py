@@ -29,7 +29,8 @@ LOG = "[tool] read_file: src/module.py\n[tool] run_tests: 12 passed\nthe change 
 
 
 async def add_history(store: Any, agents: list[str]) -> None:
-    """RUNS runs over the last 13 days, spread over the tasks, and a `completed` Activity
+    """RUNS runs over the last 13 days, spread over the tasks (ten each on average), each
+    task's work by one agent and its reviews by another, and a `completed` Activity
     for each done task (the done ones are the last DONE tasks, as `populate` makes them)."""
     from sqlalchemy import insert
 
@@ -44,10 +45,12 @@ async def add_history(store: Any, agents: list[str]) -> None:
             started = now - timedelta(seconds=rng.randrange(60, 13 * 86400))
             ended = started + timedelta(seconds=rng.randrange(5, 1800))
             review = rng.random() < 0.2
+            seq = rng.randrange(1, TASKS + 1)
             runs.append(
                 {
-                    "task_id": format_task_id(rng.randrange(1, TASKS + 1)),
-                    "agent_name": rng.choice(agents),
+                    "task_id": format_task_id(seq),
+                    # A task's work goes to one agent, its reviews to another.
+                    "agent_name": agents[(seq + review) % len(agents)],
                     "kind": "review" if review else "work",
                     "started_at": started,
                     "ended_at": ended,
