@@ -39,6 +39,7 @@ COMMANDS = {
     "doc": "documents",
     "search": "search",
     "forecast": "forecast",
+    "insights": "insights",
     "alerts": "alerts",
     "worktree": "worktrees",
     "serve": "serve",

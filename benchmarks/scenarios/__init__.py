@@ -22,6 +22,7 @@ MODULES = (
     "forecast",
     "worktrees",
     "diff_open",
+    "insights_open",
     "mcp",
 )
 

@@ -18,6 +18,7 @@ from maos_tui.store.models import (
     LeaseRow,
     Meta,
     ReviewCommentRow,
+    Run,
     TaskBranchRow,
     WorkerRow,
 )
@@ -41,6 +42,12 @@ def _create_all(conn: Connection, *models: type) -> None:
         _create(conn, model)
 
 
+def _create_indexes(conn: Connection, model: type, names: tuple[str, ...]) -> None:
+    for index in model.__table__.indexes:  # type: ignore[attr-defined]
+        if index.name in names:
+            index.create(conn, checkfirst=True)
+
+
 def _seed_counters(conn: Connection) -> None:
     conn.execute(text("INSERT INTO counters (name, value) VALUES ('task', 0)"))
 
@@ -53,6 +60,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "full-text search index on PostgreSQL", create_and_fill_pg, in_metadata=False),
     Migration(
         6, "scheduler workers and task leases", lambda conn: _create_all(conn, WorkerRow, LeaseRow)
+    ),
+    Migration(
+        7,
+        "runs indexes for the insights figures",
+        lambda conn: _create_indexes(conn, Run, ("ix_runs_figures", "ix_runs_agents")),
     ),
 )
 LATEST = MIGRATIONS[-1].version

@@ -201,7 +201,36 @@ class Notification(SQLModel, table=True):
 
 class Run(SQLModel, table=True):
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_task", "task_id", "id"), Index("ix_runs_open", "ended_at"))
+    __table_args__ = (
+        Index("ix_runs_task", "task_id", "id"),
+        Index("ix_runs_open", "ended_at"),
+        # Covers every column the insights figures read (store/insights_views.py): their
+        # scans stay off the rows, whose output logs can be 64 KB each.
+        Index(
+            "ix_runs_figures",
+            "task_id",
+            "id",
+            "started_at",
+            "ended_at",
+            "kind",
+            "agent_name",
+            "outcome",
+            "cost_usd",
+            "tokens_in",
+            "tokens_out",
+        ),
+        # The insights' per-agent figures, summed per (agent, task) in this order.
+        Index(
+            "ix_runs_agents",
+            "agent_name",
+            "task_id",
+            "started_at",
+            "kind",
+            "ended_at",
+            "outcome",
+            "cost_usd",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(
         sa_column=Column(String(32), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False)

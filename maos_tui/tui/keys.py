@@ -126,6 +126,9 @@ KEYS: tuple[KeySpec, ...] = (
         False,
     ),
     KeySpec("app.agents", "A", "agents", "Agents screen", "View", "main"),
+    KeySpec(
+        "app.insights", "I", "insights", "Insights: throughput, time, cost", "View", "main", False
+    ),
     KeySpec("app.notifications", "N", "notifications", "Notifications", "View", "main", False),
     KeySpec("app.theme", "t", "app.change_theme", "Pick a theme", "View", "main", False),
     KeySpec("app.help", "question_mark", "app.help", "Help: every key", "View", "app"),
@@ -225,6 +228,28 @@ KEYS: tuple[KeySpec, ...] = (
         "agents.remove", "d", "remove_agent", "Remove the agent (asks first)", "Agents", "agents"
     ),
     KeySpec("agents.check", "c", "check_agent", "Check the agent can run", "Agents", "agents"),
+    # Insights screen, and the runs behind one task's cost.
+    KeySpec(
+        "insights.back", "escape", "app.pop_screen", "Back to the board", "Insights", "insights"
+    ),
+    KeySpec(
+        "insights.why",
+        "enter",
+        "select_cursor",
+        "Why it cost that: its runs and tool calls",
+        "Insights",
+        "costliest",
+        True,
+        False,
+    ),
+    KeySpec(
+        "cost.back",
+        "escape,backspace",
+        "app.pop_screen",
+        "Back to the insights",
+        "Insights",
+        "task-cost",
+    ),
     # Scrolling: task detail, documents, notifications, search, pickers, help and the feed.
     KeySpec("scroll.down", "down,j", "scroll_down", "Scroll down (a list: next item)", *_SCROLL),
     KeySpec("scroll.up", "up,k", "scroll_up", "Scroll up (a list: previous item)", *_SCROLL),

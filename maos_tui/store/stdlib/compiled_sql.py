@@ -19,7 +19,7 @@ class Statement(NamedTuple):
     bind_datetimes: tuple[str, ...] = ()  # parameters stored as UTC datetimes
 
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 5000
 VERSION = Statement(
     sql='SELECT maos_meta.value \nFROM maos_meta \nWHERE maos_meta."key" = :key_1',

@@ -67,6 +67,11 @@ class ViewKeys(BoardScreen):
 
         self.app.push_screen(AgentsScreen())
 
+    def action_insights(self) -> None:
+        from maos_tui.tui.screens.insights import InsightsScreen
+
+        self.app.push_screen(InsightsScreen())
+
     def action_diff(self) -> None:
         task = self.require_task()
         if task is not None:
