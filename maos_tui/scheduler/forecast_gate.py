@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 # Plans a pass may make again after holding placements; what is still held after them
 # waits for the next pass.
 REPLANS = 3
-# A history that takes this long to sum (~0.5 s at 100,000 runs) is summed again at most
-# every HISTORY_SECONDS: a forecast a few seconds old decides as well. A quicker one is
+# A history that takes this long to sum (a board with a long run history) is summed again
+# at most every HISTORY_SECONDS: a forecast a few seconds old decides as well. A quicker one is
 # summed again whenever a run started or ended since.
 SLOW_READ_SECONDS = 0.1
 HISTORY_SECONDS = 10.0
