@@ -15,6 +15,10 @@ from maos_tui.config import Workspace, load_config
 from maos_tui.domain import utcnow
 from maos_tui.scheduler import Scheduler
 from maos_tui.store import Store
+from maos_tui.store.leases import LeaseTerms
+
+# The lease terms of a test that starts runs at the store, as one worker would.
+ONE_WORKER = LeaseTerms("test-worker", 60, 4)
 
 
 class FakeClock:

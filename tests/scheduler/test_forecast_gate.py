@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from fakes.instant import InstantRunner
-from fakes.support import PATIENCE, make_scheduler, until
+from fakes.support import ONE_WORKER, PATIENCE, make_scheduler, until
 from sqlalchemy import select
 
 from maos_tui.domain import TaskStatus
@@ -119,7 +119,7 @@ async def test_an_allowance_lasts_until_the_next_run_starts(store: Store) -> Non
     async with store.read() as conn:
         assert await store.forecasts.allowed(conn, [task.id, other.id]) == {task.id}
     async with store.write() as tx:
-        await store.scheduling.start_runs_in(tx, [RunStart(task, "a1", "work")])
+        await store.scheduling.start_runs_in(tx, [RunStart(task, "a1", "work")], ONE_WORKER)
     async with store.read() as conn:
         assert await store.forecasts.allowed(conn, [task.id]) == set()
     history = await store.tasks.get(task.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fakes.support import ONE_WORKER
 from textual.widgets import Static
 
 from maos_tui.domain import TaskStatus
@@ -21,7 +22,9 @@ SIZE = (140, 40)
 async def finished_run(store: Store, task_id: str, cost: float) -> None:
     task = await store.tasks.get(task_id)
     async with store.write() as tx:
-        [started] = await store.scheduling.start_runs_in(tx, [RunStart(task, "bot", "work")])
+        [started] = await store.scheduling.start_runs_in(
+            tx, [RunStart(task, "bot", "work")], ONE_WORKER
+        )
     await store.runs.add_usage(started.run_id, "bot", 100, 20, cost)
     async with store.write() as tx:
         await store.runs.finish_in(tx, started.run_id, "done")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fakes.support import ONE_WORKER
+
 from maos_tui.store import Store
 from maos_tui.store.scheduling import RunStart
 from maos_tui.tui.app import MaosApp
@@ -22,7 +24,9 @@ async def test_the_card_and_the_detail_say_the_run_was_looping(
     await store.agents.add("bot", command=["true"])
     task = await store.tasks.create("Fix the login test", assignees=["bot"])
     async with store.write() as tx:
-        [started] = await store.scheduling.start_runs_in(tx, [RunStart(task, "bot", "work")])
+        [started] = await store.scheduling.start_runs_in(
+            tx, [RunStart(task, "bot", "work")], ONE_WORKER
+        )
         await store.loops.park_in(tx, task.id, started.run_id, "bot", EVIDENCE)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
