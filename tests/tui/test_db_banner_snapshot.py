@@ -4,6 +4,7 @@ move drawn meanwhile waits to be saved."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,12 @@ def test_database_unavailable_line(
 
     async def run_before(pilot) -> None:
         await pilot.pause()
+        # The header's cost to finish is read in a worker: wait for it, so the snapshot
+        # does not depend on whether it landed before the outage began.
+        deadline = time.monotonic() + 30
+        while app.main_screen.forecast.to_go is None:
+            assert time.monotonic() < deadline, "the board's forecast read within 30 s"
+            await pilot.pause(0.05)
         monkeypatch.setattr(app.main_screen, "refresh_after", unreachable)
         monkeypatch.setattr(app.store.tasks, "move", unreachable)
         await pilot.press("right_square_bracket")  # the inbox's first card, to assigned
