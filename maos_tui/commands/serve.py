@@ -1,4 +1,4 @@
-"""`maos-tui serve`: the board in a browser (maos_tui/web/), behind the workspace's token."""
+"""`maos-tui serve`: the board in a browser (maos_tui/tui/web/), behind the workspace's token."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def app_command(ctx: Context, args: argparse.Namespace) -> str:
 
 async def serve(ctx: Context, args: argparse.Namespace) -> int:
     try:
-        from maos_tui.web.server import GuardedServer, serve
+        from maos_tui.tui.web.server import GuardedServer, serve
     except ImportError as exc:
         if (exc.name or "").partition(".")[0] in _WEB_MODULES:
             raise DomainError(INSTALL_HINT) from None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from maos_tui.web.auth import cookie_name
+from maos_tui.tui.web.auth import cookie_name
 from tests.conftest import Cli
 
 START_SECONDS = 120  # the serve process imports the store; a loaded machine is slow

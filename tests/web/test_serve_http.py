@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from maos_tui.web.auth import cookie_name
+from maos_tui.tui.web.auth import cookie_name
 from tests.conftest import Cli
 from tests.web.conftest import Served, screen_text, start_serve, stop_serve, wait_for
 

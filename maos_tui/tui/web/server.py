@@ -21,7 +21,7 @@ from aiohttp import web
 from textual_serve.server import Server
 
 from maos_tui.domain import DomainError
-from maos_tui.web.auth import Handler, is_websocket, token_guard
+from maos_tui.tui.web.auth import Handler, is_websocket, token_guard
 
 _SESSIONS = web.AppKey("maos_sessions", set)
 
