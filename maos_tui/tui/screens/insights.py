@@ -63,6 +63,7 @@ class CostliestTable(DataTable[object]):
 
 class InsightsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("insights")
+    AUTO_FOCUS = "CostliestTable"
     app: MaosApp
 
     def __init__(self) -> None:
@@ -89,7 +90,6 @@ class InsightsScreen(Screen[None]):
         self.query_one(CostliestTable).add_columns(
             "task", "cost", "runs", "retries", "rounds", "tokens", "tools", "title"
         )
-        self.query_one(CostliestTable).focus()
         self.load()
 
     @work(exclusive=True, group="insights")
