@@ -160,25 +160,33 @@ def _agents_statement(since: datetime) -> Any:
 
 
 def _costliest_statement(since: datetime, limit: int) -> Any:
+    """The `limit` costliest tasks: the pass over every run sums only the cost; the other
+    sums are over the runs of those few tasks (found in ix_runs_figures)."""
     cost = func.sum(_RUNS.c.cost_usd)
     top = (
-        select(
-            _RUNS.c.task_id,
-            cost.label("cost"),
-            func.count().label("runs"),
-            func.sum(_RUNS.c.tokens_in).label("tokens_in"),
-            func.sum(_RUNS.c.tokens_out).label("tokens_out"),
-        )
+        select(_RUNS.c.task_id, cost.label("cost"))
         .where(_RUNS.c.started_at >= since)
         .group_by(_RUNS.c.task_id)
         .order_by(cost.desc(), _RUNS.c.task_id)
         .limit(limit)
         .subquery("top")
     )
+    sums = (
+        select(
+            top.c.task_id,
+            top.c.cost,
+            func.count().label("runs"),
+            func.sum(_RUNS.c.tokens_in).label("tokens_in"),
+            func.sum(_RUNS.c.tokens_out).label("tokens_out"),
+        )
+        .join(_RUNS, and_(_RUNS.c.task_id == top.c.task_id, _RUNS.c.started_at >= since))
+        .group_by(top.c.task_id, top.c.cost)
+        .subquery("sums")
+    )
     return (
-        select(top, _TASKS.c.title, _TASKS.c.status, _TASKS.c.retry_count, _TASKS.c.review_rounds)
-        .join(_TASKS, _TASKS.c.id == top.c.task_id)
-        .order_by(top.c.cost.desc(), top.c.task_id)
+        select(sums, _TASKS.c.title, _TASKS.c.status, _TASKS.c.retry_count, _TASKS.c.review_rounds)
+        .join(_TASKS, _TASKS.c.id == sums.c.task_id)
+        .order_by(sums.c.cost.desc(), sums.c.task_id)
     )
 
 
