@@ -63,6 +63,9 @@ class CostliestTable(DataTable[object]):
 
 class InsightsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("insights")
+    # Focused as the screen is composed, not in on_mount: the first paint then has the
+    # table's focus style already, where a focus after it cost a restyle and a full repaint.
+    AUTO_FOCUS = "CostliestTable"
     app: MaosApp
 
     def __init__(self) -> None:
@@ -89,7 +92,6 @@ class InsightsScreen(Screen[None]):
         self.query_one(CostliestTable).add_columns(
             "task", "cost", "runs", "retries", "rounds", "tokens", "tools", "title"
         )
-        self.query_one(CostliestTable).focus()
         self.load()
 
     @work(exclusive=True, group="insights")
