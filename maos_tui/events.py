@@ -14,8 +14,11 @@ from maos_tui.domain import ActivityRecord
 log = logging.getLogger(__name__)
 
 # The topic of the events the store's change feed publishes for other processes' commits
-# (store/feed.py): they name no task, and carry no Activity.
+# (store/feed.py): they name no task, and carry no Activity; `changes` may say what changed.
 OUTSIDE = "outside"
+
+# (topic, task ID) of each change an outside commit made, as its own events named them.
+Changes = tuple[tuple[str, str | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,8 @@ class Event:
     activity: ActivityRecord | None = None
     task_id: str | None = None
     agent: str | None = None
+    # An OUTSIDE event's commit, when the feed was told (PostgreSQL); None: not known.
+    changes: Changes | None = None
 
 
 Handler = Callable[[Event], None]

@@ -136,3 +136,26 @@ async def test_a_stopped_server_is_an_outage_until_it_is_back(own_pg_server: PgS
         assert outside(seen), "no event after the feed listened again"
     finally:
         await store.close()
+
+
+async def test_an_outside_event_says_which_tasks_the_commit_changed(
+    pg_store: Store, other: Store
+) -> None:
+    """A scheduler worker then reads those tasks again, not its whole backlog."""
+    seen: list[Event] = []
+    await pg_store.changes.subscribe(seen.append)
+    task = await other.tasks.create("seen elsewhere")
+    await until(lambda: outside(seen), message="the other store's commit was not published")
+    assert ("task", task.id) in (outside(seen)[0].changes or ())
+
+
+async def test_changes_too_many_for_a_notification_are_not_named(
+    pg_store: Store, other: Store
+) -> None:
+    seen: list[Event] = []
+    await pg_store.changes.subscribe(seen.append)
+    async with other.write() as tx:
+        for n in range(1000):  # far past PostgreSQL's 8000-byte payload
+            tx.notify("task", task_id=f"task-{n:06d}")
+    await until(lambda: outside(seen), message="the other store's commit was not published")
+    assert outside(seen)[0].changes is None

@@ -191,10 +191,15 @@ class Scheduler:
         if self._started_here(event):
             return
         if event.topic == OUTSIDE:
-            # Which tasks another process changed is not known: the whole backlog is read
-            # again, on the loop's next turn (within POLL_SECONDS), not once per commit of
-            # a busy CLI script.
-            self._backlog.changed(None)
+            # Where the feed says which tasks another process changed (PostgreSQL), only
+            # those are read again. Else the whole backlog is, on the loop's next turn
+            # (within POLL_SECONDS), not once per commit of a busy CLI script.
+            if event.changes is None:
+                self._backlog.changed(None)
+            else:
+                for topic, task_id in event.changes:
+                    if topic in _TASK_TOPICS:
+                        self._backlog.changed(task_id)
             self._dirty = True
             if self.store.shared:  # another worker's runs ended: its slots are for all
                 self._wake.set()

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from maos_tui.agents.context import Draft, draft_many
+from maos_tui.store.leases import ClaimBusy
 from maos_tui.store.scheduling import RunStart
 
 if TYPE_CHECKING:
@@ -24,14 +25,24 @@ async def begin_runs(
     if not placements:
         return []
     starts = [RunStart(p.task, p.agent.name, p.kind) for p in placements]
-    async with s.store.write() as tx:
-        started = await s.store.scheduling.start_runs_in(tx, starts, s.seat.terms)
-        begun = [
-            (replace(placements[st.index], task=st.task), (st.run_id, st.attempt)) for st in started
-        ]
-        wanted = [(placement.task, placement.agent.name) for placement, _ in begun]
-        drafts = await draft_many(s.store, tx, wanted)
-        s.starting(tx.events)
+    try:
+        async with s.store.write() as tx:
+            started = await s.store.scheduling.start_runs_in(tx, starts, s.seat.terms)
+            if not started:
+                tx.quiet = True  # it wrote nothing: the other workers need not plan again
+            begun = [
+                (replace(placements[st.index], task=st.task), (st.run_id, st.attempt))
+                for st in started
+            ]
+            wanted = [(placement.task, placement.agent.name) for placement, _ in begun]
+            drafts = await draft_many(s.store, tx, wanted)
+            s.starting(tx.events)
+    except ClaimBusy:
+        # Planned again when the other worker's claim is heard of, or on the loop's next
+        # turn (within its POLL_SECONDS), as a claim that started nothing is not told.
+        # Not idle meanwhile: work is waiting.
+        s._dirty = True
+        return []
     # Placements the claim did not admit (another worker took them, or the limits were
     # reached across workers): read again and planned again at once.
     for task_id in {p.task.id for p in placements} - {p.task.id for p, _ in begun}:

@@ -243,7 +243,7 @@ class Store(Services):
                     yield tx
                     await tx.flush()
                     if not tx.quiet:
-                        await self.changes.announce(conn)
+                        await self.changes.announce(conn, tx.events)
             except (DomainError, StoreError):
                 raise
             except DBAPIError as exc:

@@ -11,24 +11,29 @@ connection commits, this store's writer included. Only when it moved does the fe
 writer's own counter, which moves for the others' commits only (taking the writer costs
 a wait behind a write in progress, so it is not done on every poll).
 
-PostgreSQL: each write transaction sends `pg_notify(CHANNEL, <store id>)`, delivered when
-it commits, and a dedicated connection LISTENs. A connection lost is made again with
-backoff, then one OUTSIDE event is published: changes may have been missed meanwhile.
+PostgreSQL: each write transaction sends `pg_notify(CHANNEL, <store id> <changes>)`,
+delivered when it commits, and a dedicated connection LISTENs. The changes are the (topic,
+task) of the transaction's events, so that a scheduler worker re-reads only those tasks
+after another worker's commit instead of its whole backlog (omitted when they would not
+fit in a notification: the event then says nothing about what changed). A connection lost
+is made again with backoff, then one OUTSIDE event is published: changes may have been
+missed meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maos_tui.events import OUTSIDE, Event, Handler
+from maos_tui.events import OUTSIDE, Changes, Event, Handler
 from maos_tui.store.errors import DatabaseUnavailableError, StoreError, translate_error
 
 if TYPE_CHECKING:
@@ -45,6 +50,8 @@ PING_SECONDS = 5.0
 FIRST_RETRY_SECONDS = 0.1
 MAX_RETRY_SECONDS = 5.0
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+# PostgreSQL refuses a notification payload of 8000 bytes or more.
+_MAX_PAYLOAD = 7900
 
 
 class ChangeFeed:
@@ -82,7 +89,7 @@ class ChangeFeed:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    async def announce(self, conn: AsyncConnection) -> None:
+    async def announce(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
         """Called in each write transaction of this store, before it commits."""
 
     async def _run(self, ready: asyncio.Future[None]) -> None:
@@ -97,8 +104,8 @@ class ChangeFeed:
     async def _watch(self, ready: asyncio.Future[None]) -> None:
         raise NotImplementedError
 
-    def _publish(self) -> None:
-        self._store.bus.publish([Event(topic=OUTSIDE)])
+    def _publish(self, changes: Changes | None = None) -> None:
+        self._store.bus.publish([Event(topic=OUTSIDE, changes=changes)])
 
     def _error(self, exc: Exception) -> StoreError:
         if isinstance(exc, StoreError):
@@ -189,12 +196,17 @@ class PostgresFeed(ChangeFeed):
         self.id = secrets.token_hex(8)
         self._listened = False
 
-    async def announce(self, conn: AsyncConnection) -> None:
-        await conn.execute(_NOTIFY, {"channel": CHANNEL, "payload": self.id})
+    async def announce(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+        changes = list(dict.fromkeys((e.topic, e.task_id) for e in events))
+        payload = f"{self.id} {json.dumps(changes, separators=(',', ':'))}"
+        if len(payload.encode()) > _MAX_PAYLOAD:
+            payload = self.id
+        await conn.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
 
     def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        if payload != self.id:
-            self._publish()
+        sender, _, changes = payload.partition(" ")
+        if sender != self.id:
+            self._publish(_changes(changes))
 
     async def _watch(self, ready: asyncio.Future[None]) -> None:
         delay = FIRST_RETRY_SECONDS
@@ -244,6 +256,18 @@ def change_feed(store: Store) -> ChangeFeed:
     if store.engine.dialect.name == "postgresql":
         return PostgresFeed(store)
     return SqliteFeed(store)
+
+
+def _changes(sent: str) -> Changes | None:
+    """The changes a notification carries; None when it names none (too many to send, or
+    sent by a version that did not send them) or they cannot be read."""
+    try:
+        pairs = json.loads(sent) if sent else None
+        if not isinstance(pairs, list):
+            return None
+        return tuple((str(topic), None if task is None else str(task)) for topic, task in pairs)
+    except (ValueError, TypeError):
+        return None
 
 
 async def _data_version(driver: Any) -> int:

@@ -3,7 +3,9 @@
 Starting runs is a claim (`admit_in`, then `grant_in`, in the transaction that starts the
 runs): on PostgreSQL the claimers of all workers take one transaction-scoped advisory lock
 in turn, so the open runs they count against `max_parallel` and each agent's
-`max_concurrent` are every worker's, and the tasks are locked with
+`max_concurrent` are every worker's. A claimer that finds the lock taken does not wait
+for it (ClaimBusy): the holder is starting runs on the slots it would have counted, and its
+commit, which the change feed tells, changes what there is to plan. The tasks are locked with
 `SELECT ... FOR UPDATE SKIP LOCKED`, so a task another writer holds is left for a later
 pass instead of waited on. A task with an open run is never admitted: no task has two
 live runs. Each grant bumps the task's attempt.
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 # Any constant: the key of the advisory lock that claimers take in turn.
 _CLAIM_LOCK_KEY = 0x6D616F73
-_TAKE_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_TRY_CLAIM_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 _OPEN_RUNS = select(Run.task_id, Run.agent_name, Run.kind).where(Run.ended_at.is_(None))
 _OPEN_WITH_TASKS = (
     select(Run.task_id, Run.agent_name, Run.kind, Task.status, Task.archived)
@@ -43,6 +45,10 @@ _OPEN_WITH_TASKS = (
     .where(Run.ended_at.is_(None))
 )
 _LEASES = LeaseRow.__table__  # type: ignore[attr-defined]
+
+
+class ClaimBusy(Exception):
+    """Another worker is claiming: plan again once its claim is committed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +92,15 @@ class LeaseService:
         """Which of these (task, agent) may start now: the task is not locked by another
         writer, has no open run, and the run fits `max_parallel` and its agent's
         `max_concurrent`, counting every worker's open runs and those admitted before it.
-        An MCP claim holds its task while the task is in progress (claims.holds)."""
+        An MCP claim holds its task while the task is in progress (claims.holds). Raises
+        ClaimBusy, before anything is read, while another worker's claim holds the lock."""
         if not self.store.shared:
             # One scheduler per workspace (its lock), which planned with every run and
             # limit in view, in a transaction holding SQLite's write lock.
             return [True] * len(wanted)
         ids = sorted({task_id for task_id, _ in wanted})
-        await tx.conn.execute(_TAKE_CLAIM_LOCK, {"key": _CLAIM_LOCK_KEY})
+        if not (await tx.conn.execute(_TRY_CLAIM_LOCK, {"key": _CLAIM_LOCK_KEY})).scalar():
+            raise ClaimBusy
         lock = select(Task.id).where(Task.id.in_(ids)).with_for_update(skip_locked=True)
         free = set((await tx.conn.execute(lock)).scalars())
         running, claimed = await self.running(tx.conn)

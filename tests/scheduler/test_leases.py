@@ -15,7 +15,7 @@ from maos_tui.scheduler.active import ActiveRun
 from maos_tui.scheduler.outcomes import finish_runs
 from maos_tui.scheduler.recovery import reap
 from maos_tui.store import Store
-from maos_tui.store.leases import LeaseTerms
+from maos_tui.store.leases import ClaimBusy, LeaseTerms
 from maos_tui.store.models import Activity
 from maos_tui.store.scheduling import RunStart, Started
 
@@ -103,3 +103,21 @@ async def test_limits_count_every_workers_runs(store: Store) -> None:
     assert len(await _start(store, tasks[3].id, "other", w2)) == 1
     # Three runs across the workers: max_parallel is reached for any agent.
     assert await _start(store, tasks[4].id, "other", w1) == []
+
+
+async def test_a_claim_does_not_wait_for_another_workers_claim(store: Store) -> None:
+    if not store.shared:
+        pytest.skip("on SQLite the workspace lock allows one scheduler, which plans with all")
+    await store.agents.add("coder", command=["true"], max_concurrent=4)
+    first = await store.tasks.create("First")
+    second = await store.tasks.create("Second")
+    other = await Store.open(store.url)  # another worker's connection
+    try:
+        async with other.write() as holding:
+            await other.leases.admit_in(holding, [(first.id, "coder")], 4)  # holds the lock
+            with pytest.raises(ClaimBusy):
+                await _start(store, second.id, "coder", LeaseTerms("w2", 60, 4))
+        # Its claim committed: the next one goes ahead.
+        assert len(await _start(store, second.id, "coder", LeaseTerms("w2", 60, 4))) == 1
+    finally:
+        await other.close()
