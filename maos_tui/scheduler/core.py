@@ -270,7 +270,7 @@ class Scheduler:
         await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
-        agents = await self._gate.usable(agents)
+        agents = await self.seat.runnable(await self._gate.usable(agents))
         self.reason = budgets.workspace_budget_reason(self.settings, totals)
         load, running = self.seat.load(self.active_runs, open_runs, agents)
         running |= ended_while_read

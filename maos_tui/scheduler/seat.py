@@ -5,6 +5,11 @@ that stopped heartbeating (store/workers.py, store/leases.py).
 On PostgreSQL any number of workers may run, on any machines; on SQLite the scheduler
 lock still allows one per workspace, which registers all the same, so `status` and the
 app's header show it.
+
+On PostgreSQL a command agent runs only on workers whose machine has its program (as
+`agent check` finds it on PATH). A worker without it records so on its row, leaves the
+agent's tasks to the others and, when no live worker has it, says so on their cards.
+The agent's own status is never touched: it stays usable for the workers that have it.
 """
 
 from __future__ import annotations
@@ -14,12 +19,17 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from maos_tui.agents.readiness import missing_program
+from maos_tui.domain import AgentStatus, utcnow
 from maos_tui.scheduler import recovery
 from maos_tui.store.leases import LeaseTerms
+from maos_tui.store.worker_records import can_run_anywhere
 
 if TYPE_CHECKING:
     from maos_tui.domain import AgentRecord
@@ -40,6 +50,10 @@ class Seat:
         self.interval = s.settings.worker_heartbeat_seconds
         self._beating: asyncio.Task[None] | None = None
         self._taken = False
+        # The command agents this machine cannot run (agent -> program), as on its row;
+        # looked for again once a heartbeat interval, so a program installed meanwhile counts.
+        self.cannot_run: dict[str, str] = {}
+        self._looked_at: float | None = None
 
     @property
     def terms(self) -> LeaseTerms:
@@ -49,11 +63,13 @@ class Seat:
         """Register the worker (DomainError if a live one has the name), then recover
         what dead workers left behind."""
         await self._register()
+        if self._s.store.shared:
+            await self._publish(self._look(await self._s.store.agents.list()))
         await recovery.recover(self._s)
 
     async def _register(self) -> None:
         await self._s.store.workers.register(
-            self.name, socket.gethostname(), os.getpid(), self.interval
+            self.name, socket.gethostname(), os.getpid(), self.interval, self.cannot_run
         )
         self._taken = True
 
@@ -97,6 +113,51 @@ class Seat:
             await self._register()
         await recovery.reap(s, self.name)
 
+    def _look(self, agents: list[AgentRecord]) -> dict[str, str]:
+        self._looked_at = time.monotonic()
+        found = {agent.name: missing_program(agent) for agent in agents}
+        return {name: program for name, program in found.items() if program is not None}
+
+    async def runnable(self, agents: list[AgentRecord]) -> list[AgentRecord]:
+        """The agents as this worker may place them. On a shared database, an agent whose
+        program no live worker has shows offline, for this pass only, so its tasks say
+        why they wait; every worker without the program writes the same reason."""
+        if not self._s.store.shared:
+            return agents  # one scheduler: a missing program fails the run, as it says
+        if self._looked_at is None or time.monotonic() - self._looked_at >= self.interval:
+            await self._publish(self._look(agents))
+        if not self.cannot_run:
+            return agents
+        async with self._s.store.read() as conn:
+            workers = await self._s.store.workers.list(conn)
+        now = utcnow()
+        return [
+            agent
+            if agent.name not in self.cannot_run
+            or agent.status in (AgentStatus.PAUSED, AgentStatus.OFFLINE)
+            or can_run_anywhere(workers, agent.name, now)
+            else replace(
+                agent,
+                status=AgentStatus.OFFLINE,
+                status_reason=f"no worker has program {self.cannot_run[agent.name]}",
+            )
+            for agent in agents
+        ]
+
+    async def _publish(self, cannot_run: dict[str, str]) -> None:
+        """On the worker's row, with an Activity (a line of `run`) for each change."""
+        if cannot_run == self.cannot_run:
+            return
+        await self._s.store.workers.set_cannot_run(self.name, self.cannot_run, cannot_run)
+        self.cannot_run = cannot_run
+
+    def may_run(self, agent: str) -> bool:
+        """Not left out by the agent's `[[agents]] workers`, and its program is here."""
+        if agent in self.cannot_run:
+            return False
+        only = next((a.get("workers") for a in self._s.config.agents if a["name"] == agent), None)
+        return not only or self.name in only
+
     def load(
         self,
         own: Mapping[str, ActiveRun],
@@ -107,11 +168,10 @@ class Seat:
         by every other one (`open_runs`, (task, agent) as the database has them). An agent
         whose `[[agents]] workers` leave this worker out counts as fully busy here: its
         tasks wait for a worker it may run on, without a reason that workers would
-        overwrite in turn."""
+        overwrite in turn. So does an agent whose program this machine lacks."""
         load = Counter(active.agent for active in own.values())
         load.update(agent for task_id, agent in open_runs if task_id not in own)
-        only = {a["name"]: a["workers"] for a in self._s.config.agents if a.get("workers")}
         for agent in agents:
-            if agent.name in only and self.name not in only[agent.name]:
+            if not self.may_run(agent.name):
                 load[agent.name] = max(load[agent.name], agent.max_concurrent)
         return dict(load), set(own) | {task_id for task_id, _ in open_runs}

@@ -298,6 +298,9 @@ class WorkerRow(SQLModel, table=True):
     started_at: datetime
     heartbeat_at: datetime
     expires_at: datetime
+    # JSON object: the command agents this worker cannot run, each with the program its
+    # machine lacks. The other workers leave those agents' tasks to workers that have it.
+    cannot_run: str = "{}"
 
 
 class LeaseRow(SQLModel, table=True):

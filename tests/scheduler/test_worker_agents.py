@@ -3,6 +3,7 @@ names; the others leave them waiting, without writing a reason of their own."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fakes.instant import InstantRunner
@@ -10,6 +11,7 @@ from fakes.support import make_scheduler, run_until_idle, until
 
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
+from maos_tui.store.worker_records import WorkerRecord
 
 CONFIG = """
 [[agents]]
@@ -45,3 +47,45 @@ async def test_an_agent_runs_only_on_its_workers(store: Store, workspace: Path) 
 
 async def _status(store: Store, task_id: str, status: TaskStatus) -> bool:
     return (await store.tasks.get(task_id)).status is status
+
+
+MISSING = """
+[[agents]]
+name = "coder"
+command = ["maos-no-such-program"]
+"""
+
+
+async def test_a_program_missing_here_fails_the_run_alone_and_waits_with_workers(
+    store: Store, workspace: Path
+) -> None:
+    """One scheduler (SQLite) runs the agent and the run fails, saying why. On a shared
+    database the worker leaves the task, and with no other worker the card says why; the
+    agent itself stays idle, for the workers that have its program."""
+    scheduler = make_scheduler(store, workspace, MISSING, worker="laptop")
+    await store.agents.sync_config(scheduler.config.agents)
+    task = await store.tasks.create("Write it", assignees=["coder"], max_retries=0)
+    await scheduler.start()
+    try:
+        async with asyncio.timeout(20):
+            await scheduler.wait_idle()
+        [worker] = await _workers(store)
+    finally:
+        await scheduler.stop()
+    left = await store.tasks.get(task.id)
+    runs = await store.runs.for_task(task.id)
+    if store.shared:
+        assert left.status is TaskStatus.ASSIGNED and runs == []
+        wanted = "waiting: coder is offline (no worker has program maos-no-such-program)"
+        assert left.status_reason == wanted
+        assert worker.cannot_run == {"coder": "maos-no-such-program"}
+    else:
+        assert left.status is TaskStatus.FAILED and len(runs) == 1
+        assert "cannot start maos-no-such-program" in (left.last_error or "")
+        assert worker.cannot_run == {}
+    assert (await store.agents.get("coder")).status.value == "idle"
+
+
+async def _workers(store: Store) -> list[WorkerRecord]:
+    async with store.read() as conn:
+        return await store.workers.list(conn)

@@ -1,0 +1,118 @@
+"""A command agent runs only on workers whose machine has its program. Two `maos-tui run`
+workers on one PostgreSQL database, `a` with the agent's program on its PATH and `b`
+without: while only `b` runs, the agent's tasks wait and their cards say no worker has
+the program; once `a` runs, `a` does every one of them and `b` none, and `b` has said
+once that it cannot run the agent (its output, its row in `status`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+from tests.fakes.support import write_config
+
+pytestmark = pytest.mark.postgresql
+
+TASKS = 12
+PROGRAM = "maos-fake-coder"
+CONFIG = """
+[scheduler]
+max_parallel = 4
+worker_heartbeat_seconds = 1.0
+"""
+# Prints which worker ran it: the summary becomes the task's result.
+SCRIPT = '#!/bin/sh\ncat >/dev/null\necho "done by $MAOS_TEST_WORKER"\n'
+NO_WORKER = f"waiting: coder is offline (no worker has program {PROGRAM})"
+
+
+def _wait(condition: Callable[[], bool], what: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        time.sleep(0.1)
+
+
+def _reasons(cli: Cli) -> list[object]:
+    return [reason for (reason,) in cli.rows("SELECT status_reason FROM tasks ORDER BY id")]
+
+
+def _results(cli: Cli) -> list[object]:
+    return [result for (result,) in cli.rows("SELECT result FROM tasks ORDER BY id")]
+
+
+class Workers:
+    def __init__(self, cli: Cli) -> None:
+        self.cli = cli
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, **env: str) -> None:
+        out = self.cli.workspace.parent / f"{name}.out"
+        with out.open("w") as sink:
+            self.procs[name] = subprocess.Popen(
+                self.cli.argv("run", "--worker", name, "--max-seconds", "180"),
+                env=self.cli.env(MAOS_TEST_WORKER=name, **env),
+                cwd=self.cli.workspace,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self, name: str) -> str:
+        return (self.cli.workspace.parent / f"{name}.out").read_text()
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for name, proc in self.procs.items():
+            proc.wait(timeout=60)
+            assert proc.returncode == 0, self.output(name)
+
+
+def test_only_the_worker_with_the_program_runs_its_agent(
+    workspace: Path, pg_url: str, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / PROGRAM
+    script.write_text(SCRIPT)
+    script.chmod(0o755)
+    cli = Cli(workspace, pg_url)
+    cli.ok("init")
+    write_config(workspace, CONFIG)
+    cli.ok("agent", "add", "coder", "--command", PROGRAM, "--max-concurrent", "4")
+    for n in range(TASKS):
+        cli.ok("task", "add", f"Task {n}", "--assign", "coder")
+    workers = Workers(cli)
+    try:
+        workers.start("b")  # without the program
+        _wait(lambda: _reasons(cli) == [NO_WORKER] * TASKS, "cards never said no worker has it")
+        shown = json.loads(cli.ok("status", "--json"))
+        assert [w["cannot_run"] for w in shown["workers"]] == [{"coder": PROGRAM}]
+        assert "worker    b: " in (line := cli.ok("status"))
+        assert f"cannot run coder (no program {PROGRAM})" in line
+
+        path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+        workers.start("a", PATH=path)
+        _wait(lambda: _results(cli) == ["done by a"] * TASKS, "a never did every task")
+        shown = json.loads(cli.ok("status", "--json"))
+        assert {w["name"]: w["cannot_run"] for w in shown["workers"]} == {
+            "a": {},
+            "b": {"coder": PROGRAM},
+        }
+    finally:
+        workers.stop()
+    runs = cli.rows("SELECT outcome, count(*) FROM runs GROUP BY outcome")
+    assert runs == [("done", TASKS)], runs  # b never tried one
+    said = workers.output("b")
+    line = f"b cannot run coder: no program {PROGRAM} on PATH; its tasks are left to other workers"
+    assert said.count(line) == 1, said  # said once, not once a pass
+    assert "cannot run" not in workers.output("a")
+    assert "Traceback" not in said + workers.output("a")
