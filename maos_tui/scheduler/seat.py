@@ -19,7 +19,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
@@ -51,9 +50,10 @@ class Seat:
         self._beating: asyncio.Task[None] | None = None
         self._taken = False
         # The command agents this machine cannot run (agent -> program), as on its row;
-        # looked for again once a heartbeat interval, so a program installed meanwhile counts.
+        # looked for again every heartbeat, so a program installed meanwhile counts, and
+        # at once for an agent added since.
         self.cannot_run: dict[str, str] = {}
-        self._looked_at: float | None = None
+        self._looked_at: set[str] = set()
 
     @property
     def terms(self) -> LeaseTerms:
@@ -112,9 +112,14 @@ class Seat:
                     active.handle.cancel()
             await self._register()
         await recovery.reap(s, self.name)
+        if s.store.shared:
+            before = self.cannot_run
+            await self._publish(self._look(await s.store.agents.list()))
+            if self.cannot_run != before:
+                s.wake()
 
     def _look(self, agents: list[AgentRecord]) -> dict[str, str]:
-        self._looked_at = time.monotonic()
+        self._looked_at = {agent.name for agent in agents}
         found = {agent.name: missing_program(agent) for agent in agents}
         return {name: program for name, program in found.items() if program is not None}
 
@@ -124,7 +129,7 @@ class Seat:
         why they wait; every worker without the program writes the same reason."""
         if not self._s.store.shared:
             return agents  # one scheduler: a missing program fails the run, as it says
-        if self._looked_at is None or time.monotonic() - self._looked_at >= self.interval:
+        if any(agent.name not in self._looked_at for agent in agents):
             await self._publish(self._look(agents))
         if not self.cannot_run:
             return agents

@@ -4,14 +4,17 @@ names; the others leave them waiting, without writing a reason of their own."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
+import pytest
 from fakes.instant import InstantRunner
 from fakes.support import make_scheduler, run_until_idle, until
 
 from maos_tui.domain import TaskStatus
 from maos_tui.store import Store
 from maos_tui.store.worker_records import WorkerRecord
+from tests.conftest import query
 
 CONFIG = """
 [[agents]]
@@ -89,3 +92,40 @@ async def test_a_program_missing_here_fails_the_run_alone_and_waits_with_workers
 async def _workers(store: Store) -> list[WorkerRecord]:
     async with store.read() as conn:
         return await store.workers.list(conn)
+
+
+@pytest.mark.postgresql
+async def test_a_program_installed_later_is_found_on_the_next_heartbeat(
+    pg_url: str, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await Store.open(pg_url)
+    config = "[scheduler]\nworker_heartbeat_seconds = 0.3\n" + MISSING
+    scheduler = make_scheduler(store, workspace, config, worker="laptop")
+    try:
+        await store.agents.sync_config(scheduler.config.agents)
+        task = await store.tasks.create("Write it", assignees=["coder"], max_retries=0)
+        await scheduler.start()
+        waiting = "waiting: coder is offline (no worker has program maos-no-such-program)"
+        await until(
+            lambda: _reason(store, task.id, waiting), message="the card never said why it waits"
+        )
+        program = tmp_path / "bin" / "maos-no-such-program"
+        program.parent.mkdir()
+        program.write_text("#!/bin/sh\ncat >/dev/null\necho written\n")
+        program.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{program.parent}{os.pathsep}{os.environ['PATH']}")
+        await until(lambda: _status(store, task.id, TaskStatus.DONE), message="never ran it")
+        [worker] = await _workers(store)
+        assert worker.cannot_run == {}
+    finally:
+        await scheduler.stop()
+        await store.close()
+    said = query(
+        pg_url,
+        "SELECT actor, verb FROM activities WHERE verb IN ('cannot run', 'can run') ORDER BY id",
+    )
+    assert said == [("laptop", "cannot run"), ("laptop", "can run")]
+
+
+async def _reason(store: Store, task_id: str, reason: str) -> bool:
+    return (await store.tasks.get(task_id)).status_reason == reason
