@@ -6,10 +6,11 @@ On PostgreSQL any number of workers may run, on any machines; on SQLite the sche
 lock still allows one per workspace, which registers all the same, so `status` and the
 app's header show it.
 
-On PostgreSQL a command agent runs only on workers whose machine has its program (as
-`agent check` finds it on PATH). A worker without it records so on its row, leaves the
-agent's tasks to the others and, when no live worker has it, says so on their cards.
-The agent's own status is never touched: it stays usable for the workers that have it.
+On PostgreSQL an agent runs only on workers whose machine has what it needs: a command
+agent's program (as `agent check` finds it on PATH), an LLM agent's provider keys. A
+worker without them records so on its row, leaves the agent's tasks to the others and,
+when no live worker has them, says so on their cards. The agent's own status is never
+touched: it stays usable for the workers that have them.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Seat:
         self.interval = s.settings.worker_heartbeat_seconds
         self._beating: asyncio.Task[None] | None = None
         self._taken = False
-        # The command agents this machine cannot run (agent -> program), as on its row;
+        # The agents this machine cannot run, with what it lacks ("program claude on
+        # PATH", "OPENAI_API_KEY"), as on its row;
         # looked for again every heartbeat, so a program installed meanwhile counts, and
         # at once for an agent added since.
         self.cannot_run: dict[str, str] = {}
@@ -120,13 +122,18 @@ class Seat:
 
     def _look(self, agents: list[AgentRecord]) -> dict[str, str]:
         self._looked_at = {agent.name for agent in agents}
-        found = {agent.name: missing_program(agent) for agent in agents}
-        return {name: program for name, program in found.items() if program is not None}
+        found = {}
+        for agent in agents:
+            program = missing_program(agent)
+            lacks = f"program {program} on PATH" if program else self._s.gate.lacking(agent)
+            if lacks:
+                found[agent.name] = lacks
+        return found
 
     async def runnable(self, agents: list[AgentRecord]) -> list[AgentRecord]:
-        """The agents as this worker may place them. On a shared database, an agent whose
-        program no live worker has shows offline, for this pass only, so its tasks say
-        why they wait; every worker without the program writes the same reason."""
+        """The agents as this worker may place them. On a shared database, an agent that
+        no live worker can run shows offline, for this pass only, so its tasks say why
+        they wait; every worker that cannot run it writes the same reason."""
         if not self._s.store.shared:
             return agents  # one scheduler: a missing program fails the run, as it says
         if any(agent.name not in self._looked_at for agent in agents):
@@ -144,7 +151,7 @@ class Seat:
             else replace(
                 agent,
                 status=AgentStatus.OFFLINE,
-                status_reason=f"no worker has program {self.cannot_run[agent.name]}",
+                status_reason=f"no worker has {self.cannot_run[agent.name]}",
             )
             for agent in agents
         ]
@@ -157,7 +164,7 @@ class Seat:
         self.cannot_run = cannot_run
 
     def may_run(self, agent: str) -> bool:
-        """Not left out by the agent's `[[agents]] workers`, and its program is here."""
+        """Not left out by the agent's `[[agents]] workers`, and what it needs is here."""
         if agent in self.cannot_run:
             return False
         only = next((a.get("workers") for a in self._s.config.agents if a["name"] == agent), None)
@@ -173,7 +180,7 @@ class Seat:
         by every other one (`open_runs`, (task, agent) as the database has them). An agent
         whose `[[agents]] workers` leave this worker out counts as fully busy here: its
         tasks wait for a worker it may run on, without a reason that workers would
-        overwrite in turn. So does an agent whose program this machine lacks."""
+        overwrite in turn. So does an agent this machine cannot run (`cannot_run`)."""
         load = Counter(active.agent for active in own.values())
         load.update(agent for task_id, agent in open_runs if task_id not in own)
         for agent in agents:

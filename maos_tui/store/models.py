@@ -298,8 +298,8 @@ class WorkerRow(SQLModel, table=True):
     started_at: datetime
     heartbeat_at: datetime
     expires_at: datetime
-    # JSON object: the command agents this worker cannot run, each with the program its
-    # machine lacks. The other workers leave those agents' tasks to workers that have it.
+    # JSON object: the agents this worker cannot run, each with what its machine lacks
+    # (a command's program, provider keys). It leaves their tasks to the other workers.
     cannot_run: str = "{}"
 
 

@@ -20,7 +20,8 @@ class WorkerRecord:
     started_at: datetime
     heartbeat_at: datetime
     expires_at: datetime
-    # The command agents this worker cannot run: agent name -> the program it lacks.
+    # The agents this worker cannot run: agent name -> what its machine lacks
+    # ("program claude on PATH", "OPENAI_API_KEY").
     cannot_run: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,17 +51,17 @@ class WorkerRecord:
         }
 
     def cannot_run_line(self) -> str:
-        """`cannot run claude (no program claude)`, or "" when it runs every agent."""
+        """`cannot run coder (no program claude on PATH)`, or "" when it runs them all."""
         if not self.cannot_run:
             return ""
         agents = ", ".join(
-            f"{agent} (no program {program})" for agent, program in sorted(self.cannot_run.items())
+            f"{agent} (no {lacks})" for agent, lacks in sorted(self.cannot_run.items())
         )
         return f"cannot run {agents}"
 
 
 def can_run_anywhere(workers: list[WorkerRecord], agent: str, now: datetime) -> bool:
-    """Whether some live worker has the agent's program."""
+    """Whether some live worker can run the agent."""
     return any(w.live(now) and agent not in w.cannot_run for w in workers)
 
 

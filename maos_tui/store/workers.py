@@ -63,7 +63,7 @@ class WorkerService:
     ) -> None:
         """Add this worker; DomainError when a live worker already has the name (a dead
         one's row is taken over: its leases are its own to recover, scheduler/recovery).
-        `cannot_run`: the command agents whose program this machine lacks."""
+        `cannot_run`: the agents this machine cannot run, with what it lacks."""
         async with self.store.write() as tx:
             found = (
                 (
@@ -116,7 +116,7 @@ class WorkerService:
     async def set_cannot_run(
         self, name: str, old: Mapping[str, str], new: Mapping[str, str]
     ) -> None:
-        """Record which command agents this worker cannot run (agent -> missing program),
+        """Record which agents this worker cannot run (agent -> what its machine lacks),
         with one Activity per agent that changed side: `<worker> cannot run <agent>` or
         `<worker> can run <agent>`."""
         async with self.store.write() as tx:
@@ -126,7 +126,7 @@ class WorkerService:
                 .values(cannot_run=json.dumps(dict(new), sort_keys=True))
             )
             for agent in sorted(set(new) - set(old)):
-                reason = f"no program {new[agent]} on PATH; its tasks are left to other workers"
+                reason = f"no {new[agent]}; its tasks are left to other workers"
                 await tx.activity(
                     name, "cannot run", topic=TOPIC, agent=agent, target=agent, reason=reason
                 )

@@ -79,9 +79,9 @@ async def test_a_program_missing_here_fails_the_run_alone_and_waits_with_workers
     runs = await store.runs.for_task(task.id)
     if store.shared:
         assert left.status is TaskStatus.ASSIGNED and runs == []
-        wanted = "waiting: coder is offline (no worker has program maos-no-such-program)"
+        wanted = "waiting: coder is offline (no worker has program maos-no-such-program on PATH)"
         assert left.status_reason == wanted
-        assert worker.cannot_run == {"coder": "maos-no-such-program"}
+        assert worker.cannot_run == {"coder": "program maos-no-such-program on PATH"}
     else:
         assert left.status is TaskStatus.FAILED and len(runs) == 1
         assert "cannot start maos-no-such-program" in (left.last_error or "")
@@ -105,7 +105,7 @@ async def test_a_program_installed_later_is_found_on_the_next_heartbeat(
         await store.agents.sync_config(scheduler.config.agents)
         task = await store.tasks.create("Write it", assignees=["coder"], max_retries=0)
         await scheduler.start()
-        waiting = "waiting: coder is offline (no worker has program maos-no-such-program)"
+        waiting = "waiting: coder is offline (no worker has program maos-no-such-program on PATH)"
         await until(
             lambda: _reason(store, task.id, waiting), message="the card never said why it waits"
         )
