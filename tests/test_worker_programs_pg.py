@@ -7,6 +7,7 @@ agent's provider key, which one worker lacking it must not take offline for the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from maos_tui.store import Store
 from tests.conftest import Cli
 from tests.fakes.support import write_config
 
@@ -39,6 +41,15 @@ def _wait(condition: Callable[[], bool], what: str, seconds: float = 90) -> None
     while not condition():
         assert time.monotonic() < deadline, f"{what} within {seconds} s"
         time.sleep(0.1)
+
+
+async def _add_tasks(url: str) -> None:
+    store = await Store.open(url)
+    try:
+        for n in range(TASKS):
+            await store.tasks.create(f"Task {n}", assignees=["coder"])
+    finally:
+        await store.close()
 
 
 def _reasons(cli: Cli) -> list[object]:
@@ -89,8 +100,7 @@ def test_only_the_worker_with_the_program_runs_its_agent(
     cli.ok("init")
     write_config(workspace, CONFIG)
     cli.ok("agent", "add", "coder", "--command", PROGRAM, "--max-concurrent", "4")
-    for n in range(TASKS):
-        cli.ok("task", "add", f"Task {n}", "--assign", "coder")
+    asyncio.run(_add_tasks(pg_url))
     workers = Workers(cli)
     try:
         workers.start("b")  # without the program
