@@ -56,6 +56,7 @@ class Seat:
         # at once for an agent added since.
         self.cannot_run: dict[str, str] = {}
         self._looked_at: set[str] = set()
+        self._keys_loaded = False  # as the gate said at the last look
 
     @property
     def terms(self) -> LeaseTerms:
@@ -122,6 +123,7 @@ class Seat:
 
     def _look(self, agents: list[AgentRecord]) -> dict[str, str]:
         self._looked_at = {agent.name for agent in agents}
+        self._keys_loaded = self._s.gate.keys_loaded
         found = {}
         for agent in agents:
             program = missing_program(agent)
@@ -136,7 +138,10 @@ class Seat:
         they wait; every worker that cannot run it writes the same reason."""
         if not self._s.store.shared:
             return agents  # one scheduler: a missing program fails the run, as it says
-        if any(agent.name not in self._looked_at for agent in agents):
+        looked = self._looked_at
+        if self._keys_loaded != self._s.gate.keys_loaded or any(
+            agent.name not in looked for agent in agents
+        ):
             await self._publish(self._look(agents))
         if not self.cannot_run:
             return agents

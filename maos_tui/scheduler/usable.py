@@ -41,11 +41,14 @@ class AgentGate:
         self._pending: set[str] = set()  # variables whose key command is still running
         self._failed: dict[str, str] = {}
         self.waiting = False  # an agent waits for a key command: the scheduler is not idle
+        self._started = False
+        self.keys_loaded = False  # the key commands have ended: what is missing is known
 
     def start(self) -> None:
         from maos_tui.agents.keys import key_commands
 
         self._pending = set(key_commands(self.config))
+        self._started = True
         if self._pending:
             self._keys = asyncio.create_task(self._load(), name="maos-key-commands")
 
@@ -62,6 +65,7 @@ class AgentGate:
             self._failed = await load_key_commands(self.config)
         finally:
             self._pending = set()
+            self.keys_loaded = True
         for name, failure in self._failed.items():
             log.warning("%s: %s", name, failure)
         self._wake()
@@ -102,10 +106,10 @@ class AgentGate:
 
     def lacking(self, agent: AgentRecord, has_key: Callable[[str], bool] | None = None) -> str:
         """The keys an LLM agent lacks on this machine ("" if none, or while their key
-        commands still run), when its model is one litellm routes."""
+        commands still run or are yet to start), when its model is one litellm routes."""
         if agent.kind is not AgentKind.LLM or agent.model is None or problem(agent, lambda _: True):
             return ""
-        has = has_key or has_key_in(os.environ)
+        has = has_key or has_key_in(os.environ, None if self._started else self.config)
         missing = missing_keys(agent.model, agent.api_base, has)
         return ", ".join(name for name in missing if name not in self._pending)
 

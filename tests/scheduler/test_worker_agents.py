@@ -129,3 +129,36 @@ async def test_a_program_installed_later_is_found_on_the_next_heartbeat(
 
 async def _reason(store: Store, task_id: str, reason: str) -> bool:
     return (await store.tasks.get(task_id)).status_reason == reason
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [('["sh", "-c", "echo sk-made-up"]', []), ('["sh", "-c", "exit 3"]', ["cannot run"])],
+)
+async def test_a_key_command_decides_once_it_has_run(
+    pg_url: str, workspace: Path, monkeypatch: pytest.MonkeyPatch, command: str, said: list[str]
+) -> None:
+    """A key from an `[api_keys]` command is not taken for missing while the command runs:
+    the worker says it cannot run the agent only when the command failed, and only once."""
+    # Set first so that the key the command loads is taken away after the test.
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    store = await Store.open(pg_url)
+    config = (
+        f"[scheduler]\nworker_heartbeat_seconds = 0.3\n[api_keys]\nOPENAI_API_KEY = {command}\n"
+    )
+    scheduler = make_scheduler(store, workspace, config, worker="laptop")
+    try:
+        await store.agents.add("thinker", model="openai/gpt-4o-mini")
+        await scheduler.start()
+        await until(lambda: scheduler.gate.keys_loaded, message="the key command never ended")
+        await scheduler.settle()
+        await scheduler.seat.beat()
+        [worker] = await _workers(store)
+    finally:
+        await scheduler.stop()
+        await store.close()
+    assert worker.cannot_run == ({"thinker": "OPENAI_API_KEY"} if said else {})
+    verbs = query(pg_url, "SELECT verb FROM activities WHERE verb IN ('cannot run', 'can run')")
+    assert [verb for (verb,) in verbs] == said
