@@ -86,7 +86,7 @@ def load_v1(path: Path) -> None:
 async def test_empty_database_gets_the_latest_schema(tmp_path: Path) -> None:
     store = await Store.open(url(tmp_path / "new.db"))
     try:
-        assert await store.schema_version() == LATEST == 7
+        assert await store.schema_version() == LATEST == 8
         task = await store.tasks.create("Searchable from the start")
         assert [h.ref for h in await store.search.search("searchable")] == [task.id]
     finally:

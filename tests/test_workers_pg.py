@@ -1,7 +1,8 @@
 """Three `maos-tui run` workers on one PostgreSQL database work a board together; one is
 killed with SIGKILL mid-run. Every task is done exactly once, no task ever has two runs
 at a time, and the killed worker's tasks come back with a retry counted and an Activity
-that says why."""
+that says why. And eight `task add` processes writing at once while three workers run:
+every task they were told was added exists and is done exactly once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -23,7 +25,9 @@ from tests.fakes.support import write_config
 
 pytestmark = pytest.mark.postgresql
 
-TASKS = 60
+TASKS = 300
+# Eight `task add` processes at once, each adding this many tasks one after another.
+WRITERS, ADDS = 8, 3
 CONFIG = """
 [scheduler]
 max_parallel = 9
@@ -31,7 +35,7 @@ worker_heartbeat_seconds = 1.0
 """
 
 
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 120) -> None:
+def _wait(condition: Callable[[], bool], what: str, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f"{what} within {seconds} s"
@@ -52,8 +56,23 @@ def _open_runs_of(cli: Cli, worker: str) -> list[str]:
     return sorted(str(task_id) for (task_id,) in rows)
 
 
+def _done_once(cli: Cli) -> dict[str, list[tuple[datetime, datetime, str]]]:
+    """Each task's runs, by task; every task done exactly once, never two runs at once."""
+    runs: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    for task_id, started, ended, outcome in cli.rows(
+        "SELECT task_id, started_at, ended_at, outcome FROM runs ORDER BY started_at"
+    ):
+        assert ended is not None, f"run of {task_id} left open"
+        runs.setdefault(str(task_id), []).append((started, ended, str(outcome)))  # type: ignore[arg-type]
+    for task_id, attempts in runs.items():
+        assert [o for _, _, o in attempts].count("done") == 1, (task_id, attempts)
+        for (_, ended, _), (started, _, _) in pairwise(attempts):
+            assert ended <= started, f"{task_id} had two runs at once: {attempts}"
+    return runs
+
+
 async def _add_tasks(url: str) -> None:
-    """The board, written at once (sixty `task add` processes would take a minute)."""
+    """The board, written at once (300 `task add` processes would take minutes)."""
     store = await Store.open(url)
     try:
         for n in range(TASKS):
@@ -62,25 +81,48 @@ async def _add_tasks(url: str) -> None:
         await store.close()
 
 
+def _start(cli: Cli, names: tuple[str, ...]) -> dict[str, subprocess.Popen[bytes]]:
+    workers = {}
+    for name in names:
+        with (cli.workspace.parent / f"{name}.log").open("w") as err:
+            workers[name] = subprocess.Popen(
+                cli.argv("run", "--worker", name, "--max-seconds", "480"),
+                env=cli.env(),
+                cwd=cli.workspace,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+    try:
+        # All of them are working before the board fills, so each gets a share.
+        _wait(lambda: cli.rows("SELECT count(*) FROM workers") == [(len(names),)], "workers up")
+    except BaseException:
+        _stop(workers)
+        raise
+    return workers
+
+
+def _stop(workers: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGINT to those still running, and wait for them to end."""
+    running = [worker for worker in workers.values() if worker.poll() is None]
+    for worker in running:
+        worker.send_signal(signal.SIGINT)
+    for worker in running:
+        worker.wait(timeout=60)
+
+
+def _ended_cleanly(cli: Cli, workers: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, worker in workers.items():
+        said = (cli.workspace.parent / f"{name}.log").read_text()
+        assert worker.returncode == 0 and "Traceback" not in said, said
+
+
 def test_three_workers_share_a_board_and_survive_a_kill(workspace: Path, pg_url: str) -> None:
     cli = Cli(workspace, pg_url)
     cli.ok("init")
     write_config(workspace, CONFIG)
     cli.ok("agent", "add", "quick", "--command", "sleep 1", "--max-concurrent", "9")
-    logs = {name: workspace.parent / f"{name}.log" for name in ("w1", "w2", "w3")}
-    workers: dict[str, subprocess.Popen[bytes]] = {}
-    for name, log in logs.items():
-        with log.open("w") as err:
-            workers[name] = subprocess.Popen(
-                cli.argv("run", "--worker", name, "--max-seconds", "240"),
-                env=cli.env(),
-                cwd=workspace,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
+    workers = _start(cli, ("w1", "w2", "w3"))
     try:
-        # All three are working before the board fills, so each gets a share.
-        _wait(lambda: cli.rows("SELECT count(*) FROM workers") == [(3,)], "not 3 workers")
         asyncio.run(_add_tasks(pg_url))
         _wait(lambda: bool(_open_runs_of(cli, "w3")), "w3 never ran a task")
         workers["w3"].kill()
@@ -89,26 +131,11 @@ def test_three_workers_share_a_board_and_survive_a_kill(workspace: Path, pg_url:
         assert lost, "w3 had no run open when it was killed"
         _wait(lambda: _done(cli) == TASKS, f"not all {TASKS} tasks were done")
     finally:
-        for name in ("w1", "w2"):
-            workers[name].send_signal(signal.SIGINT)
-        for name in ("w1", "w2"):
-            workers[name].wait(timeout=60)
-    for name in ("w1", "w2"):
-        said = logs[name].read_text()
-        assert workers[name].returncode == 0 and "Traceback" not in said, said
+        _stop(workers)
+    _ended_cleanly(cli, {name: workers[name] for name in ("w1", "w2")})
 
-    # Every task done exactly once, and never two runs of one task at a time.
-    runs: dict[str, list[tuple[datetime, datetime, str]]] = {}
-    for task_id, started, ended, outcome in cli.rows(
-        "SELECT task_id, started_at, ended_at, outcome FROM runs ORDER BY started_at"
-    ):
-        assert ended is not None, f"run of {task_id} left open"
-        runs.setdefault(str(task_id), []).append((started, ended, str(outcome)))  # type: ignore[arg-type]
+    runs = _done_once(cli)
     assert len(runs) == TASKS
-    for task_id, attempts in runs.items():
-        assert [o for _, _, o in attempts].count("done") == 1, (task_id, attempts)
-        for (_, ended, _), (started, _, _) in pairwise(attempts):
-            assert ended <= started, f"{task_id} had two runs at once: {attempts}"
 
     # The killed worker's tasks: their run ended as crashed, a retry counted, and said so.
     for task_id in lost:
@@ -127,3 +154,32 @@ def test_three_workers_share_a_board_and_survive_a_kill(workspace: Path, pg_url:
     assert cli.rows("SELECT actor FROM activities WHERE verb = 'worker lost'") == [("w3",)]
     shown = json.loads(cli.ok("status", "--json"))
     assert shown["workers"] == [] and shown["tasks"]["done"] == TASKS
+
+
+def test_eight_writers_while_three_workers_run_lose_nothing(workspace: Path, pg_url: str) -> None:
+    cli = Cli(workspace, pg_url)
+    cli.ok("init")
+    write_config(workspace, CONFIG)
+    cli.ok("agent", "add", "quick", "--command", "sleep 0.2", "--max-concurrent", "9")
+    workers = _start(cli, ("w1", "w2", "w3"))
+
+    def writer(n: int) -> list[str]:
+        return [
+            cli.ok("task", "add", f"Writer {n} task {k}", "--assign", "quick").strip()
+            for k in range(ADDS)
+        ]
+
+    try:
+        with ThreadPoolExecutor(WRITERS) as pool:
+            added = [task_id for ids in pool.map(writer, range(WRITERS)) for task_id in ids]
+        assert len(set(added)) == WRITERS * ADDS, added
+        _wait(lambda: _done(cli) == len(added), f"not all {len(added)} added tasks were done")
+    finally:
+        _stop(workers)
+    _ended_cleanly(cli, workers)
+    rows = cli.rows("SELECT id, title, status FROM tasks")
+    assert sorted(str(task_id) for task_id, _, _ in rows) == sorted(added)
+    assert {str(title) for _, title, _ in rows} == {
+        f"Writer {n} task {k}" for n in range(WRITERS) for k in range(ADDS)
+    }
+    assert sorted(_done_once(cli)) == sorted(added)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from maos_tui.agents.llm import call_options, describe_error, load_litellm
 from maos_tui.agents.mcp_config import ServerSpec, specs_of
-from maos_tui.agents.readiness import has_key_in, problem
+from maos_tui.agents.readiness import has_key_in, missing_program, problem
 from maos_tui.domain import AgentKind, AgentRecord
 
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ async def _check_servers(specs: list[ServerSpec], cwd: Path) -> tuple[bool, str]
 async def _check_model(agent: AgentRecord) -> tuple[bool, str]:
     if agent.kind is AgentKind.COMMAND:
         program = (agent.command or ("",))[0]
-        if agent.shell or shutil.which(program):
+        if missing_program(agent) is None:
             return True, f"{agent.name}: command {program} found"
         return False, f"{agent.name}: command {program!r} not found on PATH"
     reason = problem(agent, has_key_in(os.environ))

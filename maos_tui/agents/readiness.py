@@ -5,6 +5,7 @@ TUI) and the scheduler ask the same question of the same table (maos_tui.provide
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -42,6 +43,15 @@ def problem(agent: AgentRecord, has_key: HasKey) -> str | None:
         return str(exc)
     missing = missing_keys(agent.model, agent.api_base, has_key)
     return f"missing {', '.join(missing)}" if missing else None
+
+
+def missing_program(agent: AgentRecord) -> str | None:
+    """The program a command agent runs when this machine's PATH lacks it (what
+    `agent check` says); None for an LLM agent, a shell command or a program found."""
+    if agent.kind is not AgentKind.COMMAND or agent.shell:
+        return None
+    program = (agent.command or ("",))[0]
+    return None if shutil.which(program) else program
 
 
 def as_shown(agent: AgentRecord, has_key: HasKey) -> AgentRecord:

@@ -95,6 +95,8 @@ async def show_status(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out(f"agent     {agent.name}: {agent.status.value}{reason}")
     for worker in workers:
         state = "" if worker.live(now) else ", not heartbeating"
+        if worker.cannot_run:
+            state += "; " + worker.cannot_run_line()
         ctx.out(
             f"worker    {worker.name}: pid {worker.pid} on {worker.host}, "
             f"heartbeat {worker.age(now):.0f}s ago{state}"

@@ -62,6 +62,8 @@ class Heartbeats:
         for agent in due:
             if agent.status in (AgentStatus.PAUSED, AgentStatus.OFFLINE):
                 continue
+            if not scheduler.seat.may_run(agent.name):  # left to the workers that may
+                continue
             load = sum(1 for r in active_runs.values() if r.agent == agent.name)
             if load >= agent.max_concurrent or len(active_runs) >= scheduler.settings.max_parallel:
                 continue

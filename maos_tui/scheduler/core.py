@@ -94,7 +94,7 @@ class Scheduler:
         # The events of the runs being started (see _started_here).
         self._starting: list[Event] | None = None
         self._starting_ids: set[int] | None = None
-        self._gate = AgentGate(store, config, self.wake)
+        self.gate = AgentGate(store, config, self.wake)
         self._forecast_gate = ForecastGate(store, self.settings)
         self.mcp = McpServers()  # LLM agents' MCP servers: started by runs, stopped by stop()
         # Runs ending together are recorded in one transaction; those it failed, again.
@@ -117,7 +117,7 @@ class Scheduler:
         try:
             await self.seat.take()  # and recover what dead workers left
             self._unsubscribe = await self.store.changes.subscribe(self._on_event)
-            self._gate.start()
+            self.gate.start()
             self.seat.start_beating()
         except BaseException:
             self._stop_following()
@@ -152,7 +152,7 @@ class Scheduler:
                 handles.append(active.handle)
         await asyncio.gather(*handles, return_exceptions=True)
         await self.mcp.close()
-        await self._gate.stop()
+        await self.gate.stop()
         await self._ends.idle()
         await record_again(self)  # a last try: what is left is requeued by the next start
         await self.seat.leave()
@@ -275,7 +275,7 @@ class Scheduler:
         await stop_moved_runs(self.store, self._backlog, self.active_runs)
         # A task whose agent asked the human waits for their answer in the thread.
         tasks = self._backlog.tasks()
-        agents = await self._gate.usable(agents)
+        agents = await self.seat.runnable(await self.gate.usable(agents))
         self.reason = budgets.workspace_budget_reason(self.settings, totals)
         load, running = self.seat.load(self.active_runs, open_runs, agents)
         running |= ended_while_read
@@ -310,7 +310,7 @@ class Scheduler:
             or result.waiting
             or result.retrying
             or mentioned
-            or self._gate.waiting
+            or self.gate.waiting
         )
         if idle:
             self._idle.set()

@@ -2,6 +2,10 @@
 litellm routes and its provider's keys. The verdicts are written on the agents (offline or
 paused, with the reason) so that every view shows them, and cleared once fixed.
 
+On a shared database, missing keys are this machine's own: another worker may have them.
+They are not written on the agent (two workers would take turns setting it offline and
+idle); the worker leaves the agent's tasks to the others instead (scheduler/seat.py).
+
 Key commands (`[api_keys]`) run in the background from the scheduler's start: a command
 agent never waits for them, and stopping the scheduler kills them.
 """
@@ -37,11 +41,14 @@ class AgentGate:
         self._pending: set[str] = set()  # variables whose key command is still running
         self._failed: dict[str, str] = {}
         self.waiting = False  # an agent waits for a key command: the scheduler is not idle
+        self._started = False
+        self.keys_loaded = False  # the key commands have ended: what is missing is known
 
     def start(self) -> None:
         from maos_tui.agents.keys import key_commands
 
         self._pending = set(key_commands(self.config))
+        self._started = True
         if self._pending:
             self._keys = asyncio.create_task(self._load(), name="maos-key-commands")
 
@@ -58,6 +65,7 @@ class AgentGate:
             self._failed = await load_key_commands(self.config)
         finally:
             self._pending = set()
+            self.keys_loaded = True
         for name, failure in self._failed.items():
             log.warning("%s: %s", name, failure)
         self._wake()
@@ -83,6 +91,8 @@ class AgentGate:
                 kept.append(replace(agent, status=AgentStatus.OFFLINE, status_reason=waiting))
                 continue
             reason = self._reason(agent, has_key)
+            if reason and self.store.shared and self.lacking(agent, has_key):
+                reason = None  # this worker's own: its seat keeps the agent's tasks away
             offline = agent.status is AgentStatus.OFFLINE
             ours = offline and is_readiness_reason(agent.status_reason)
             if reason and reason != agent.status_reason and (ours or not offline):
@@ -93,6 +103,15 @@ class AgentGate:
                 continue
             kept.append(agent)
         return kept
+
+    def lacking(self, agent: AgentRecord, has_key: Callable[[str], bool] | None = None) -> str:
+        """The keys an LLM agent lacks on this machine ("" if none, or while their key
+        commands still run or are yet to start), when its model is one litellm routes."""
+        if agent.kind is not AgentKind.LLM or agent.model is None or problem(agent, lambda _: True):
+            return ""
+        has = has_key or has_key_in(os.environ, None if self._started else self.config)
+        missing = missing_keys(agent.model, agent.api_base, has)
+        return ", ".join(name for name in missing if name not in self._pending)
 
     def _waits_for_key(self, agent: AgentRecord, has_key: Callable[[str], bool]) -> bool:
         if not self._pending or agent.kind is not AgentKind.LLM or agent.model is None:

@@ -48,6 +48,13 @@ def _create_indexes(conn: Connection, model: type, names: tuple[str, ...]) -> No
             index.create(conn, checkfirst=True)
 
 
+def _recreate(conn: Connection, model: type) -> None:
+    """Drop and create a table again, for one whose rows are only ever current state (a
+    column added by ALTER TABLE would leave SQLite's stored schema unlike a fresh one)."""
+    model.__table__.drop(conn, checkfirst=True)  # type: ignore[attr-defined]
+    _create(conn, model)
+
+
 def _seed_counters(conn: Connection) -> None:
     conn.execute(text("INSERT INTO counters (name, value) VALUES ('task', 0)"))
 
@@ -66,6 +73,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "runs indexes for the insights figures",
         lambda conn: _create_indexes(conn, Run, ("ix_runs_figures", "ix_runs_agents")),
     ),
+    # Workers register again within a heartbeat: their rows are not worth carrying over.
+    Migration(8, "the agents each worker cannot run", lambda conn: _recreate(conn, WorkerRow)),
 )
 LATEST = MIGRATIONS[-1].version
 # The schema version of a database that has one (the board's first paint reads it too).

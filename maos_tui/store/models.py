@@ -298,6 +298,9 @@ class WorkerRow(SQLModel, table=True):
     started_at: datetime
     heartbeat_at: datetime
     expires_at: datetime
+    # JSON object: the agents this worker cannot run, each with what its machine lacks
+    # (a command's program, provider keys). It leaves their tasks to the other workers.
+    cannot_run: str = "{}"
 
 
 class LeaseRow(SQLModel, table=True):

@@ -10,7 +10,9 @@ back its leases (scheduler/seat.py).
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -51,9 +53,17 @@ class WorkerService:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def register(self, name: str, host: str, pid: int, interval: float) -> None:
+    async def register(
+        self,
+        name: str,
+        host: str,
+        pid: int,
+        interval: float,
+        cannot_run: Mapping[str, str] | None = None,
+    ) -> None:
         """Add this worker; DomainError when a live worker already has the name (a dead
-        one's row is taken over: its leases are its own to recover, scheduler/recovery)."""
+        one's row is taken over: its leases are its own to recover, scheduler/recovery).
+        `cannot_run`: the agents this machine cannot run, with what it lacks."""
         async with self.store.write() as tx:
             found = (
                 (
@@ -81,6 +91,7 @@ class WorkerService:
                     started_at=tx.now,
                     heartbeat_at=tx.now,
                     expires_at=expiry(tx.now, interval),
+                    cannot_run=json.dumps(dict(cannot_run or {}), sort_keys=True),
                 )
             )
             # No Activity: every app start would put one in the feed and in WORKING.md.
@@ -101,6 +112,26 @@ class WorkerService:
                 update(LeaseRow).where(LeaseRow.worker == name).values(expires_at=until)
             )
             return bool(beat.rowcount)
+
+    async def set_cannot_run(
+        self, name: str, old: Mapping[str, str], new: Mapping[str, str]
+    ) -> None:
+        """Record which agents this worker cannot run (agent -> what its machine lacks),
+        with one Activity per agent that changed side: `<worker> cannot run <agent>` or
+        `<worker> can run <agent>`."""
+        async with self.store.write() as tx:
+            await tx.conn.execute(
+                update(WorkerRow)
+                .where(WorkerRow.name == name)
+                .values(cannot_run=json.dumps(dict(new), sort_keys=True))
+            )
+            for agent in sorted(set(new) - set(old)):
+                reason = f"no {new[agent]}; its tasks are left to other workers"
+                await tx.activity(
+                    name, "cannot run", topic=TOPIC, agent=agent, target=agent, reason=reason
+                )
+            for agent in sorted(set(old) - set(new)):
+                await tx.activity(name, "can run", topic=TOPIC, agent=agent, target=agent)
 
     async def lost_in(self, tx: Tx, name: str, reason: str) -> None:
         """Remove a worker taken for dead, with the Activity `<name> worker lost`."""

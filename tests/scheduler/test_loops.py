@@ -118,7 +118,7 @@ async def test_a_run_parked_while_a_pass_plans_is_not_started_again(
     task_id = await llm_task(store, fake)
     fake.default = tool_call("post_message", text="still checking the login test")
     scheduler = make_scheduler(store, workspace)
-    gate = scheduler._gate
+    gate = scheduler.gate
     usable = gate.usable
     held: list[str] = []
 

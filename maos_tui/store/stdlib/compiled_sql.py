@@ -19,7 +19,7 @@ class Statement(NamedTuple):
     bind_datetimes: tuple[str, ...] = ()  # parameters stored as UTC datetimes
 
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 BUSY_TIMEOUT_MS = 5000
 VERSION = Statement(
     sql='SELECT maos_meta.value \nFROM maos_meta \nWHERE maos_meta."key" = :key_1',
@@ -240,7 +240,7 @@ FEED = Statement(
     booleans=(),
 )
 WORKERS = Statement(
-    sql="SELECT workers.name, workers.host, workers.pid, workers.started_at, workers.heartbeat_at, workers.expires_at \nFROM workers ORDER BY workers.name",
+    sql="SELECT workers.name, workers.host, workers.pid, workers.started_at, workers.heartbeat_at, workers.expires_at, workers.cannot_run \nFROM workers ORDER BY workers.name",
     fixed={},
     keys=(
         "name",
@@ -249,6 +249,7 @@ WORKERS = Statement(
         "started_at",
         "heartbeat_at",
         "expires_at",
+        "cannot_run",
     ),
     datetimes=(
         3,
