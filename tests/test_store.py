@@ -363,7 +363,13 @@ def test_saved_events_keep_every_field() -> None:
 
     from maos_tui.domain import ActivityRecord
 
-    assert [f.name for f in fields(Event)] == ["topic", "activity", "task_id", "agent"]
+    assert [f.name for f in fields(Event)] == [
+        "topic",
+        "activity",
+        "task_id",
+        "agent",
+        "changes",
+    ]
     assert [f.name for f in fields(ActivityRecord)] == [
         "id",
         "created_at",

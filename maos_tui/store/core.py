@@ -175,6 +175,7 @@ def _saved(event: Event, new_id: int) -> Event:
         ),
         task_id=event.task_id,
         agent=event.agent,
+        changes=event.changes,
     )
 
 
