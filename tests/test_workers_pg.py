@@ -110,6 +110,17 @@ def _stop(workers: dict[str, subprocess.Popen[bytes]]) -> None:
         worker.wait(timeout=60)
 
 
+def _three_workers(
+    workspace: Path, pg_url: str, command: str
+) -> tuple[Cli, dict[str, subprocess.Popen[bytes]]]:
+    """A board whose one agent runs `command`, worked by three worker processes."""
+    cli = Cli(workspace, pg_url)
+    cli.ok("init")
+    write_config(workspace, CONFIG)
+    cli.ok("agent", "add", "quick", "--command", command, "--max-concurrent", "9")
+    return cli, _start(cli, ("w1", "w2", "w3"))
+
+
 def _ended_cleanly(cli: Cli, workers: dict[str, subprocess.Popen[bytes]]) -> None:
     for name, worker in workers.items():
         said = (cli.workspace.parent / f"{name}.log").read_text()
@@ -117,11 +128,7 @@ def _ended_cleanly(cli: Cli, workers: dict[str, subprocess.Popen[bytes]]) -> Non
 
 
 def test_three_workers_share_a_board_and_survive_a_kill(workspace: Path, pg_url: str) -> None:
-    cli = Cli(workspace, pg_url)
-    cli.ok("init")
-    write_config(workspace, CONFIG)
-    cli.ok("agent", "add", "quick", "--command", "sleep 1", "--max-concurrent", "9")
-    workers = _start(cli, ("w1", "w2", "w3"))
+    cli, workers = _three_workers(workspace, pg_url, "sleep 1")
     try:
         asyncio.run(_add_tasks(pg_url))
         _wait(lambda: bool(_open_runs_of(cli, "w3")), "w3 never ran a task")
@@ -157,11 +164,7 @@ def test_three_workers_share_a_board_and_survive_a_kill(workspace: Path, pg_url:
 
 
 def test_eight_writers_while_three_workers_run_lose_nothing(workspace: Path, pg_url: str) -> None:
-    cli = Cli(workspace, pg_url)
-    cli.ok("init")
-    write_config(workspace, CONFIG)
-    cli.ok("agent", "add", "quick", "--command", "sleep 0.2", "--max-concurrent", "9")
-    workers = _start(cli, ("w1", "w2", "w3"))
+    cli, workers = _three_workers(workspace, pg_url, "sleep 0.2")
 
     def writer(n: int) -> list[str]:
         return [
