@@ -83,7 +83,7 @@ def task_record(
 
 
 def task_with_relations(row: Mapping[str, Any]) -> TaskRecord:
-    """A row of the tasks statements that carry their relations as JSON arrays."""
+    """A row of the tasks statements that carry their relations as arrays."""
     return task_record(
         row,
         assignees=_json_list(row["_assignees"]),
@@ -94,9 +94,12 @@ def task_with_relations(row: Mapping[str, Any]) -> TaskRecord:
     )
 
 
-def _json_list(text: str) -> list[Any]:
+def _json_list(found: str | list[Any]) -> list[Any]:
+    """A JSON array (SQLite), or the list a PostgreSQL array arrives as."""
+    if isinstance(found, list):
+        return found
     # Most relations are empty: a whole board's worth of json.loads("[]") costs milliseconds.
-    return [] if text == "[]" else json.loads(text)
+    return [] if found == "[]" else json.loads(found)
 
 
 def agent_record(row: Mapping[str, Any]) -> AgentRecord:

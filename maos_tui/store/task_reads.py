@@ -15,7 +15,14 @@ from maos_tui.domain import DomainError, TaskMatch, TaskRecord, TaskStatus, pars
 from maos_tui.store.models import Task, TaskAssignee, TaskDependency, TaskLabel, TaskNeed
 from maos_tui.store.prepared import Prepared
 from maos_tui.store.records import seq_key, task_record, task_with_relations
-from maos_tui.store.task_queries import COLUMN, COLUMN_NEWEST, WITH_RELATIONS, in_json, with_branch
+from maos_tui.store.task_queries import (
+    COLUMN,
+    COLUMN_NEWEST,
+    WITH_RELATIONS,
+    WITH_RELATIONS_PG,
+    in_json,
+    with_branch,
+)
 
 if TYPE_CHECKING:
     from maos_tui.store.core import Reader, Store
@@ -49,13 +56,14 @@ class TaskReads:
     async def get_many(self, ids: Iterable[str], conn: AsyncConnection) -> list[TaskRecord]:
         """The tasks among `ids` that exist (archived ones too), in no particular order."""
         wanted = list(ids)
-        if len(wanted) > BULK_THRESHOLD or conn.dialect.name != "sqlite":
+        if len(wanted) > BULK_THRESHOLD:
             query = with_branch(select(Task)).where(Task.id.in_(wanted))
             rows = (await conn.execute(query)).mappings()
             return await self._hydrate(conn, rows.all())
         # The scheduler reads a few tasks at every step: one statement, where _hydrate
         # spends five (one per relation, one for the dependencies' status).
-        rows = (await conn.execute(WITH_RELATIONS.where(Task.id.in_(wanted)))).mappings()
+        related = WITH_RELATIONS if conn.dialect.name == "sqlite" else WITH_RELATIONS_PG
+        rows = (await conn.execute(related.where(Task.id.in_(wanted)))).mappings()
         return [task_with_relations(row) for row in rows.all()]
 
     async def _hydrate(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[TaskRecord]:
